@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api, portal, views
+
+urlpatterns = [
+    path("partners/", views.partner_list, name="partner_list"),
+]
+
+portal_urlpatterns = [
+    path("", portal.portal_home, name="home"),
+]
+
+router = SimpleRouter()
+router.register("partners", api.PartnerViewSet, basename="partner")
+api_urlpatterns = router.urls

@@ -1,0 +1,69 @@
+"""Who is acting, in which tenant, with which role: resolved once per request.
+
+``TenantAccess`` is built by the tenant middleware from a membership (session) or an API key
+(bearer token), and is the only thing views, the API and services consult for permissions and
+for the partner scope of partner roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.http import Http404
+
+from .permissions import PARTNER_ROLES, Perm, Role, role_has_perm
+
+if TYPE_CHECKING:
+    from .models import ApiKey, Membership, Tenant, User
+
+
+@dataclass(frozen=True)
+class TenantAccess:
+    tenant: Tenant
+    role: str
+    partner_id: int | None
+    user: User | None = None
+    membership: Membership | None = None
+    api_key: ApiKey | None = None
+
+    @classmethod
+    def from_membership(cls, membership: Membership) -> TenantAccess:
+        return cls(
+            tenant=membership.tenant,
+            role=membership.role,
+            partner_id=membership.partner_id,
+            user=membership.user,
+            membership=membership,
+        )
+
+    @classmethod
+    def from_api_key(cls, key: ApiKey, tenant: Tenant) -> TenantAccess:
+        return cls(tenant=tenant, role=key.role, partner_id=key.partner_id, api_key=key)
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role in PARTNER_ROLES
+
+    @property
+    def is_staff(self) -> bool:
+        return not self.is_partner
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def actor_label(self) -> str:
+        if self.api_key is not None:
+            return f"API key “{self.api_key.name}”"
+        return str(self.user) if self.user is not None else "system"
+
+    def can(self, perm: Perm | str) -> bool:
+        return role_has_perm(self.role, perm)
+
+    def require_partner(self) -> int:
+        """The partner this access is confined to; 404 for staff on partner-only routes."""
+        if self.partner_id is None:
+            raise Http404
+        return self.partner_id

@@ -1,0 +1,273 @@
+"""API base: authentication, permissions, pagination, errors, and the sealed tenant viewset.
+
+The tenant middleware has already resolved who is calling (session member or API key) and
+entered the tenant. These classes hand that to DRF, check the role's permission per action,
+and build every queryset from the tenant (and, for partner roles, the partner) by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import queries, services
+from .models import AuditEvent, Invitation, Membership, TenantOwnedModel
+from .permissions import Perm, Role
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Service errors become JSON naming the field: Django's ValidationError → 400."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    return drf_exception_handler(exc, context)
+
+
+class TenantScopedMixin:
+    """Permission per action, named on the class: ``permissions = {"list": Perm.X, …}``."""
+
+    permissions: ClassVar[dict[str, Perm]] = {}
+
+    def required_permission(self, request: Request) -> Perm | None:
+        action = getattr(self, "action", None) or request.method.lower()
+        return self.permissions.get(action)
+
+
+class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+    """Base of every tenant API viewset. ``get_queryset`` is sealed.
+
+    Subclasses say what to list with ``base_queryset()`` and, to open an endpoint to partner
+    roles, ``partner_field`` (the lookup from the row to its partner, ``"pk"`` for partners
+    themselves). The sealed method adds the tenant filter and the partner filter; an endpoint
+    without ``partner_field`` returns nothing to partner roles.
+    """
+
+    partner_field: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset; override base_queryset() instead so the "
+                "tenant and partner scoping cannot be forgotten."
+            )
+
+    def base_queryset(self) -> QuerySet:
+        raise NotImplementedError(f"{type(self).__name__} must define base_queryset()")
+
+    def get_queryset(self) -> QuerySet:
+        access = self.request.access
+        qs = self.base_queryset().filter(tenant_id=access.tenant.pk)
+        if access.is_partner:
+            if self.partner_field is None:
+                return qs.none()
+            qs = qs.filter(**{self.partner_field: access.partner_id})
+        return qs
+
+
+class TenantModelSerializer(serializers.ModelSerializer):
+    """Related fields choose among rows of the current tenant only (scoped managers)."""
+
+    def build_relational_field(self, field_name: str, relation_info: Any) -> tuple[Any, dict[str, Any]]:
+        field_class, kwargs = super().build_relational_field(field_name, relation_info)
+        model = relation_info.related_model
+        if "queryset" in kwargs and issubclass(model, TenantOwnedModel):
+            kwargs["queryset"] = model.objects.all()
+        return field_class, kwargs
+
+
+# --- core endpoints ----------------------------------------------------------------------------
+
+
+class IsTenantCaller(BasePermission):
+    """Any member or key of the tenant (for endpoints about the caller themself)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return getattr(request, "access", None) is not None
+
+
+class MeView(APIView):
+    """Who is calling: tenant, role, partner and permissions."""
+
+    permission_classes = [IsTenantCaller]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "tenant": serializers.CharField(),
+                "tenant_name": serializers.CharField(),
+                "currency": serializers.CharField(),
+                "role": serializers.ChoiceField(choices=Role.choices),
+                "partner_id": serializers.IntegerField(allow_null=True),
+                "actor": serializers.CharField(),
+                "permissions": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request: Request, tenant_slug: str) -> Response:
+        access = request.access
+        return Response(
+            {
+                "tenant": access.tenant.slug,
+                "tenant_name": access.tenant.name,
+                "currency": access.tenant.currency,
+                "role": access.role,
+                "partner_id": access.partner_id,
+                "actor": access.actor_label,
+                "permissions": sorted(p for p in Perm.values if access.can(p)),
+            }
+        )
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    full_name = serializers.CharField(source="user.full_name", read_only=True)
+    partner_id = serializers.IntegerField(allow_null=True, required=False)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "full_name", "role", "partner_id", "is_active", "deactivated_at", "created_at"]
+        read_only_fields = ["is_active", "deactivated_at", "created_at"]
+
+
+class RoleChangeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    partner_id = serializers.IntegerField(allow_null=True, required=False, default=None)
+
+
+class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Members of the tenant. Partner roles see their own company's colleagues."""
+
+    serializer_class = MembershipSerializer
+    partner_field = "partner_id"
+    filterset_fields = ["role", "is_active", "partner_id"]
+    search_fields = ["user__email", "user__full_name"]
+    ordering_fields = ["created_at", "role"]
+    permissions = {
+        "list": Perm.USE_PORTAL,
+        "retrieve": Perm.USE_PORTAL,
+        "change_role": Perm.MANAGE_MEMBERS,
+        "deactivate": Perm.MANAGE_MEMBERS,
+        "reactivate": Perm.MANAGE_MEMBERS,
+    }
+
+    def required_permission(self, request: Request) -> Perm | None:
+        # Staff who see the program read the member list too.
+        if self.action in {"list", "retrieve"} and request.access.can(Perm.VIEW_PROGRAM):
+            return Perm.VIEW_PROGRAM
+        return super().required_permission(request)
+
+    def base_queryset(self) -> QuerySet:
+        return queries.members(self.request.access)
+
+    @extend_schema(request=RoleChangeSerializer, responses=MembershipSerializer)
+    @action(detail=True, methods=["post"], url_path="role")
+    def change_role(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        membership = self.get_object()
+        payload = RoleChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.membership_change_role(access=request.access, membership=membership, **payload.validated_data)
+        return Response(self.get_serializer(membership).data)
+
+    @extend_schema(request=None, responses=MembershipSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        membership = services.membership_deactivate(access=request.access, membership=self.get_object())
+        return Response(self.get_serializer(membership).data)
+
+    @extend_schema(request=None, responses=MembershipSerializer)
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        membership = services.membership_reactivate(access=request.access, membership=self.get_object())
+        return Response(self.get_serializer(membership).data)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    partner_id = serializers.IntegerField(allow_null=True, required=False, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "partner_id", "status", "expires_at", "created_at"]
+        read_only_fields = ["status", "expires_at", "created_at"]
+
+
+class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Invitations: admins invite anyone; partner admins invite their own colleagues."""
+
+    serializer_class = InvitationSerializer
+    partner_field = "partner_id"
+    filterset_fields = ["status", "role"]
+    search_fields = ["email"]
+    ordering_fields = ["created_at", "expires_at"]
+
+    def required_permission(self, request: Request) -> Perm | None:
+        # Admins manage every invitation; partner admins their own company's (scoped below).
+        return Perm.MANAGE_MEMBERS if request.access.can(Perm.MANAGE_MEMBERS) else Perm.INVITE_COLLEAGUES
+
+    def base_queryset(self) -> QuerySet:
+        return queries.invitations(self.request.access)
+
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        access = request.access
+        partner_id = access.partner_id if access.is_partner else serializer.validated_data.get("partner_id")
+        invitation, _token = services.invitation_create(
+            access=access,
+            email=serializer.validated_data["email"],
+            role=serializer.validated_data["role"],
+            partner_id=partner_id,
+        )
+        return Response(self.get_serializer(invitation).data, status=201)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Withdraw a pending invitation (it is kept, marked revoked)."""
+        invitation = services.invitation_revoke(access=request.access, invitation=self.get_object())
+        return Response(self.get_serializer(invitation).data)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id", "created_at", "actor_label", "verb", "target_type", "target_id", "target_repr",
+            "partner_id", "before", "after",
+        ]
+
+
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The audit trail, newest first (read-only)."""
+
+    serializer_class = AuditEventSerializer
+    filterset_fields = ["verb", "target_type", "target_id", "partner_id"]
+    ordering_fields = ["created_at"]
+    permissions = {"list": Perm.VIEW_AUDIT, "retrieve": Perm.VIEW_AUDIT}
+
+    def base_queryset(self) -> QuerySet:
+        return queries.audit_events(self.request.access)
+
+    def list(self, request: Request, tenant_slug: str) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)

@@ -1,0 +1,83 @@
+"""Forms of the core pages. Choice fields are filled from the current tenant at request time."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+from .permissions import PARTNER_ROLES, Role
+
+
+def partner_choices() -> forms.ModelChoiceField:
+    from partners.models import Partner
+
+    return forms.ModelChoiceField(
+        queryset=Partner.objects.order_by("name"),
+        required=False,
+        help_text="Required for partner roles: the company this person works for.",
+    )
+
+
+class RoleAndPartnerForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args, roles: list[tuple[str, str]] | None = None, fixed_partner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if roles is not None:
+            self.fields["role"].choices = roles
+        self.fixed_partner = fixed_partner
+        if fixed_partner is None:
+            self.fields["partner"] = partner_choices()
+
+    def clean(self):
+        data = super().clean()
+        role = data.get("role")
+        partner = self.fixed_partner or data.get("partner")
+        if role in PARTNER_ROLES and partner is None:
+            self.add_error("partner", "A partner role must name the partner company.")
+        if role and role not in PARTNER_ROLES and partner is not None:
+            self.add_error("partner", "Leave this empty for staff roles.")
+        data["partner_id"] = partner.pk if partner is not None else None
+        return data
+
+
+class InvitationForm(RoleAndPartnerForm):
+    email = forms.EmailField(label="E-mail address")
+    field_order = ["email", "role", "partner"]
+
+
+class ApiKeyForm(RoleAndPartnerForm):
+    name = forms.CharField(max_length=100, help_text="What the key is for, e.g. “CRM sync”.")
+    field_order = ["name", "role", "partner"]
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(max_length=200, required=False, label="Your name")
+    password1 = forms.CharField(
+        label="Password", widget=forms.PasswordInput, required=False, help_text="At least 10 characters."
+    )
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, required=False)
+    use_codes = forms.BooleanField(
+        required=False, label="No password: I will sign in with codes sent to my e-mail"
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        data = super().clean()
+        if data.get("use_codes"):
+            return data
+        p1, p2 = data.get("password1"), data.get("password2")
+        if not p1:
+            self.add_error("password1", "Choose a password, or tick the box to sign in with e-mailed codes.")
+        elif p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        else:
+            try:
+                validate_password(p1)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data

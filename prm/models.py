@@ -1,0 +1,388 @@
+"""Core models: users, tenants, memberships, and the tenant-owned base every app builds on.
+
+Each model is declared either tenant-owned (``TenantOwnedModel``: a non-null tenant, a scoped
+``objects`` manager that raises with no tenant set, row-level security on PostgreSQL) or global
+(``GlobalModel``: users, tenants and memberships, read before a tenant is chosen).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .permissions import PARTNER_ROLES, Role
+from .tenancy import get_current_tenant, require_current_tenant
+
+
+class GlobalModel(models.Model):
+    """A model that is not owned by a tenant (declared so on purpose)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class TenantMismatch(ValidationError):
+    """A row of one tenant was about to be saved under, or pointed at from, another."""
+
+
+class TenantQuerySet(models.QuerySet):
+    pass
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+    """The scoped manager: rows of the current tenant only; raises when no tenant is set."""
+
+    def get_queryset(self) -> models.QuerySet:
+        tenant = require_current_tenant()
+        return super().get_queryset().filter(tenant_id=tenant.pk)
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        for obj in objs:
+            obj.assign_tenant()
+        check_relations_stay_in_tenant(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class TenantOwnedModel(models.Model):
+    """Base of every tenant-owned row.
+
+    ``all_tenants`` is declared first so Django's internals (related managers, deletion,
+    serialisation) keep working; ``objects`` is what application code uses.
+    """
+
+    tenant = models.ForeignKey("prm.Tenant", on_delete=models.PROTECT, related_name="+", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    all_tenants = models.Manager()  # unscoped: for deliberate cross-tenant work only
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+    def assign_tenant(self) -> None:
+        current = get_current_tenant()
+        if self.tenant_id is None:
+            self.tenant = require_current_tenant()
+        elif current is not None and current.pk != self.tenant_id:
+            raise TenantMismatch(
+                f"{type(self).__name__} belongs to tenant {self.tenant_id}, not to the current tenant {current.pk}."
+            )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.assign_tenant()
+        check_relations_stay_in_tenant([self])
+        super().save(*args, **kwargs)
+
+
+@cache
+def _tenant_bound_foreign_keys(model: type[models.Model]) -> tuple[models.ForeignKey, ...]:
+    """Foreign keys of ``model`` that point at rows which carry a tenant themselves."""
+    fields = []
+    for field in model._meta.concrete_fields:
+        if not isinstance(field, models.ForeignKey) or field.name == "tenant":
+            continue
+        related = field.related_model
+        if any(f.name == "tenant" for f in related._meta.concrete_fields):
+            fields.append(field)
+    return tuple(fields)
+
+
+def check_relations_stay_in_tenant(objs: list[Any]) -> None:
+    """Refuse any foreign key from these rows to a row of another tenant.
+
+    One query per foreign key field for the whole batch, and none for related objects that are
+    already loaded.
+    """
+    if not objs:
+        return
+    for field in _tenant_bound_foreign_keys(type(objs[0])):
+        unresolved: dict[Any, set[int]] = defaultdict(set)
+        for obj in objs:
+            target_id = getattr(obj, field.attname)
+            if target_id is None:
+                continue
+            if field.is_cached(obj):
+                if getattr(obj, field.name).tenant_id != obj.tenant_id:
+                    _raise_cross_tenant(field)
+            else:
+                unresolved[target_id].add(obj.tenant_id)
+        if unresolved:
+            found = dict(
+                field.related_model._base_manager.filter(pk__in=list(unresolved)).values_list("pk", "tenant_id")
+            )
+            for target_id, tenant_ids in unresolved.items():
+                if tenant_ids != {found.get(target_id)}:
+                    _raise_cross_tenant(field)
+
+
+def _raise_cross_tenant(field: models.ForeignKey) -> None:
+    raise TenantMismatch({field.name: f"The selected {field.verbose_name} does not exist in this tenant."})
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(GlobalModel, AbstractBaseUser, PermissionsMixin):
+    """One login per person (e-mail and password or e-mailed code), across all tenants."""
+
+    email = models.EmailField("e-mail address", unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May use Django's admin site (operators only).")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+# --- tenants and memberships -----------------------------------------------------------------
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+    "Use 1–50 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
+)
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as USD or EUR.")
+
+
+class Tenant(GlobalModel):
+    """A vendor running a partner program."""
+
+    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=200)
+    currency = models.CharField(
+        "reporting currency", max_length=3, default="USD", validators=[currency_validator]
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Month (1–12) in which the fiscal year starts.",
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(GlobalModel):
+    """A user's one role in one tenant; partner roles name the partner company.
+
+    Global on purpose: it is read before a tenant is chosen (the tenant picker, the membership
+    check), so it carries its tenant as a plain column and is always filtered by it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    is_active = models.BooleanField(default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["tenant__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_one_per_user_and_tenant"),
+            models.CheckConstraint(
+                condition=(Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=False))
+                | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=True)),
+                name="membership_partner_iff_partner_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} at {self.tenant}"
+
+    @property
+    def is_partner_role(self) -> bool:
+        return self.role in PARTNER_ROLES
+
+    def clean(self) -> None:
+        validate_role_and_partner(self.role, self.partner_id)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        check_relations_stay_in_tenant([self])
+        super().save(*args, **kwargs)
+
+
+def validate_role_and_partner(role: str, partner_id: int | None) -> None:
+    if role in PARTNER_ROLES and partner_id is None:
+        raise ValidationError({"partner": "A partner role must name the partner company."})
+    if role not in PARTNER_ROLES and partner_id is not None:
+        raise ValidationError({"partner": "Only partner roles belong to a partner company."})
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+class AuditEvent(TenantOwnedModel):
+    """Who did what to which record, with the state before and after. Append-only."""
+
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=200, blank=True, help_text="Who acted, as shown (user or API key).")
+    verb = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80)
+    target_id = models.CharField(max_length=40)
+    target_repr = models.CharField(max_length=300, blank=True)
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "target_type", "target_id"]),
+            models.Index(fields=["tenant", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.verb} {self.target_repr}"
+
+
+# --- API keys and invitations --------------------------------------------------------------------
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a high-entropy secret (API key or invitation token); only the hash is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(TenantOwnedModel):
+    """A tenant API key acting with one role (and one partner, for partner roles)."""
+
+    PREFIX = "prm_"
+
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys"
+    )
+    key_prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a key.")
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "key_hash"], name="apikey_hash_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @classmethod
+    def generate_secret(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    def clean(self) -> None:
+        validate_role_and_partner(self.role, self.partner_id)
+
+
+class Invitation(TenantOwnedModel):
+    """An e-mailed offer of a membership; accepted once, before it expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    email = models.EmailField("e-mail address")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+    )
+    token_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "token_hash"], name="invitation_token_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=Q(status="pending"),
+                name="invitation_one_pending_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email} as {self.get_role_display()}"
+
+    @staticmethod
+    def default_expiry() -> Any:
+        return timezone.now() + timedelta(days=settings.PRM_INVITATION_DAYS)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at > timezone.now()
+
+    def clean(self) -> None:
+        validate_role_and_partner(self.role, self.partner_id)

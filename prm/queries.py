@@ -1,0 +1,63 @@
+"""Reads of the core that pages and the API share. Each takes the caller's access.
+
+``access_*`` helpers return the same 404 for "does not exist" and "not yours".
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .access import TenantAccess
+from .models import ApiKey, AuditEvent, Invitation, Membership
+
+
+def members(access: TenantAccess) -> QuerySet[Membership]:
+    """Members visible to the caller: all for staff, own company's colleagues for partners."""
+    qs = Membership.objects.filter(tenant=access.tenant).select_related("user", "partner", "deactivated_by")
+    if access.is_partner:
+        qs = qs.filter(partner_id=access.partner_id)
+    return qs.order_by("-is_active", "user__email")
+
+
+def access_member(access: TenantAccess, member_id: int) -> Membership:
+    membership = members(access).filter(pk=member_id).first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def invitations(access: TenantAccess, *, pending_only: bool = False) -> QuerySet[Invitation]:
+    qs = Invitation.objects.select_related("partner", "invited_by")
+    if access.is_partner:
+        qs = qs.filter(partner_id=access.partner_id)
+    if pending_only:
+        qs = qs.filter(status=Invitation.Status.PENDING)
+    return qs
+
+
+def access_invitation(access: TenantAccess, invitation_id: int) -> Invitation:
+    invitation = invitations(access).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+def api_keys(access: TenantAccess) -> QuerySet[ApiKey]:
+    return ApiKey.objects.select_related("partner", "created_by", "revoked_by").order_by(
+        "revoked_at", "-created_at"
+    )
+
+
+def access_api_key(access: TenantAccess, key_id: int) -> ApiKey:
+    key = api_keys(access).filter(pk=key_id).first()
+    if key is None:
+        raise Http404
+    return key
+
+
+def audit_events(access: TenantAccess) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("actor", "partner")
+    if access.is_partner:
+        qs = qs.filter(partner_id=access.partner_id)
+    return qs

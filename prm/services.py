@@ -1,0 +1,306 @@
+"""Writes of the core: invitations, memberships and API keys.
+
+Every function is one use case: keyword-only arguments, one transaction, a permission check
+against the caller's ``TenantAccess``, and an audit event for every state change.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import audit
+from .access import TenantAccess
+from .models import ApiKey, Invitation, Membership, Tenant, User, hash_secret, validate_role_and_partner
+from .permissions import PARTNER_ROLES, ROLES_PARTNER_ADMIN_MAY_GRANT, Perm, Role
+
+
+def require(access: TenantAccess, perm: Perm) -> None:
+    if not access.can(perm):
+        raise PermissionDenied(f"Your role ({access.role_label}) may not do this.")
+
+
+def _check_partner_exists(partner_id: int | None) -> None:
+    from partners.models import Partner  # partners depends on prm; import at use keeps the direction
+
+    if partner_id is not None and not Partner.objects.filter(pk=partner_id).exists():
+        raise ValidationError({"partner": "Choose a partner of this tenant."})
+
+
+def _require_may_grant(access: TenantAccess, role: str, partner_id: int | None) -> None:
+    """Admins grant any role; partner admins grant partner roles within their own company only."""
+    if access.can(Perm.MANAGE_MEMBERS):
+        return
+    if (
+        access.can(Perm.INVITE_COLLEAGUES)
+        and role in ROLES_PARTNER_ADMIN_MAY_GRANT
+        and partner_id == access.partner_id
+    ):
+        return
+    raise PermissionDenied("You may not grant this role.")
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(
+    *, access: TenantAccess, email: str, role: str, partner_id: int | None = None
+) -> tuple[Invitation, str]:
+    """Invite ``email`` to the tenant with ``role``; e-mails the link. Returns the invitation and
+    its one-time token (only its hash is stored). A pending invitation to the same address is
+    replaced, so "invite again" is how a lost e-mail is resent."""
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a valid role."})
+    validate_role_and_partner(role, partner_id)
+    _require_may_grant(access, role, partner_id)
+    _check_partner_exists(partner_id)
+    if Membership.objects.filter(tenant=access.tenant, user__email=email, is_active=True).exists():
+        raise ValidationError({"email": "This person is already a member of this tenant."})
+
+    for stale in Invitation.objects.filter(email=email, status=Invitation.Status.PENDING):
+        _invitation_close(access=access, invitation=stale, status=Invitation.Status.REVOKED)
+
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        role=role,
+        partner_id=partner_id,
+        token_hash=hash_secret(token),
+        invited_by=access.user,
+        expires_at=Invitation.default_expiry(),
+    )
+    invitation.full_clean(exclude=["tenant"])
+    invitation.save()
+    audit.record(
+        access=access,
+        verb="invitation.created",
+        target=invitation,
+        after={"email": email, "role": role, "partner_id": partner_id},
+        partner_id=partner_id,
+    )
+    from .tasks import send_invitation_email
+
+    tenant_id = access.tenant.pk
+    transaction.on_commit(
+        lambda: send_invitation_email.delay(tenant_id=tenant_id, invitation_id=invitation.pk, token=token)
+    )
+    return invitation, token
+
+
+def _invitation_close(*, access: TenantAccess | None, invitation: Invitation, status: str) -> None:
+    before = invitation.status
+    invitation.status = status
+    invitation.save(update_fields=["status", "updated_at"])
+    audit.record(
+        access=access,
+        verb=f"invitation.{status}",
+        target=invitation,
+        before={"status": before},
+        after={"status": status},
+        partner_id=invitation.partner_id,
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, access: TenantAccess, invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation; its link stops working."""
+    _require_may_grant(access, invitation.role, invitation.partner_id)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ValidationError("Only a pending invitation can be revoked.")
+    _invitation_close(access=access, invitation=invitation, status=Invitation.Status.REVOKED)
+    return invitation
+
+
+def invitation_find(*, token: str) -> Invitation | None:
+    """The usable invitation for ``token`` in the current tenant, or None."""
+    invitation = Invitation.objects.select_related("partner").filter(token_hash=hash_secret(token)).first()
+    return invitation if invitation is not None and invitation.is_usable else None
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Turn an invitation into a membership for ``user`` (whose e-mail must match)."""
+    if not invitation.is_usable:
+        raise ValidationError("This invitation is no longer valid. Ask for a new one.")
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError(f"This invitation is for {invitation.email}. Sign in with that address.")
+    tenant = Tenant.objects.get(pk=invitation.tenant_id)
+    membership = Membership.objects.filter(tenant=tenant, user=user).first()
+    if membership is not None and membership.is_active:
+        raise ValidationError("You are already a member of this tenant.")
+    if membership is None:
+        membership = Membership(tenant=tenant, user=user)
+    membership.role = invitation.role
+    membership.partner_id = invitation.partner_id
+    membership.is_active = True
+    membership.deactivated_at = None
+    membership.deactivated_by = None
+    membership.full_clean()
+    membership.save()
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["status", "accepted_at", "accepted_by", "updated_at"])
+    acceptor = TenantAccess.from_membership(membership)
+    audit.record(
+        access=acceptor,
+        verb="membership.joined",
+        target=membership,
+        after={"role": membership.role, "partner_id": membership.partner_id, "invitation": invitation.pk},
+        partner_id=membership.partner_id,
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_expire_stale(*, tenant: Tenant) -> int:
+    """Mark the tenant's pending invitations past their expiry as expired. Safe to run twice."""
+    stale = list(Invitation.objects.filter(status=Invitation.Status.PENDING, expires_at__lte=timezone.now()))
+    for invitation in stale:
+        _invitation_close(access=None, invitation=invitation, status=Invitation.Status.EXPIRED)
+    return len(stale)
+
+
+# --- memberships -----------------------------------------------------------------------------
+
+
+def _active_admin_count(tenant: Tenant) -> int:
+    return Membership.objects.filter(tenant=tenant, role=Role.ADMIN, is_active=True).count()
+
+
+def _refuse_losing_last_admin(membership: Membership) -> None:
+    if membership.role == Role.ADMIN and membership.is_active and _active_admin_count(membership.tenant) <= 1:
+        raise ValidationError({"role": "The tenant must keep at least one active program admin."})
+
+
+@transaction.atomic
+def membership_change_role(
+    *, access: TenantAccess, membership: Membership, role: str, partner_id: int | None = None
+) -> Membership:
+    """Give a member another role (and partner, for partner roles)."""
+    require(access, Perm.MANAGE_MEMBERS)
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a valid role."})
+    if role not in PARTNER_ROLES:
+        partner_id = None
+    validate_role_and_partner(role, partner_id)
+    _check_partner_exists(partner_id)
+    if role != Role.ADMIN:
+        _refuse_losing_last_admin(membership)
+    before = audit.snapshot(membership, ["role", "partner_id"])
+    membership.role = role
+    membership.partner_id = partner_id
+    membership.full_clean()
+    membership.save()
+    audit.record(
+        access=access,
+        verb="membership.role_changed",
+        target=membership,
+        before=before,
+        after=audit.snapshot(membership, ["role", "partner_id"]),
+        partner_id=partner_id,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_deactivate(*, access: TenantAccess, membership: Membership) -> Membership:
+    """Take away a member's access to the tenant. The user and their history stay."""
+    require(access, Perm.MANAGE_MEMBERS)
+    if not membership.is_active:
+        raise ValidationError("This member is already deactivated.")
+    if access.user is not None and membership.user_id == access.user.pk:
+        raise ValidationError("You cannot deactivate yourself.")
+    _refuse_losing_last_admin(membership)
+    membership.is_active = False
+    membership.deactivated_at = timezone.now()
+    membership.deactivated_by = access.user
+    membership.save()
+    audit.record(
+        access=access,
+        verb="membership.deactivated",
+        target=membership,
+        before={"is_active": True},
+        after={"is_active": False},
+        partner_id=membership.partner_id,
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_reactivate(*, access: TenantAccess, membership: Membership) -> Membership:
+    """Give a deactivated member their access back, with the role they had."""
+    require(access, Perm.MANAGE_MEMBERS)
+    if membership.is_active:
+        raise ValidationError("This member is already active.")
+    membership.is_active = True
+    membership.deactivated_at = None
+    membership.deactivated_by = None
+    membership.save()
+    audit.record(
+        access=access,
+        verb="membership.reactivated",
+        target=membership,
+        before={"is_active": False},
+        after={"is_active": True},
+        partner_id=membership.partner_id,
+    )
+    return membership
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_key_create(
+    *, access: TenantAccess | None, name: str, role: str, partner_id: int | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key acting as ``role``; returns it with the secret, which is never shown again.
+
+    ``access`` is None only for operators at the command line (``create_api_key``).
+    """
+    if access is not None:
+        require(access, Perm.MANAGE_API_KEYS)
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a valid role."})
+    validate_role_and_partner(role, partner_id)
+    _check_partner_exists(partner_id)
+    secret = ApiKey.generate_secret()
+    key = ApiKey(
+        name=name.strip(),
+        role=role,
+        partner_id=partner_id,
+        key_prefix=secret[:12],
+        key_hash=hash_secret(secret),
+        created_by=access.user if access else None,
+    )
+    key.full_clean(exclude=["tenant"])
+    key.save()
+    audit.record(
+        access=access,
+        verb="api_key.created",
+        target=key,
+        after={"name": key.name, "role": role, "partner_id": partner_id, "prefix": key.key_prefix},
+        partner_id=partner_id,
+    )
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, access: TenantAccess, key: ApiKey) -> ApiKey:
+    """Revoke a key at once; requests using it get 401 from now on."""
+    require(access, Perm.MANAGE_API_KEYS)
+    if key.revoked_at is not None:
+        raise ValidationError("This key is already revoked.")
+    key.revoked_at = timezone.now()
+    key.revoked_by = access.user
+    key.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
+    audit.record(
+        access=access, verb="api_key.revoked", target=key, before={"active": True}, after={"active": False}
+    )
+    return key

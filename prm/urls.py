@@ -1,0 +1,66 @@
+"""Project URLs. Tenant pages live under /t/<slug>/, the API under /api/v1/t/<slug>/.
+
+Each app's ``urls.py`` offers three lists (staff pages, portal pages, API routes); this module
+mounts them under the tenant prefixes, where the tenant middleware guards every one.
+"""
+
+from importlib import import_module
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import api, views
+
+TENANT_APPS = ["partners", "pipeline", "jbp", "incentives", "reporting"]
+
+core_router = SimpleRouter()
+core_router.register("members", api.MembershipViewSet, basename="member")
+core_router.register("invitations", api.InvitationViewSet, basename="invitation")
+core_router.register("audit-events", api.AuditEventViewSet, basename="audit-event")
+
+core_pages = [
+    path("", views.tenant_home, name="tenant_home"),
+    path("members/", views.members, name="members"),
+    path("members/<int:member_id>/", views.member_edit, name="member_edit"),
+    path(
+        "members/<int:member_id>/deactivate/",
+        views.member_set_active,
+        {"active": False},
+        name="member_deactivate",
+    ),
+    path(
+        "members/<int:member_id>/reactivate/",
+        views.member_set_active,
+        {"active": True},
+        name="member_reactivate",
+    ),
+    path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("settings/api-keys/", views.api_keys, name="api_keys"),
+    path("settings/api-keys/<int:api_key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("audit/", views.audit_log, name="audit_log"),
+]
+core_portal = [path("team/", views.portal_team, name="team")]
+core_api = [path("me/", api.MeView.as_view(), name="api-me"), *core_router.urls]
+
+app_urls = [import_module(f"{app}.urls") for app in TENANT_APPS]
+tenant_pages = core_pages + [p for m in app_urls for p in m.urlpatterns]
+portal_pages = core_portal + [p for m in app_urls for p in m.portal_urlpatterns]
+api_routes = core_api + [p for m in app_urls for p in m.api_urlpatterns]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tenants/", views.tenant_picker, name="tenant_picker"),
+    path("accounts/", include("allauth.urls")),
+    path("invitations/<slug:tenant_slug>/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("healthz", views.healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/t/<slug:tenant_slug>/", include((api_routes, "api"))),
+    path("t/<slug:tenant_slug>/portal/", include((portal_pages, "portal"))),
+    path("t/<slug:tenant_slug>/", include(tenant_pages)),
+]
+
+handler403 = "prm.errors.permission_denied"
+handler404 = "prm.errors.page_not_found"
+handler500 = "prm.errors.server_error"

@@ -1,0 +1,330 @@
+"""Core pages: home and tenant picker, members and invitations, API keys, audit, health."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import queries, services
+from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleAndPartnerForm
+from .models import Membership, Tenant, User
+from .periods import fiscal_quarter_of, month_label
+from .permissions import ROLES_PARTNER_ADMIN_MAY_GRANT, Perm, Role
+from .tenancy import tenant_context
+from .ui import apply_service_errors, paginate, require_perm
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send a signed-in user to their tenant, or to the picker when they have several."""
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    memberships = list(
+        Membership.objects.filter(user=request.user, is_active=True, tenant__is_active=True).select_related(
+            "tenant"
+        )
+    )
+    if len(memberships) == 1:
+        return redirect("tenant_home", tenant_slug=memberships[0].tenant.slug)
+    return redirect("tenant_picker")
+
+
+@login_required
+def tenant_picker(request: HttpRequest) -> HttpResponse:
+    memberships = (
+        Membership.objects.filter(user=request.user, is_active=True, tenant__is_active=True)
+        .select_related("tenant", "partner")
+        .order_by("tenant__name")
+    )
+    return render(request, "prm/tenant_picker.html", {"memberships": memberships})
+
+
+def tenant_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    """Staff land on the program overview; partner roles on their portal."""
+    if request.access.is_partner:
+        return redirect("portal:home", tenant_slug=tenant_slug)
+    from partners.queries import status_counts
+
+    return render(
+        request,
+        "prm/tenant_home.html",
+        {
+            "status_counts": status_counts(request.access),
+            "recent_events": queries.audit_events(request.access)[:8],
+            "fiscal_start_label": month_label(request.tenant.fiscal_year_start_month),
+            "current_quarter": fiscal_quarter_of(timezone.localdate(), request.tenant.fiscal_year_start_month),
+        },
+    )
+
+
+# --- members ---------------------------------------------------------------------------------
+
+
+@require_perm(Perm.MANAGE_MEMBERS)
+def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _token = services.invitation_create(
+                access=request.access,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                partner_id=form.cleaned_data["partner_id"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("members", tenant_slug=tenant_slug)
+    return render(
+        request,
+        "prm/members.html",
+        {
+            "page": paginate(request, queries.members(request.access)),
+            "invitations": queries.invitations(request.access, pending_only=True),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_perm(Perm.MANAGE_MEMBERS)
+def member_edit(request: HttpRequest, tenant_slug: str, member_id: int) -> HttpResponse:
+    membership = queries.access_member(request.access, member_id)
+    form = RoleAndPartnerForm(
+        request.POST or None, initial={"role": membership.role, "partner": membership.partner_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_change_role(
+                access=request.access,
+                membership=membership,
+                role=form.cleaned_data["role"],
+                partner_id=form.cleaned_data["partner_id"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
+            return redirect("members", tenant_slug=tenant_slug)
+    return render(
+        request,
+        "prm/member_edit.html",
+        {"membership": membership, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@require_perm(Perm.MANAGE_MEMBERS)
+def member_set_active(request: HttpRequest, tenant_slug: str, member_id: int, active: bool) -> HttpResponse:
+    membership = queries.access_member(request.access, member_id)
+    service = services.membership_reactivate if active else services.membership_deactivate
+    try:
+        service(access=request.access, membership=membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        verb = "reactivated" if active else "deactivated"
+        messages.success(request, f"{membership.user} {verb}.")
+    return redirect("members", tenant_slug=tenant_slug)
+
+
+@require_POST
+def invitation_revoke(request: HttpRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
+    if not (request.access.can(Perm.MANAGE_MEMBERS) or request.access.can(Perm.INVITE_COLLEAGUES)):
+        raise Http404
+    invitation = queries.access_invitation(request.access, invitation_id)
+    try:
+        services.invitation_revoke(access=request.access, invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Invitation for {invitation.email} revoked.")
+    if request.access.is_partner:
+        return redirect("portal:team", tenant_slug=tenant_slug)
+    return redirect("members", tenant_slug=tenant_slug)
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+@require_perm(Perm.MANAGE_API_KEYS)
+def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, new_secret = services.api_key_create(
+                access=request.access,
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+                partner_id=form.cleaned_data["partner_id"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            form = ApiKeyForm()
+    return render(
+        request,
+        "prm/api_keys.html",
+        {"keys": paginate(request, queries.api_keys(request.access)), "form": form, "new_secret": new_secret},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@require_perm(Perm.MANAGE_API_KEYS)
+def api_key_revoke(request: HttpRequest, tenant_slug: str, api_key_id: int) -> HttpResponse:
+    key = queries.access_api_key(request.access, api_key_id)
+    try:
+        services.api_key_revoke(access=request.access, key=key)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"API key “{key.name}” revoked.")
+    return redirect("api_keys", tenant_slug=tenant_slug)
+
+
+@require_perm(Perm.VIEW_AUDIT)
+def audit_log(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    return render(request, "prm/audit_log.html", {"page": paginate(request, queries.audit_events(request.access), 50)})
+
+
+# --- portal team (partner admins invite colleagues) ------------------------------------------
+
+
+@require_perm(Perm.USE_PORTAL)
+def portal_team(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+    access = request.access
+    may_invite = access.can(Perm.INVITE_COLLEAGUES)
+    roles = [(value, label) for value, label in Role.choices if value in ROLES_PARTNER_ADMIN_MAY_GRANT]
+    form = InvitationForm(request.POST or None, roles=roles, fixed_partner=_own_partner(access))
+    if request.method == "POST":
+        if not may_invite:
+            raise Http404
+        if form.is_valid():
+            try:
+                invitation, _token = services.invitation_create(
+                    access=access,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    partner_id=access.partner_id,
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+                return redirect("portal:team", tenant_slug=tenant_slug)
+    return render(
+        request,
+        "portal/team.html",
+        {
+            "colleagues": queries.members(access).filter(is_active=True),
+            "invitations": queries.invitations(access, pending_only=True) if may_invite else [],
+            "form": form if may_invite else None,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _own_partner(access):
+    from partners.queries import own_partner
+
+    return own_partner(access)
+
+
+# --- invitations (outside any membership: the token is the key) --------------------------------
+
+
+@never_cache
+def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> HttpResponse:
+    tenant = get_object_or_404(Tenant, slug=tenant_slug, is_active=True)
+    with tenant_context(tenant):
+        invitation = services.invitation_find(token=token)
+        if invitation is None:
+            return render(request, "prm/invitation_invalid.html", {"tenant": tenant}, status=404)
+        existing_user = User.objects.filter(email=invitation.email).first()
+        if request.user.is_authenticated:
+            return _accept_as_signed_in(request, tenant, invitation)
+        if existing_user is not None:
+            messages.info(request, f"Sign in as {invitation.email} to accept the invitation to {tenant.name}.")
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+        if request.method == "POST" and form.is_valid():
+            user = _create_invited_user(invitation.email, form.cleaned_data)
+            services.invitation_accept(invitation=invitation, user=user)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to {tenant.name}.")
+            return redirect("tenant_home", tenant_slug=tenant.slug)
+        return render(
+            request,
+            "prm/invitation_accept.html",
+            {"invitation": invitation, "invited_tenant": tenant, "form": form},
+            status=400 if form.errors else 200,
+        )
+
+
+def _accept_as_signed_in(request: HttpRequest, tenant: Tenant, invitation) -> HttpResponse:
+    if request.method != "POST":
+        return render(
+            request, "prm/invitation_accept.html", {"invitation": invitation, "invited_tenant": tenant, "form": None}
+        )
+    try:
+        services.invitation_accept(invitation=invitation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("home")
+    messages.success(request, f"You joined {tenant.name}.")
+    return redirect("tenant_home", tenant_slug=tenant.slug)
+
+
+def _create_invited_user(email: str, data: dict) -> User:
+    """The invitee proved the address by opening the e-mailed link: it counts as verified."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.create_user(
+        email=email,
+        password=None if data.get("use_codes") else data["password1"],
+        full_name=data.get("full_name", ""),
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    from django.conf import settings
+
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 (any failure is "down")
+        checks["database"] = f"error: {type(error).__name__}"
+    if settings.REDIS_URL:
+        try:
+            from .celery import app
+
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            checks["broker"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["broker"] = f"error: {type(error).__name__}"
+    else:
+        checks["broker"] = "not configured (tasks run in-process)"
+    healthy = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
