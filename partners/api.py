@@ -20,6 +20,7 @@ class PartnerSerializer(TenantModelSerializer):
 class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Partner companies of the tenant."""
 
+    model = Partner
     serializer_class = PartnerSerializer
     partner_field = "pk"
     filterset_fields = ["status"]

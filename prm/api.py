@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, viewsets
@@ -58,6 +58,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     without ``partner_field`` returns nothing to partner roles.
     """
 
+    model: ClassVar[type[Model]]
     partner_field: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -72,6 +73,8 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         raise NotImplementedError(f"{type(self).__name__} must define base_queryset()")
 
     def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no tenant
+            return self.model._default_manager.none()
         access = self.request.access
         qs = self.base_queryset().filter(tenant_id=access.tenant.pk)
         if access.is_partner:
@@ -155,6 +158,7 @@ class RoleChangeSerializer(serializers.Serializer):
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Members of the tenant. Partner roles see their own company's colleagues."""
 
+    model = Membership
     serializer_class = MembershipSerializer
     partner_field = "partner_id"
     filterset_fields = ["role", "is_active", "partner_id"]
@@ -211,6 +215,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Invitations: admins invite anyone; partner admins invite their own colleagues."""
 
+    model = Invitation
     serializer_class = InvitationSerializer
     partner_field = "partner_id"
     filterset_fields = ["status", "role"]
@@ -257,6 +262,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """The audit trail, newest first (read-only)."""
 
+    model = AuditEvent
     serializer_class = AuditEventSerializer
     filterset_fields = ["verb", "target_type", "target_id", "partner_id"]
     ordering_fields = ["created_at"]

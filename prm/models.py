@@ -53,6 +53,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
         tenant = require_current_tenant()
         return super().get_queryset().filter(tenant_id=tenant.pk)
 
+    def none(self) -> models.QuerySet:
+        # An empty queryset reads nothing, so it needs no tenant (schema generators ask for one).
+        return super().get_queryset().none()
+
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         objs = list(objs)
         for obj in objs:
