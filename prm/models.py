@@ -82,6 +82,11 @@ class TenantOwnedModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.assign_tenant()
+        check_relations_stay_in_tenant([self])
+        super().save(*args, **kwargs)
+
     def assign_tenant(self) -> None:
         current = get_current_tenant()
         if self.tenant_id is None:
@@ -90,11 +95,6 @@ class TenantOwnedModel(models.Model):
             raise TenantMismatch(
                 f"{type(self).__name__} belongs to tenant {self.tenant_id}, not to the current tenant {current.pk}."
             )
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.assign_tenant()
-        check_relations_stay_in_tenant([self])
-        super().save(*args, **kwargs)
 
 
 @cache
@@ -253,16 +253,16 @@ class Membership(GlobalModel):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} at {self.tenant}"
 
-    @property
-    def is_partner_role(self) -> bool:
-        return self.role in PARTNER_ROLES
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        check_relations_stay_in_tenant([self])
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         validate_role_and_partner(self.role, self.partner_id)
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        check_relations_stay_in_tenant([self])
-        super().save(*args, **kwargs)
+    @property
+    def is_partner_role(self) -> bool:
+        return self.role in PARTNER_ROLES
 
 
 def validate_role_and_partner(role: str, partner_id: int | None) -> None:

@@ -35,10 +35,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def verified(obj, create, extracted, **kwargs):
+    def verified(self, create, extracted, **kwargs):
         if create:
-            obj.save()
-            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
 class TenantOwnedFactory(factory.django.DjangoModelFactory):

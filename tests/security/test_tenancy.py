@@ -84,8 +84,8 @@ def test_save_without_tenant_and_without_context_raises():
 def test_saving_a_row_of_another_tenant_inside_a_context_is_refused():
     alpha, bravo = TenantFactory(slug="alpha"), TenantFactory(slug="bravo")
     partner_b = PartnerFactory(tenant=bravo)
+    partner_b.name = "Hijacked"
     with tenant_context(alpha), pytest.raises(TenantMismatch):
-        partner_b.name = "Hijacked"
         partner_b.save()
 
 

@@ -115,6 +115,6 @@ class Command(BaseCommand):
                 ensure_membership(tenant, ensure_user(email, full_name), Role.PARTNER_ADMIN, partners["Northwind Systems"])
                 rows.append((tenant.slug, Role.PARTNER_ADMIN.label, email, "Northwind Systems"))
 
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo-only logins (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo-only logins (password for all: {DEMO_PASSWORD}):"))
         for slug, role, email, partner in rows:
             self.stdout.write(f"  {slug:<7} {role:<16} {email:<28} {partner}")
