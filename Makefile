@@ -34,3 +34,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+## bench: benchmarks on generated data (BENCH_DATABASE_URL=postgres://… to use PostgreSQL)
+bench: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench.sqlite3} $(PY) bench/tenancy.py
