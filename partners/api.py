@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from rest_framework import mixins
+from rest_framework.request import Request
 
 from prm.api import TenantModelSerializer, TenantViewSet
 from prm.permissions import Perm
@@ -29,13 +30,13 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     ordering = ["name"]
     permissions = {"list": Perm.VIEW_PROGRAM, "retrieve": Perm.VIEW_PROGRAM}
 
-    def required_permission(self, request):
+    def required_permission(self, request: Request) -> Perm | None:
         # Partner roles read their own company (scoped by partner_field).
-        if request.access.is_partner and self.action in {"list", "retrieve"}:
+        if self.access.is_partner and self.action in {"list", "retrieve"}:
             return Perm.USE_PORTAL
         return super().required_permission(request)
 
     def base_queryset(self) -> QuerySet:
-        return queries.partners(self.request.access)
+        return queries.partners(self.access)
 
 

@@ -1,9 +1,10 @@
 """Partner portal pages: always built from the member's own partner."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from prm import queries as core_queries
+from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import require_perm
 
@@ -11,7 +12,7 @@ from . import queries
 
 
 @require_perm(Perm.USE_PORTAL)
-def portal_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def portal_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     access = request.access
     return render(
         request,

@@ -1,8 +1,9 @@
 """Staff pages for partners."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import paginate, require_perm
 
@@ -10,7 +11,7 @@ from . import queries
 
 
 @require_perm(Perm.VIEW_PROGRAM)
-def partner_list(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def partner_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     qs = queries.partners(request.access)
     term = request.GET.get("q", "").strip()
     if term:

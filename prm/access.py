@@ -2,7 +2,8 @@
 
 ``TenantAccess`` is built by the tenant middleware from a membership (session) or an API key
 (bearer token), and is the only thing views, the API and services consult for permissions and
-for the partner scope of partner roles.
+for the partner scope of partner roles. ``TenantRequest`` is the type of a page request that
+carries them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from .permissions import PARTNER_ROLES, Perm, Role, role_has_perm
 
@@ -67,3 +68,14 @@ class TenantAccess:
         if self.partner_id is None:
             raise Http404
         return self.partner_id
+
+
+class TenantRequest(HttpRequest):
+    """A page request under ``/t/<slug>/``, as the tenant middleware hands it to the view.
+
+    For type annotations only (view signatures): at run time it is the plain ``HttpRequest`` on
+    which the middleware has set ``tenant`` and ``access``.
+    """
+
+    tenant: Tenant
+    access: TenantAccess

@@ -7,7 +7,7 @@ and build every queryset from the tenant (and, for partner roles, the partner) b
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import queries, services
-from .models import AuditEvent, Invitation, Membership, TenantOwnedModel
+from .access import TenantAccess
+from .models import AuditEvent, Invitation, Membership, Tenant, TenantOwnedModel
 from .permissions import Perm, Role
 
 
@@ -39,13 +40,33 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
+class TenantApiRequest(Request):
+    """An API request under ``/api/v1/t/<slug>/``, as the tenant middleware hands it to DRF.
+
+    For type annotations only: at run time it is DRF's ``Request``, which reads ``tenant`` and
+    ``access`` through to the ``HttpRequest`` the middleware set them on.
+    """
+
+    tenant: Tenant
+    access: TenantAccess
+
+
+class _HasRequest(Protocol):
+    request: Request  # an APIView's; set by dispatch before authentication and permission checks
+
+
 class TenantScopedMixin:
     """Permission per action, named on the class: ``permissions = {"list": Perm.X, …}``."""
 
     permissions: ClassVar[dict[str, Perm]] = {}
 
+    @property
+    def access(self: _HasRequest) -> TenantAccess:
+        """Who is calling in which tenant (``request.access``, resolved by the tenant middleware)."""
+        return cast(TenantApiRequest, self.request).access
+
     def required_permission(self, request: Request) -> Perm | None:
-        action = getattr(self, "action", None) or request.method.lower()
+        action = getattr(self, "action", None) or (request.method or "").lower()
         return self.permissions.get(action)
 
 
@@ -75,7 +96,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no tenant
             return self.model._default_manager.none()
-        access = self.request.access
+        access = self.access
         qs = self.base_queryset().filter(tenant_id=access.tenant.pk)
         if access.is_partner:
             if self.partner_field is None:
@@ -124,7 +145,7 @@ class MeView(APIView):
             },
         )
     )
-    def get(self, request: Request, tenant_slug: str) -> Response:
+    def get(self, request: TenantApiRequest, tenant_slug: str) -> Response:
         access = request.access
         return Response(
             {
@@ -174,12 +195,12 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     def required_permission(self, request: Request) -> Perm | None:
         # Staff who see the program read the member list too.
-        if self.action in {"list", "retrieve"} and request.access.can(Perm.VIEW_PROGRAM):
+        if self.action in {"list", "retrieve"} and self.access.can(Perm.VIEW_PROGRAM):
             return Perm.VIEW_PROGRAM
         return super().required_permission(request)
 
     def base_queryset(self) -> QuerySet:
-        return queries.members(self.request.access)
+        return queries.members(self.access)
 
     @extend_schema(request=RoleChangeSerializer, responses=MembershipSerializer)
     @action(detail=True, methods=["post"], url_path="role")
@@ -187,19 +208,19 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         membership = self.get_object()
         payload = RoleChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.membership_change_role(access=request.access, membership=membership, **payload.validated_data)
+        services.membership_change_role(access=self.access, membership=membership, **payload.validated_data)
         return Response(self.get_serializer(membership).data)
 
     @extend_schema(request=None, responses=MembershipSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, tenant_slug: str, pk: str) -> Response:
-        membership = services.membership_deactivate(access=request.access, membership=self.get_object())
+        membership = services.membership_deactivate(access=self.access, membership=self.get_object())
         return Response(self.get_serializer(membership).data)
 
     @extend_schema(request=None, responses=MembershipSerializer)
     @action(detail=True, methods=["post"])
     def reactivate(self, request: Request, tenant_slug: str, pk: str) -> Response:
-        membership = services.membership_reactivate(access=request.access, membership=self.get_object())
+        membership = services.membership_reactivate(access=self.access, membership=self.get_object())
         return Response(self.get_serializer(membership).data)
 
 
@@ -224,15 +245,15 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     def required_permission(self, request: Request) -> Perm | None:
         # Admins manage every invitation; partner admins their own company's (scoped below).
-        return Perm.MANAGE_MEMBERS if request.access.can(Perm.MANAGE_MEMBERS) else Perm.INVITE_COLLEAGUES
+        return Perm.MANAGE_MEMBERS if self.access.can(Perm.MANAGE_MEMBERS) else Perm.INVITE_COLLEAGUES
 
     def base_queryset(self) -> QuerySet:
-        return queries.invitations(self.request.access)
+        return queries.invitations(self.access)
 
     def create(self, request: Request, tenant_slug: str) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        access = request.access
+        access = self.access
         partner_id = access.partner_id if access.is_partner else serializer.validated_data.get("partner_id")
         invitation, _token = services.invitation_create(
             access=access,
@@ -246,7 +267,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, tenant_slug: str, pk: str) -> Response:
         """Withdraw a pending invitation (it is kept, marked revoked)."""
-        invitation = services.invitation_revoke(access=request.access, invitation=self.get_object())
+        invitation = services.invitation_revoke(access=self.access, invitation=self.get_object())
         return Response(self.get_serializer(invitation).data)
 
 
@@ -269,7 +290,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     permissions = {"list": Perm.VIEW_AUDIT, "retrieve": Perm.VIEW_AUDIT}
 
     def base_queryset(self) -> QuerySet:
-        return queries.audit_events(self.request.access)
+        return queries.audit_events(self.access)
 
     def list(self, request: Request, tenant_slug: str) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from .permissions import PARTNER_ROLES, Role
+
+if TYPE_CHECKING:
+    from partners.models import Partner
 
 
 def partner_choices() -> forms.ModelChoiceField:
@@ -22,16 +27,23 @@ def partner_choices() -> forms.ModelChoiceField:
 class RoleAndPartnerForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
-    def __init__(self, *args, roles: list[tuple[str, str]] | None = None, fixed_partner=None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        roles: list[tuple[str, str]] | None = None,
+        fixed_partner: Partner | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if roles is not None:
-            self.fields["role"].choices = roles
+            cast(forms.ChoiceField, self.fields["role"]).choices = roles
         self.fixed_partner = fixed_partner
         if fixed_partner is None:
             self.fields["partner"] = partner_choices()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns (typed Optional for overrides)
         role = data.get("role")
         partner = self.fixed_partner or data.get("partner")
         if role in PARTNER_ROLES and partner is None:
@@ -62,12 +74,13 @@ class AcceptInvitationForm(forms.Form):
         required=False, label="No password: I will sign in with codes sent to my e-mail"
     )
 
-    def __init__(self, *args, email: str, **kwargs):
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns (typed Optional for overrides)
         if data.get("use_codes"):
             return data
         p1, p2 = data.get("password1"), data.get("password2")

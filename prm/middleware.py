@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from .access import TenantAccess
 from .errors import page_not_found
-from .models import ApiKey, Membership, Tenant, hash_secret
+from .models import ApiKey, Membership, Tenant, User, hash_secret
 from .tenancy import tenant_context
 
 PAGE_PREFIX = re.compile(r"^/t/(?P<slug>[^/]+)/")
@@ -46,7 +46,7 @@ class TenantMiddleware:
     def _page(self, request: HttpRequest, slug: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        membership = self._membership(request, slug)
+        membership = self._membership(request.user, slug)
         if membership is None:
             return page_not_found(request)
         return self._run(request, TenantAccess.from_membership(membership))
@@ -57,7 +57,7 @@ class TenantMiddleware:
             return self._api_key(request, slug, header.removeprefix("Bearer ").strip())
         if not request.user.is_authenticated:
             return _json(401, "Authentication credentials were not provided.", challenge=True)
-        membership = self._membership(request, slug)
+        membership = self._membership(request.user, slug)
         if membership is None:
             return _json(404, "Not found.")
         return self._run(request, TenantAccess.from_membership(membership))
@@ -77,10 +77,10 @@ class TenantMiddleware:
         return self._run(request, TenantAccess.from_api_key(key, tenant))
 
     @staticmethod
-    def _membership(request: HttpRequest, slug: str) -> Membership | None:
+    def _membership(user: User, slug: str) -> Membership | None:
         return (
             Membership.objects.select_related("tenant", "user")
-            .filter(tenant__slug=slug, tenant__is_active=True, user=request.user, is_active=True)
+            .filter(tenant__slug=slug, tenant__is_active=True, user=user, is_active=True)
             .first()
         )
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -118,7 +118,8 @@ def check_relations_stay_in_tenant(objs: list[Any]) -> None:
     """
     if not objs:
         return
-    for field in _tenant_bound_foreign_keys(type(objs[0])):
+    model: type[models.Model] = type(objs[0])
+    for field in _tenant_bound_foreign_keys(model):
         unresolved: dict[Any, set[int]] = defaultdict(set)
         for obj in objs:
             target_id = getattr(obj, field.attname)
@@ -175,7 +176,7 @@ class User(GlobalModel, AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]

@@ -16,7 +16,7 @@ def members(access: TenantAccess) -> QuerySet[Membership]:
     """Members visible to the caller: all for staff, own company's colleagues for partners."""
     qs = Membership.objects.filter(tenant=access.tenant).select_related("user", "partner", "deactivated_by")
     if access.is_partner:
-        qs = qs.filter(partner_id=access.partner_id)
+        qs = qs.filter(partner_id=access.require_partner())
     return qs.order_by("-is_active", "user__email")
 
 

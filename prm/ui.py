@@ -13,11 +13,16 @@ from django.http import HttpRequest, HttpResponse
 
 from .permissions import Perm
 
+PageView = Callable[..., HttpResponse]
 
-def require_perm(perm: Perm) -> Callable:
-    """Page decorator: the tenant member's role must grant ``perm`` (403 page otherwise)."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def require_perm(perm: Perm) -> Callable[[PageView], PageView]:
+    """Page decorator: the tenant member's role must grant ``perm`` (403 page otherwise).
+
+    The view can take a ``prm.access.TenantRequest``: it only runs when the request has an access.
+    """
+
+    def decorator(view: PageView) -> PageView:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             access = getattr(request, "access", None)

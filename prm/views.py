@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -15,12 +17,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import queries, services
+from .access import TenantAccess, TenantRequest
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleAndPartnerForm
-from .models import Membership, Tenant, User
+from .models import Invitation, Membership, Tenant, User
 from .periods import fiscal_quarter_of, month_label
 from .permissions import ROLES_PARTNER_ADMIN_MAY_GRANT, Perm, Role
 from .tenancy import tenant_context
 from .ui import apply_service_errors, paginate, require_perm
+
+if TYPE_CHECKING:
+    from partners.models import Partner
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,15 +45,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def tenant_picker(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)  # login_required lets only signed-in users through
     memberships = (
-        Membership.objects.filter(user=request.user, is_active=True, tenant__is_active=True)
+        Membership.objects.filter(user=user, is_active=True, tenant__is_active=True)
         .select_related("tenant", "partner")
         .order_by("tenant__name")
     )
     return render(request, "prm/tenant_picker.html", {"memberships": memberships})
 
 
-def tenant_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def tenant_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Staff land on the program overview; partner roles on their portal."""
     if request.access.is_partner:
         return redirect("portal:home", tenant_slug=tenant_slug)
@@ -69,7 +76,7 @@ def tenant_home(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_perm(Perm.MANAGE_MEMBERS)
-def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -97,7 +104,7 @@ def members(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_perm(Perm.MANAGE_MEMBERS)
-def member_edit(request: HttpRequest, tenant_slug: str, member_id: int) -> HttpResponse:
+def member_edit(request: TenantRequest, tenant_slug: str, member_id: int) -> HttpResponse:
     membership = queries.access_member(request.access, member_id)
     form = RoleAndPartnerForm(
         request.POST or None, initial={"role": membership.role, "partner": membership.partner_id}
@@ -125,7 +132,7 @@ def member_edit(request: HttpRequest, tenant_slug: str, member_id: int) -> HttpR
 
 @require_POST
 @require_perm(Perm.MANAGE_MEMBERS)
-def member_set_active(request: HttpRequest, tenant_slug: str, member_id: int, active: bool) -> HttpResponse:
+def member_set_active(request: TenantRequest, tenant_slug: str, member_id: int, active: bool) -> HttpResponse:
     membership = queries.access_member(request.access, member_id)
     service = services.membership_reactivate if active else services.membership_deactivate
     try:
@@ -139,7 +146,7 @@ def member_set_active(request: HttpRequest, tenant_slug: str, member_id: int, ac
 
 
 @require_POST
-def invitation_revoke(request: HttpRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
+def invitation_revoke(request: TenantRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
     if not (request.access.can(Perm.MANAGE_MEMBERS) or request.access.can(Perm.INVITE_COLLEAGUES)):
         raise Http404
     invitation = queries.access_invitation(request.access, invitation_id)
@@ -158,7 +165,7 @@ def invitation_revoke(request: HttpRequest, tenant_slug: str, invitation_id: int
 
 
 @require_perm(Perm.MANAGE_API_KEYS)
-def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -183,7 +190,7 @@ def api_keys(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 @require_POST
 @require_perm(Perm.MANAGE_API_KEYS)
-def api_key_revoke(request: HttpRequest, tenant_slug: str, api_key_id: int) -> HttpResponse:
+def api_key_revoke(request: TenantRequest, tenant_slug: str, api_key_id: int) -> HttpResponse:
     key = queries.access_api_key(request.access, api_key_id)
     try:
         services.api_key_revoke(access=request.access, key=key)
@@ -195,7 +202,7 @@ def api_key_revoke(request: HttpRequest, tenant_slug: str, api_key_id: int) -> H
 
 
 @require_perm(Perm.VIEW_AUDIT)
-def audit_log(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def audit_log(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "prm/audit_log.html", {"page": paginate(request, queries.audit_events(request.access), 50)})
 
 
@@ -203,7 +210,7 @@ def audit_log(request: HttpRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_perm(Perm.USE_PORTAL)
-def portal_team(request: HttpRequest, tenant_slug: str) -> HttpResponse:
+def portal_team(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     access = request.access
     may_invite = access.can(Perm.INVITE_COLLEAGUES)
     roles = [(value, label) for value, label in Role.choices if value in ROLES_PARTNER_ADMIN_MAY_GRANT]
@@ -236,7 +243,7 @@ def portal_team(request: HttpRequest, tenant_slug: str) -> HttpResponse:
     )
 
 
-def _own_partner(access):
+def _own_partner(access: TenantAccess) -> Partner:
     from partners.queries import own_partner
 
     return own_partner(access)
@@ -254,7 +261,7 @@ def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> Htt
             return render(request, "prm/invitation_invalid.html", {"tenant": tenant}, status=404)
         existing_user = User.objects.filter(email=invitation.email).first()
         if request.user.is_authenticated:
-            return _accept_as_signed_in(request, tenant, invitation)
+            return _accept_as_signed_in(request, tenant, invitation, request.user)
         if existing_user is not None:
             messages.info(request, f"Sign in as {invitation.email} to accept the invitation to {tenant.name}.")
             return redirect(f"{reverse('account_login')}?next={request.path}")
@@ -273,13 +280,13 @@ def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> Htt
         )
 
 
-def _accept_as_signed_in(request: HttpRequest, tenant: Tenant, invitation) -> HttpResponse:
+def _accept_as_signed_in(request: HttpRequest, tenant: Tenant, invitation: Invitation, user: User) -> HttpResponse:
     if request.method != "POST":
         return render(
             request, "prm/invitation_accept.html", {"invitation": invitation, "invited_tenant": tenant, "form": None}
         )
     try:
-        services.invitation_accept(invitation=invitation, user=request.user)
+        services.invitation_accept(invitation=invitation, user=user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("home")
@@ -287,7 +294,7 @@ def _accept_as_signed_in(request: HttpRequest, tenant: Tenant, invitation) -> Ht
     return redirect("tenant_home", tenant_slug=tenant.slug)
 
 
-def _create_invited_user(email: str, data: dict) -> User:
+def _create_invited_user(email: str, data: dict[str, Any]) -> User:
     """The invitee proved the address by opening the e-mailed link: it counts as verified."""
     from allauth.account.models import EmailAddress
 

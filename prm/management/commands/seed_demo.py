@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -13,7 +15,17 @@ from prm.tenancy import tenant_context
 
 DEMO_PASSWORD = "demo-pass-2026"
 
-TENANTS = [
+
+class TenantSpec(TypedDict):
+    slug: str
+    name: str
+    currency: str
+    fiscal_year_start_month: int
+    domain: str
+    partners: list[tuple[str, str]]  # (name, status)
+
+
+TENANTS: list[TenantSpec] = [
     {
         "slug": "acme",
         "name": "Acme Cloud",
@@ -90,8 +102,8 @@ class Command(BaseCommand):
     help = "Create the demo tenants acme and globex with a user of every role (demo passwords)."
 
     @transaction.atomic
-    def handle(self, *args, **options) -> None:
-        rows = []
+    def handle(self, *args: Any, **options: Any) -> None:
+        rows: list[tuple[str, str, str, str]] = []
         for spec in TENANTS:
             tenant, _ = Tenant.objects.update_or_create(
                 slug=spec["slug"],
@@ -116,5 +128,5 @@ class Command(BaseCommand):
                 rows.append((tenant.slug, Role.PARTNER_ADMIN.label, email, "Northwind Systems"))
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo-only logins (password for all: {DEMO_PASSWORD}):"))
-        for slug, role, email, partner in rows:
-            self.stdout.write(f"  {slug:<7} {role:<16} {email:<28} {partner}")
+        for slug, role_label, email, partner_name in rows:
+            self.stdout.write(f"  {slug:<7} {role_label:<16} {email:<28} {partner_name}")
