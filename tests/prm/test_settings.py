@@ -1,0 +1,80 @@
+"""Settings come from the environment: production refuses to start without a secret key, and a
+properly configured production environment passes Django's deployment checklist."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` as an operator would: a clean environment plus ``env`` (no DATABASE_URL,
+    no REDIS_URL, whatever the test run itself uses)."""
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
+    base["DJANGO_SETTINGS_MODULE"] = "prm.settings"
+    return subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def random_secret_key(length: int = 60) -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DEBUG="false")
+
+    assert result.returncode != 0, result.stdout
+    assert "SECRET_KEY" in result.stderr, result.stderr
+    assert "ImproperlyConfigured" in result.stderr, result.stderr
+
+
+def test_production_settings_pass_the_deployment_checklist():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="false", SECRET_KEY=random_secret_key(), ALLOWED_HOSTS="prm.example.com",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_deployment_checklist_flags_production_without_allowed_hosts():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", DEBUG="false", SECRET_KEY=random_secret_key()
+    )
+
+    assert result.returncode != 0, result.stdout
+    assert "ALLOWED_HOSTS" in result.stderr, result.stderr
+
+
+def test_deployment_checklist_flags_a_weak_secret_key():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="false", SECRET_KEY="short", ALLOWED_HOSTS="prm.example.com",
+    )  # fmt: skip
+
+    assert result.returncode != 0, result.stdout
+    assert "SECRET_KEY" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("debug", ["true", ""])
+def test_the_embedded_default_starts_with_no_configuration(debug):
+    result = manage("check", **({"DEBUG": debug} if debug else {}))
+
+    assert result.returncode == 0, result.stderr
