@@ -63,6 +63,13 @@ def invitation_create(
         raise ValidationError({"email": "This person is already a member of this tenant."})
 
     for stale in Invitation.objects.filter(email=email, status=Invitation.Status.PENDING):
+        try:
+            _require_may_grant(access, stale.role, stale.partner_id)
+        except PermissionDenied:
+            # Someone else's invitation (e.g. the vendor's): a partner admin may not replace it.
+            raise ValidationError(
+                {"email": "This address already has a pending invitation from someone else."}
+            ) from None
         _invitation_close(access=access, invitation=stale, status=Invitation.Status.REVOKED)
 
     token = secrets.token_urlsafe(32)
@@ -174,7 +181,12 @@ def _active_admin_count(tenant: Tenant) -> int:
 
 
 def _refuse_losing_last_admin(membership: Membership) -> None:
-    if membership.role == Role.ADMIN and membership.is_active and _active_admin_count(membership.tenant) <= 1:
+    if membership.role != Role.ADMIN or not membership.is_active:
+        return
+    # Lock the tenant row: two admins demoting each other at once are serialised, and the second
+    # sees the first one's change when it counts.
+    Tenant.objects.select_for_update().filter(pk=membership.tenant_id).first()
+    if _active_admin_count(membership.tenant) <= 1:
         raise ValidationError({"role": "The tenant must keep at least one active program admin."})
 
 
