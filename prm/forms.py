@@ -14,18 +14,20 @@ if TYPE_CHECKING:
     from partners.models import Partner
 
 
-def partner_choices() -> forms.ModelChoiceField:
+def partner_choices(help_text: str) -> forms.ModelChoiceField:
     from partners.models import Partner
 
     return forms.ModelChoiceField(
         queryset=Partner.objects.order_by("name"),
         required=False,
-        help_text="Required for partner roles: the company this person works for.",
+        empty_label="— none (staff role) —",
+        help_text=help_text,
     )
 
 
 class RoleAndPartnerForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+    partner_help = "Required for partner roles: the company this person works for."
 
     def __init__(
         self,
@@ -39,7 +41,7 @@ class RoleAndPartnerForm(forms.Form):
             cast(forms.ChoiceField, self.fields["role"]).choices = roles
         self.fixed_partner = fixed_partner
         if fixed_partner is None:
-            self.fields["partner"] = partner_choices()
+            self.fields["partner"] = partner_choices(self.partner_help)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -61,6 +63,7 @@ class InvitationForm(RoleAndPartnerForm):
 
 class ApiKeyForm(RoleAndPartnerForm):
     name = forms.CharField(max_length=100, help_text="What the key is for, e.g. “CRM sync”.")
+    partner_help = "Required for partner roles: the only partner whose data the key can reach."
     field_order = ["name", "role", "partner"]
 
 

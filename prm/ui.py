@@ -36,8 +36,9 @@ def require_perm(perm: Perm) -> Callable[[PageView], PageView]:
     return decorator
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int = 25) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(request: HttpRequest, queryset: Any, per_page: int = 25, *, param: str = "page") -> Page:
+    """One page of ``queryset``; an out-of-range or junk page number gives the nearest page."""
+    return Paginator(queryset, per_page).get_page(request.GET.get(param))
 
 
 def apply_service_errors(form: Form, error: ValidationError) -> None:

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -96,7 +96,9 @@ def members(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         "prm/members.html",
         {
             "page": paginate(request, queries.members(request.access)),
-            "invitations": queries.invitations(request.access, pending_only=True),
+            "invitations": paginate(
+                request, queries.invitations(request.access, pending_only=True), param="invitations_page"
+            ),
             "form": form,
         },
         status=400 if form.errors else 200,
@@ -167,10 +169,10 @@ def invitation_revoke(request: TenantRequest, tenant_slug: str, invitation_id: i
 @require_perm(Perm.MANAGE_API_KEYS)
 def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
-    new_secret = None
+    new_key, new_secret = None, None
     if request.method == "POST" and form.is_valid():
         try:
-            _key, new_secret = services.api_key_create(
+            new_key, new_secret = services.api_key_create(
                 access=request.access,
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
@@ -183,7 +185,7 @@ def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(
         request,
         "prm/api_keys.html",
-        {"keys": paginate(request, queries.api_keys(request.access)), "form": form, "new_secret": new_secret},
+        {"keys": paginate(request, queries.api_keys(request.access)), "form": form, "new_secret": new_secret, "new_key": new_key},
         status=400 if form.errors else 200,
     )
 
@@ -213,7 +215,11 @@ def audit_log(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 def portal_team(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     access = request.access
     may_invite = access.can(Perm.INVITE_COLLEAGUES)
-    roles = [(value, label) for value, label in Role.choices if value in ROLES_PARTNER_ADMIN_MAY_GRANT]
+    # Least privilege first: "Partner user" is the default choice.
+    roles = sorted(
+        ((value, label) for value, label in Role.choices if value in ROLES_PARTNER_ADMIN_MAY_GRANT),
+        key=lambda choice: choice[0] != Role.PARTNER_USER,
+    )
     form = InvitationForm(request.POST or None, roles=roles, fixed_partner=_own_partner(access))
     if request.method == "POST":
         if not may_invite:
@@ -235,8 +241,12 @@ def portal_team(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         request,
         "portal/team.html",
         {
-            "colleagues": queries.members(access).filter(is_active=True),
-            "invitations": queries.invitations(access, pending_only=True) if may_invite else [],
+            "colleagues": paginate(request, queries.members(access).filter(is_active=True)),
+            "invitations": paginate(
+                request,
+                queries.invitations(access, pending_only=True) if may_invite else Invitation.objects.none(),
+                param="invitations_page",
+            ),
             "form": form if may_invite else None,
         },
         status=400 if form.errors else 200,
@@ -254,11 +264,14 @@ def _own_partner(access: TenantAccess) -> Partner:
 
 @never_cache
 def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> HttpResponse:
-    tenant = get_object_or_404(Tenant, slug=tenant_slug, is_active=True)
+    # An unknown tenant and an unknown token look the same: the link reveals nothing.
+    tenant = Tenant.objects.filter(slug=tenant_slug, is_active=True).first()
+    if tenant is None:
+        return render(request, "prm/invitation_invalid.html", status=404)
     with tenant_context(tenant):
         invitation = services.invitation_find(token=token)
         if invitation is None:
-            return render(request, "prm/invitation_invalid.html", {"tenant": tenant}, status=404)
+            return render(request, "prm/invitation_invalid.html", status=404)
         existing_user = User.objects.filter(email=invitation.email).first()
         if request.user.is_authenticated:
             return _accept_as_signed_in(request, tenant, invitation, request.user)

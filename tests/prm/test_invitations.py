@@ -527,3 +527,33 @@ def test_invitation_for_an_empty_tenant_is_not_visible_to_another(world_a, invit
     with in_tenant(empty):
         assert not Invitation.objects.filter(email="scoped@example.com").exists()
     assert len(pending(world_a.tenant, in_tenant, "scoped@example.com")) == 1
+
+
+def test_a_link_under_an_unknown_tenant_looks_like_any_other_broken_link(world_a):
+    unknown = Client().get("/invitations/no-such-tenant/made-up-token/")
+    known = Client().get("/invitations/alpha/made-up-token/")
+    assert unknown.status_code == known.status_code == 404
+
+    def without_csrf(body: bytes) -> bytes:
+        return re.sub(rb'(X-CSRFToken": "|csrfmiddlewaretoken" value=")[^"]+', rb"\1", body)
+
+    assert without_csrf(unknown.content) == without_csrf(known.content)
+
+
+def test_partner_admins_invite_partner_users_unless_they_choose_otherwise(world_a, client_for):
+    response = client_for(world_a.user(Role.PARTNER_ADMIN)).get("/t/alpha/portal/team/")
+    role_field = response.context["form"]["role"]
+    assert role_field.value() in (None, "")
+    assert next(value for value, _ in role_field.field.choices) == Role.PARTNER_USER
+
+
+def test_pending_invitations_are_paginated_on_the_members_page(world_a, client_for):
+    for i in range(30):
+        InvitationFactory(tenant=world_a.tenant, email=f"bulk{i:02d}@example.com")
+    client = client_for(world_a.user(Role.ADMIN))
+    first = client.get("/t/alpha/members/")
+    assert first.context["invitations"].paginator.count == 30
+    assert len(first.context["invitations"].object_list) == 25
+    second = client.get("/t/alpha/members/?invitations_page=2")
+    assert len(second.context["invitations"].object_list) == 5
+    assert "invitations_page=1" in second.content.decode()
