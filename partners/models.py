@@ -181,6 +181,13 @@ class Partner(TenantOwnedModel):
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, frozenset())
 
+    def values_of(self, kind: str) -> list[str]:
+        """The partner's values of one attribute kind (uses prefetched attributes when present)."""
+        return sorted(a.value for a in self.attributes.all() if a.kind == kind)
+
+    def labels_of(self, kind: str) -> list[str]:
+        return [a.label for a in sorted(self.attributes.all(), key=lambda a: a.value) if a.kind == kind]
+
 
 class PartnerAttribute(TenantOwnedModel):
     """One classification value of a partner: a type, motion, region, vertical or segment.

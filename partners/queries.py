@@ -1,25 +1,45 @@
-"""Reads of partners that pages, the portal and the API share."""
+"""Reads of partners that pages, the portal, exports and the API share.
+
+Staff see every partner of the tenant; partner roles see their own partner only, by
+construction (``partners(access)`` starts from the member's partner).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
-from django.http import Http404
+from datetime import timedelta
+from itertools import chain
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404, QueryDict
+from django.utils import timezone
 
 from prm.access import TenantAccess
+from prm.models import AuditEvent, Membership, User
+from prm.permissions import STAFF_ROLES
 
-from .models import Partner
+from .filters import PartnerFilter
+from .models import Certification, Contact, Partner, PartnerAttribute, PartnerNote, PartnerStatusChange
+
+PARTNER_LIST_RELATED = ("tier", "partner_manager")
 
 
 def partners(access: TenantAccess) -> QuerySet[Partner]:
     """Partners visible to the caller: all of the tenant for staff, the own one for partners."""
     qs = Partner.objects.all()
     if access.is_partner:
-        qs = qs.filter(pk=access.partner_id)
+        qs = qs.filter(pk=access.require_partner())
     return qs
 
 
 def access_partner(access: TenantAccess, partner_id: int) -> Partner:
-    partner = partners(access).filter(pk=partner_id).first()
+    """One partner with what its page shows, or 404 (missing and not-yours look the same)."""
+    partner = (
+        partners(access)
+        .select_related("tier", "partner_manager", "vendor_sponsor", "partner_sponsor")
+        .prefetch_related("attributes")
+        .filter(pk=partner_id)
+        .first()
+    )
     if partner is None:
         raise Http404
     return partner
@@ -30,7 +50,93 @@ def own_partner(access: TenantAccess) -> Partner:
     return access_partner(access, access.require_partner())
 
 
+def staff_users(access: TenantAccess) -> QuerySet[User]:
+    """Active staff members of the tenant (choices for manager and vendor sponsor)."""
+    ids = Membership.objects.filter(tenant=access.tenant, is_active=True, role__in=sorted(STAFF_ROLES)).values(
+        "user_id"
+    )
+    return User.objects.filter(pk__in=ids).order_by("full_name", "email")
+
+
+def directory(access: TenantAccess, params: QueryDict | dict) -> PartnerFilter:
+    """The filtered, sorted partner directory. ``.qs`` is ready for a page or an export and
+    carries what a row shows (tier, manager, attributes) in a constant number of queries."""
+    base = partners(access).select_related(*PARTNER_LIST_RELATED).prefetch_related(
+        Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value"))
+    )
+    return PartnerFilter(params, queryset=base, staff_users=staff_users(access))
+
+
 def status_counts(access: TenantAccess) -> list[dict]:
-    """Number of partners per lifecycle status, in lifecycle order, zeros included."""
-    counts = dict(partners(access).values_list("status").annotate(n=Count("pk")))
+    """Number of current partners per lifecycle status, in lifecycle order, zeros included."""
+    counts = dict(
+        partners(access).filter(archived_at__isnull=True).values_list("status").annotate(n=Count("pk"))
+    )
     return [{"status": value, "label": label, "count": counts.get(value, 0)} for value, label in Partner.Status.choices]
+
+
+def classification_counts(access: TenantAccess) -> dict[str, int]:
+    """Current partners by strategic / tactical / untiered: the size of the strategic set."""
+    rows = partners(access).filter(archived_at__isnull=True).values_list("tier__classification").annotate(n=Count("pk"))
+    counts = {key or "untiered": n for key, n in rows}
+    return {"strategic": counts.get("strategic", 0), "tactical": counts.get("tactical", 0), "untiered": counts.get("untiered", 0)}
+
+
+def contacts(access: TenantAccess, partner: Partner, *, include_archived: bool = False) -> QuerySet[Contact]:
+    qs = Contact.objects.filter(partner=partner).select_related("user")
+    if not include_archived:
+        qs = qs.filter(archived_at__isnull=True)
+    return qs.order_by("archived_at", "name")
+
+
+def access_contact(access: TenantAccess, contact_id: int) -> Contact:
+    contact = Contact.objects.filter(pk=contact_id, partner__in=partners(access)).select_related("partner").first()
+    if contact is None:
+        raise Http404
+    return contact
+
+
+def certifications(access: TenantAccess, partner: Partner) -> QuerySet[Certification]:
+    """Current certifications, newest first; expired ones included (the page marks them)."""
+    return Certification.objects.filter(partner=partner, archived_at__isnull=True).select_related("contact")
+
+
+def access_certification(access: TenantAccess, certification_id: int) -> Certification:
+    certification = (
+        Certification.objects.filter(pk=certification_id, partner__in=partners(access))
+        .select_related("partner", "contact")
+        .first()
+    )
+    if certification is None:
+        raise Http404
+    return certification
+
+
+def certifications_expiring(access: TenantAccess, *, days: int = 60) -> QuerySet[Certification]:
+    today = timezone.localdate()
+    return (
+        Certification.objects.filter(
+            partner__in=partners(access).filter(archived_at__isnull=True),
+            archived_at__isnull=True,
+            expires_on__gte=today,
+            expires_on__lte=today + timedelta(days=days),
+        )
+        .select_related("partner", "contact")
+        .order_by("expires_on")
+    )
+
+
+def timeline(access: TenantAccess, partner: Partner, *, limit: int = 50) -> list[dict]:
+    """Everything that happened to the partner, newest first: audit events, status changes
+    with their reasons, and (for staff) internal notes."""
+    events = AuditEvent.objects.filter(partner_id=partner.pk).exclude(verb="partner.status_changed")
+    items = [
+        {"at": e.created_at, "kind": "event", "actor": e.actor_label, "verb": e.verb, "event": e}
+        for e in events.order_by("-created_at", "-id")[:limit]
+    ]
+    changes = PartnerStatusChange.objects.filter(partner=partner).select_related("changed_by")[:limit]
+    items += [{"at": c.created_at, "kind": "status", "actor": str(c.changed_by or "system"), "change": c} for c in changes]
+    if access.is_staff:
+        notes = PartnerNote.objects.filter(partner=partner).select_related("author")[:limit]
+        items += [{"at": n.created_at, "kind": "note", "actor": str(n.author), "note": n} for n in notes]
+    return sorted(chain(items), key=lambda item: item["at"], reverse=True)[:limit]

@@ -1,10 +1,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, portal, views
+from . import api, portal
+from .views import directory
 
 urlpatterns = [
-    path("partners/", views.partner_list, name="partner_list"),
+    path("partners/", directory.partner_list, name="partner_list"),
 ]
 
 portal_urlpatterns = [

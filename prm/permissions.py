@@ -38,6 +38,7 @@ class Perm(models.TextChoices):
     VIEW_AUDIT = "view_audit", "Read the audit trail"
     # Partner side
     USE_PORTAL = "use_portal", "Work in the partner portal"
+    EDIT_OWN_PARTNER = "edit_own_partner", "Edit the own company's profile, contacts and certifications"
     INVITE_COLLEAGUES = "invite_colleagues", "Invite colleagues of the own partner"
 
 
@@ -62,7 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.FINANCE: frozenset(_STAFF_READ | {Perm.APPROVE_MONEY}),
     Role.EXECUTIVE: frozenset(_STAFF_READ | {Perm.SIGN_OFF_PLANS, Perm.VIEW_AUDIT}),
-    Role.PARTNER_ADMIN: frozenset({Perm.USE_PORTAL, Perm.INVITE_COLLEAGUES}),
+    Role.PARTNER_ADMIN: frozenset({Perm.USE_PORTAL, Perm.INVITE_COLLEAGUES, Perm.EDIT_OWN_PARTNER}),
     Role.PARTNER_USER: frozenset({Perm.USE_PORTAL}),
 }
 

@@ -7,7 +7,7 @@ from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import paginate, require_perm
 
-from . import queries
+from .. import queries
 
 
 @require_perm(Perm.VIEW_PROGRAM)
