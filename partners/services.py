@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from prm import audit
 from prm.access import TenantAccess
+from prm.domains import normalize_domain
 from prm.models import Membership
 from prm.permissions import STAFF_ROLES, Perm
 
@@ -144,6 +145,8 @@ def _check_domain_free(partner: Partner) -> None:
 
 def _save_validated(partner: Partner) -> None:
     partner.assign_tenant()
+    # Normalise before full_clean: its field validators run before Partner.clean() would.
+    partner.domain = normalize_domain(partner.domain)
     partner.full_clean(validate_constraints=False)  # the domain rule gets a clearer message below
     _check_domain_free(partner)
     _check_people(partner)
