@@ -1,42 +1,652 @@
-"""Partner API. Partner roles see their own partner only (``partner_field = "pk"``)."""
+"""Partner API: partners, their contacts and certifications.
 
-from django.db.models import QuerySet
-from rest_framework import mixins
+Reads come from the sealed tenant queryset (partner roles see their own partner only:
+``partner_field``); every write goes through ``partners.services``, which checks the role,
+validates (errors name the field) and records the audit event. Input is strict: a field the
+caller may not set is a 400 naming it, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django_countries import countries
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import exceptions, mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
+from rest_framework.response import Response
 
+from prm.access import TenantAccess
 from prm.api import TenantModelSerializer, TenantViewSet
+from prm.models import Membership, User
 from prm.permissions import Perm
 
-from . import queries
-from .models import Partner
+from . import queries, services
+from .filters import PartnerFilter
+from .models import Certification, Contact, Partner, PartnerAttribute, Tier
+from .vocab import Motion, PartnerType, Region, Segment, Vertical
+
+ARCHIVED_CHOICES = [("no", "Current only"), ("yes", "Archived only"), ("all", "Current and archived")]
 
 
-class PartnerSerializer(TenantModelSerializer):
+def _access(serializer: serializers.BaseSerializer) -> TenantAccess | None:
+    """The caller, from the serializer context (absent during schema generation)."""
+    return serializer.context.get("access")
+
+
+# --- serializers: reading ----------------------------------------------------------------------
+
+
+class TierSummarySerializer(serializers.ModelSerializer):
     class Meta:
-        model = Partner
-        fields = ["id", "name", "status", "created_at", "updated_at"]
+        model = Tier
+        fields = ["id", "name", "rank", "classification"]
         read_only_fields = fields
 
 
-class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """Partner companies of the tenant."""
+class PersonSerializer(serializers.ModelSerializer):
+    """A staff member named on a partner (partner manager, vendor sponsor)."""
+
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class PartnerSerializer(TenantModelSerializer):
+    """A partner as its profile page shows it."""
+
+    country = serializers.CharField(source="country.code", read_only=True, help_text="ISO 3166-1 alpha-2, or empty.")
+    logo = serializers.ImageField(read_only=True, allow_null=True)
+    partner_types = serializers.SerializerMethodField()
+    motions = serializers.SerializerMethodField()
+    regions = serializers.SerializerMethodField()
+    verticals = serializers.SerializerMethodField()
+    segments = serializers.SerializerMethodField()
+    tier = TierSummarySerializer(read_only=True, allow_null=True)
+    classification = serializers.CharField(read_only=True, allow_null=True, help_text="Implied by the tier.")
+    partner_manager = PersonSerializer(read_only=True, allow_null=True)
+    vendor_sponsor = PersonSerializer(read_only=True, allow_null=True)
+    partner_sponsor: serializers.PrimaryKeyRelatedField[Contact] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The partner's executive sponsor: one of its contacts."
+    )
+    archived = serializers.BooleanField(source="is_archived", read_only=True)
+
+    class Meta:
+        model = Partner
+        fields = [
+            "id", "name", "legal_name", "website", "domain", "country", "company_size", "description", "logo",
+            "partner_types", "motions", "regions", "verticals", "segments",
+            "status", "status_changed_at", "join_date", "tier", "classification",
+            "partner_manager", "vendor_sponsor", "partner_sponsor",
+            "agreement_type", "agreement_start", "agreement_end",
+            "archived", "archived_at", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=PartnerType.choices)))
+    def get_partner_types(self, partner: Partner) -> list[str]:
+        return partner.values_of(PartnerAttribute.Kind.TYPE)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Motion.choices)))
+    def get_motions(self, partner: Partner) -> list[str]:
+        return partner.values_of(PartnerAttribute.Kind.MOTION)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Region.choices)))
+    def get_regions(self, partner: Partner) -> list[str]:
+        return partner.values_of(PartnerAttribute.Kind.REGION)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Vertical.choices)))
+    def get_verticals(self, partner: Partner) -> list[str]:
+        return partner.values_of(PartnerAttribute.Kind.VERTICAL)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Segment.choices)))
+    def get_segments(self, partner: Partner) -> list[str]:
+        return partner.values_of(PartnerAttribute.Kind.SEGMENT)
+
+
+class ContactSerializer(TenantModelSerializer):
+    partner: serializers.PrimaryKeyRelatedField[Partner] = serializers.PrimaryKeyRelatedField(read_only=True)
+    user: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The linked portal user."
+    )
+    archived = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "partner", "name", "email", "phone", "title", "role", "user",
+            "archived", "archived_at", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_archived(self, contact: Contact) -> bool:
+        return contact.archived_at is not None
+
+
+class CertificationSerializer(TenantModelSerializer):
+    partner: serializers.PrimaryKeyRelatedField[Partner] = serializers.PrimaryKeyRelatedField(read_only=True)
+    contact: serializers.PrimaryKeyRelatedField[Contact] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The person holding it."
+    )
+    is_expired = serializers.BooleanField(read_only=True)
+    archived = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certification
+        fields = [
+            "id", "partner", "name", "level", "holder", "contact", "earned_on", "expires_on", "is_expired",
+            "archived", "archived_at", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_archived(self, certification: Certification) -> bool:
+        return certification.archived_at is not None
+
+
+# --- serializers: writing ----------------------------------------------------------------------
+
+
+class StrictInputMixin:
+    """Refuse keys the caller may not set here, naming them, instead of silently ignoring them."""
+
+    refusals: dict[str, str] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
+            refused = sorted(set(data.keys()) - writable)
+            if refused:
+                raise serializers.ValidationError(
+                    {name: [self.refusals.get(name, "This field cannot be set here.")] for name in refused}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class PartnerUpdateSerializer(StrictInputMixin, TenantModelSerializer):
+    """What staff change on a partner; a partner admin only the portal fields of its own."""
+
+    domain = serializers.CharField(
+        max_length=253, allow_blank=True, required=False,
+        help_text="Primary e-mail domain, e.g. northwind.example (a URL or an address is reduced to it).",
+    )
+    country = serializers.ChoiceField(choices=list(countries), allow_blank=True, required=False)
+    logo = serializers.ImageField(
+        required=False, allow_null=True, help_text="Upload with multipart/form-data; null removes the logo."
+    )
+    partner_types = serializers.MultipleChoiceField(choices=PartnerType.choices, required=False)
+    motions = serializers.MultipleChoiceField(choices=Motion.choices, required=False)
+    regions = serializers.MultipleChoiceField(choices=Region.choices, required=False)
+    verticals = serializers.MultipleChoiceField(choices=Vertical.choices, required=False)
+    segments = serializers.MultipleChoiceField(choices=Segment.choices, required=False)
+    tier = serializers.PrimaryKeyRelatedField(queryset=Tier.objects.none(), allow_null=True, required=False)
+    partner_manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), allow_null=True, required=False, help_text="An active staff member."
+    )
+    vendor_sponsor = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), allow_null=True, required=False, help_text="An active staff member."
+    )
+    partner_sponsor = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.none(), allow_null=True, required=False, help_text="One of the partner's contacts."
+    )
+
+    refusals = {
+        "status": "Change the status with POST …/partners/{id}/status/ and a reason.",
+        "archived": "Archive with POST …/partners/{id}/archive/, restore with …/restore/.",
+    }
+
+    class Meta:
+        model = Partner
+        fields = [
+            "name", "legal_name", "website", "domain", "country", "company_size", "description", "logo",
+            "partner_types", "motions", "regions", "verticals", "segments",
+            "join_date", "tier", "partner_manager", "vendor_sponsor", "partner_sponsor",
+            "agreement_type", "agreement_start", "agreement_end",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        access = _access(self)
+        if access is None:
+            return
+        if access.is_partner:
+            # A partner admin edits the portal fields of its own company, nothing else.
+            allowed = services.PORTAL_FIELDS | services.PORTAL_ATTRIBUTES
+            for name in [n for n in list(self.fields.keys()) if n not in allowed]:
+                del self.fields[name]
+            self.refusals = dict.fromkeys(
+                [*self.Meta.fields, "status"], "Your partner manager changes this field; it cannot be edited here."
+            )
+            return
+        staff = queries.staff_users(access)
+        self.fields["tier"].queryset = Tier.objects.all()  # type: ignore[attr-defined]
+        self.fields["partner_manager"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["vendor_sponsor"].queryset = staff  # type: ignore[attr-defined]
+        if "partner_sponsor" in self.fields:
+            self.fields["partner_sponsor"].queryset = Contact.objects.filter(archived_at__isnull=True)  # type: ignore[attr-defined]
+
+    def validate_logo(self, value: Any) -> Any:
+        return "" if value is None else value
+
+
+def _split_attributes(validated: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validated partner data as the services take it: model fields, and attribute lists."""
+    fields = dict(validated)
+    attributes = {name: sorted(fields.pop(name)) for name in services.ATTRIBUTE_FIELDS if name in fields}
+    return fields, attributes
+
+
+class PartnerCreateSerializer(PartnerUpdateSerializer):
+    status = serializers.ChoiceField(
+        choices=Partner.Status.choices, default=Partner.Status.PROSPECT, help_text="Where in its lifecycle it starts."
+    )
+    partner_sponsor: Any = None  # a new partner has no contacts to choose from yet
+
+    refusals = {
+        **PartnerUpdateSerializer.refusals,
+        "partner_sponsor": "Add the partner's contacts first, then choose its executive sponsor.",
+    }
+
+    class Meta(PartnerUpdateSerializer.Meta):
+        fields = [*(f for f in PartnerUpdateSerializer.Meta.fields if f != "partner_sponsor"), "status"]
+        extra_kwargs = {"name": {"required": True}}
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Partner.Status.choices)
+    reason = serializers.CharField(allow_blank=True, help_text="Why; kept in the partner's history.")
+
+
+class ContactUpdateSerializer(StrictInputMixin, TenantModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), allow_null=True, required=False,
+        help_text="The portal user this contact is, a member of the same partner.",
+    )
+
+    refusals = {"partner": "A contact stays with its partner; add a new contact to the other partner."}
+
+    class Meta:
+        model = Contact
+        fields = ["name", "email", "phone", "title", "role", "user"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if (access := _access(self)) is not None:
+            members = Membership.objects.filter(tenant=access.tenant, partner__in=queries.partners(access))
+            self.fields["user"].queryset = User.objects.filter(pk__in=members.values("user_id"))  # type: ignore[attr-defined]
+
+
+class ContactCreateSerializer(ContactUpdateSerializer):
+    partner = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.none(), required=False,
+        help_text="Required for staff; partner callers may leave it out (their own company).",
+    )
+
+    class Meta(ContactUpdateSerializer.Meta):
+        fields = ["partner", *ContactUpdateSerializer.Meta.fields]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if (access := _access(self)) is not None:
+            self.fields["partner"].queryset = queries.partners(access)  # type: ignore[attr-defined]
+
+
+class CertificationUpdateSerializer(StrictInputMixin, TenantModelSerializer):
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.none(), allow_null=True, required=False,
+        help_text="The person holding it (holder = person), a contact of the same partner.",
+    )
+
+    refusals = {"partner": "A certification stays with its partner."}
+
+    class Meta:
+        model = Certification
+        fields = ["name", "level", "holder", "contact", "earned_on", "expires_on"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if (access := _access(self)) is not None:
+            contacts = Contact.objects.filter(partner__in=queries.partners(access))
+            self.fields["contact"].queryset = contacts  # type: ignore[attr-defined]
+
+
+class CertificationCreateSerializer(CertificationUpdateSerializer):
+    partner = serializers.PrimaryKeyRelatedField(
+        queryset=Partner.objects.none(), required=False,
+        help_text="Required for staff; partner callers may leave it out (their own company).",
+    )
+
+    class Meta(CertificationUpdateSerializer.Meta):
+        fields = ["partner", *CertificationUpdateSerializer.Meta.fields]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if (access := _access(self)) is not None:
+            self.fields["partner"].queryset = queries.partners(access)  # type: ignore[attr-defined]
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+class PartnerFilterBackend(DjangoFilterBackend):
+    """The directory's ``PartnerFilter``, with the tenant's staff as manager choices."""
+
+    def get_filterset_kwargs(self, request: Request, queryset: QuerySet, view: Any) -> dict[str, Any]:
+        return {**super().get_filterset_kwargs(request, queryset, view), "staff_users": queries.staff_users(view.access)}
+
+
+class StableOrderingFilter(OrderingFilter):
+    """``?ordering=`` with the id as last key, so pages never repeat or skip a row."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> Sequence[str] | None:
+        ordering = super().get_ordering(request, queryset, view)
+        return [*ordering, "pk"] if ordering else ordering
+
+
+class _ArchivableFilter(django_filters.FilterSet):
+    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id")
+    archived = django_filters.ChoiceFilter(
+        choices=ARCHIVED_CHOICES, method="archive_state", empty_label=None, label="Archived (default: current only)"
+    )
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        data = data.copy() if data is not None else {}
+        data.setdefault("archived", "no")
+        super().__init__(data, *args, **kwargs)
+
+    def archive_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
+
+
+class ContactFilter(_ArchivableFilter):
+    class Meta:
+        model = Contact
+        fields = ["role"]
+
+
+class CertificationFilter(_ArchivableFilter):
+    contact = django_filters.NumberFilter(field_name="contact_id", label="Contact id")
+    expired = django_filters.BooleanFilter(method="expired_state", label="Expired (true) or still valid (false)")
+    expiring_within_days = django_filters.NumberFilter(
+        method="expiring_within", min_value=0, max_value=3650, label="Valid today and expiring within N days"
+    )
+
+    class Meta:
+        model = Certification
+        fields = ["holder"]
+
+    def expired_state(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        today = timezone.localdate()
+        if value:
+            return queryset.filter(expires_on__lt=today)
+        return queryset.exclude(expires_on__lt=today)
+
+    def expiring_within(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        if value is None:
+            return queryset
+        today = timezone.localdate()
+        return queryset.filter(expires_on__gte=today, expires_on__lte=today + timedelta(days=int(value)))
+
+
+# --- viewsets ----------------------------------------------------------------------------------
+
+
+class PartnerScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Shared by the three endpoints: no PUT, no DELETE (records are archived, not deleted).
+
+    ``permissions`` is the table for staff, ``partner_permissions`` the one for partner roles,
+    whose rows are confined to their own partner by ``partner_field``.
+    """
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    partner_permissions: dict[str, Perm] = {}
+    read_serializer: type[serializers.BaseSerializer]
+    write_serializers: dict[str, type[serializers.BaseSerializer]] = {}
+
+    def check_permissions(self, request: Request) -> None:
+        if self.action is None:  # a method no route of this endpoint takes (PUT, DELETE): 405, not 403
+            raise exceptions.MethodNotAllowed(request.method or "")
+        super().check_permissions(request)
+
+    def required_permission(self, request: Request) -> Perm | None:
+        table = self.partner_permissions if self.access.is_partner else self.permissions
+        return table.get(self.action)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # Filters (and their "current only" default) shape lists; an object's own URL finds it
+        # archived or not, so it can be read and restored.
+        return queryset if self.detail else super().filter_queryset(queryset)
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        return self.write_serializers.get(self.action, self.read_serializer)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if not getattr(self, "swagger_fake_view", False):
+            context["access"] = self.access
+        return context
+
+    def _read(self, instance: Any, status: int = 200) -> Response:
+        return Response(self.read_serializer(instance, context=self.get_serializer_context()).data, status=status)
+
+
+class PartnerViewSet(PartnerScopedViewSet):
+    """Partner companies of the tenant; partner roles see their own company only.
+
+    The list takes the directory's filters (``q``, ``status``, ``tier``, ``classification``,
+    ``type``, ``motion``, ``region``, ``vertical``, ``segment``, ``manager``,
+    ``cert_expiring_days``, ``archived``, ``sort``), so a directory URL's query works here too,
+    plus the API's usual ``search`` and ``ordering``.
+    """
 
     model = Partner
     serializer_class = PartnerSerializer
+    read_serializer = PartnerSerializer
+    write_serializers = {"create": PartnerCreateSerializer, "partial_update": PartnerUpdateSerializer}
     partner_field = "pk"
-    filterset_fields = ["status"]
-    search_fields = ["name"]
-    ordering_fields = ["name", "created_at"]
-    ordering = ["name"]
-    permissions = {"list": Perm.VIEW_PROGRAM, "retrieve": Perm.VIEW_PROGRAM}
-
-    def required_permission(self, request: Request) -> Perm | None:
-        # Partner roles read their own company (scoped by partner_field).
-        if self.access.is_partner and self.action in {"list", "retrieve"}:
-            return Perm.USE_PORTAL
-        return super().required_permission(request)
+    filter_backends = [PartnerFilterBackend, SearchFilter, StableOrderingFilter]
+    filterset_class = PartnerFilter
+    search_fields = ["name", "domain"]
+    ordering_fields = ["name", "status", "country", "join_date", "created_at", "updated_at"]
+    permissions = {
+        "list": Perm.VIEW_PROGRAM,
+        "retrieve": Perm.VIEW_PROGRAM,
+        "create": Perm.MANAGE_PARTNERS,
+        "partial_update": Perm.MANAGE_PARTNERS,
+        "change_status": Perm.MANAGE_PARTNERS,
+        "archive": Perm.MANAGE_PARTNERS,
+        "restore": Perm.MANAGE_PARTNERS,
+    }
+    # A partner admin keeps its own profile current; everything else is the vendor's call.
+    partner_permissions = {
+        "list": Perm.USE_PORTAL,
+        "retrieve": Perm.USE_PORTAL,
+        "partial_update": Perm.EDIT_OWN_PARTNER,
+    }
 
     def base_queryset(self) -> QuerySet:
-        return queries.partners(self.access)
+        return (
+            queries.partners(self.access)
+            .select_related("tier", "partner_manager", "vendor_sponsor")
+            .prefetch_related(Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value")))
+        )
+
+    @extend_schema(request=PartnerCreateSerializer, responses={201: PartnerSerializer})
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        fields, attributes = _split_attributes(payload.validated_data)
+        status = fields.pop("status")
+        partner = services.partner_create(access=self.access, fields=fields, attributes=attributes, status=status)
+        return self._read(partner, 201)
+
+    @extend_schema(request=PartnerUpdateSerializer, responses=PartnerSerializer)
+    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        partner = self.get_object()
+        payload = self.get_serializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        fields, attributes = _split_attributes(payload.validated_data)
+        update = services.partner_update_own_profile if self.access.is_partner else services.partner_update
+        return self._read(update(access=self.access, partner=partner, fields=fields, attributes=attributes))
+
+    @extend_schema(request=StatusChangeSerializer, responses=PartnerSerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Move the partner along its lifecycle; the reason is kept in its history."""
+        partner = self.get_object()
+        payload = StatusChangeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._read(services.partner_change_status(access=self.access, partner=partner, **payload.validated_data))
+
+    @extend_schema(request=None, responses=PartnerSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Take the partner out of the directory; everything is kept and it can be restored."""
+        return self._read(services.partner_archive(access=self.access, partner=self.get_object()))
+
+    @extend_schema(request=None, responses=PartnerSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Bring an archived partner back into the directory, as it was."""
+        return self._read(services.partner_restore(access=self.access, partner=self.get_object()))
 
 
+class _PartnerChildViewSet(PartnerScopedViewSet):
+    """Contacts and certifications: staff manage all, a partner admin its own company's.
+
+    Subclasses name the services: ``create_row``, ``update_row`` and ``set_archived``.
+    """
+
+    partner_field = "partner_id"
+    permissions = {
+        "list": Perm.VIEW_PROGRAM,
+        "retrieve": Perm.VIEW_PROGRAM,
+        "create": Perm.MANAGE_PARTNERS,
+        "partial_update": Perm.MANAGE_PARTNERS,
+        "archive": Perm.MANAGE_PARTNERS,
+        "restore": Perm.MANAGE_PARTNERS,
+    }
+    partner_permissions = {
+        "list": Perm.USE_PORTAL,
+        "retrieve": Perm.USE_PORTAL,
+        "create": Perm.EDIT_OWN_PARTNER,
+        "partial_update": Perm.EDIT_OWN_PARTNER,
+        "archive": Perm.EDIT_OWN_PARTNER,
+        "restore": Perm.EDIT_OWN_PARTNER,
+    }
+
+    def create_row(self, partner: Partner, fields: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update_row(self, instance: Any, fields: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def set_archived(self, instance: Any, archived: bool) -> Any:
+        raise NotImplementedError
+
+    def _validated(self, *, partial: bool) -> dict[str, Any]:
+        payload = self.get_serializer(data=self.request.data, partial=partial)
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        fields = self._validated(partial=False)
+        partner = fields.pop("partner", None)
+        if partner is None:  # a partner caller's rows belong to its own company
+            if not self.access.is_partner:
+                raise serializers.ValidationError({"partner": ["This field is required."]})
+            partner = queries.own_partner(self.access)
+        return self._read(self.create_row(partner, fields), 201)
+
+    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        instance = self.get_object()
+        return self._read(self.update_row(instance, self._validated(partial=True)))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Hide it from lists; it is kept and can be restored."""
+        return self._read(self.set_archived(self.get_object(), True))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Bring an archived one back."""
+        return self._read(self.set_archived(self.get_object(), False))
+
+
+@extend_schema_view(
+    create=extend_schema(request=ContactCreateSerializer, responses={201: ContactSerializer}),
+    partial_update=extend_schema(request=ContactUpdateSerializer, responses=ContactSerializer),
+)
+class ContactViewSet(_PartnerChildViewSet):
+    """People at partner companies. Archived contacts (people who left) are hidden unless
+    ``archived`` says otherwise; their certifications stay."""
+
+    model = Contact
+    serializer_class = ContactSerializer
+    read_serializer = ContactSerializer
+    write_serializers = {"create": ContactCreateSerializer, "partial_update": ContactUpdateSerializer}
+    filterset_class = ContactFilter
+    search_fields = ["name", "email", "title"]
+    ordering_fields = ["name", "email", "role", "created_at", "updated_at"]
+    ordering = ["name", "pk"]
+
+    def base_queryset(self) -> QuerySet:
+        return Contact.objects.filter(partner__in=queries.partners(self.access))
+
+    def create_row(self, partner: Partner, fields: dict[str, Any]) -> Contact:
+        return services.contact_create(access=self.access, partner=partner, fields=fields)
+
+    def update_row(self, instance: Contact, fields: dict[str, Any]) -> Contact:
+        return services.contact_update(access=self.access, contact=instance, fields=fields)
+
+    def set_archived(self, instance: Contact, archived: bool) -> Contact:
+        return services.contact_set_archived(access=self.access, contact=instance, archived=archived)
+
+
+@extend_schema_view(
+    create=extend_schema(request=CertificationCreateSerializer, responses={201: CertificationSerializer}),
+    partial_update=extend_schema(request=CertificationUpdateSerializer, responses=CertificationSerializer),
+)
+class CertificationViewSet(_PartnerChildViewSet):
+    """Certifications of partner companies and their people. Expired ones stay, marked
+    ``is_expired``; archiving is for one recorded by mistake."""
+
+    model = Certification
+    serializer_class = CertificationSerializer
+    read_serializer = CertificationSerializer
+    write_serializers = {"create": CertificationCreateSerializer, "partial_update": CertificationUpdateSerializer}
+    filterset_class = CertificationFilter
+    search_fields = ["name", "level"]
+    ordering_fields = ["name", "earned_on", "expires_on", "created_at", "updated_at"]
+    ordering = ["-earned_on", "name", "pk"]
+
+    def base_queryset(self) -> QuerySet:
+        return Certification.objects.filter(partner__in=queries.partners(self.access))
+
+    def create_row(self, partner: Partner, fields: dict[str, Any]) -> Certification:
+        return services.certification_create(access=self.access, partner=partner, fields=fields)
+
+    def update_row(self, instance: Certification, fields: dict[str, Any]) -> Certification:
+        return services.certification_update(access=self.access, certification=instance, fields=fields)
+
+    def set_archived(self, instance: Certification, archived: bool) -> Certification:
+        return services.certification_set_archived(access=self.access, certification=instance, archived=archived)

@@ -14,4 +14,6 @@ portal_urlpatterns = [
 
 router = SimpleRouter()
 router.register("partners", api.PartnerViewSet, basename="partner")
+router.register("contacts", api.ContactViewSet, basename="contact")
+router.register("certifications", api.CertificationViewSet, basename="certification")
 api_urlpatterns = router.urls

@@ -209,6 +209,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names of their own (else spectacular warns).
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerStatusEnum": "partners.models.Partner.Status",
+        "ContactRoleEnum": "partners.vocab.ContactRole",
+        "RoleEnum": "prm.permissions.Role",
+    },
 }
 
 # Production hardening: on whenever DEBUG is off.

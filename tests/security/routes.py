@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from partners.models import Partner
+from partners.models import Certification, Contact, Partner
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 
 # URL argument name → the model whose id it carries.
@@ -22,6 +22,8 @@ OBJECT_KWARGS = {
     "invitation_id": Invitation,
     "api_key_id": ApiKey,
     "partner_id": Partner,
+    "contact_id": Contact,
+    "certification_id": Certification,
     "audit_event_id": AuditEvent,
 }
 

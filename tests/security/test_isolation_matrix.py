@@ -19,7 +19,7 @@ from prm.permissions import Role
 from prm.services import api_key_create
 from prm.tenancy import tenant_context
 from tests.conftest import TenantWorld, build_world
-from tests.factories import ApiKeyFactory, InvitationFactory
+from tests.factories import ApiKeyFactory, CertificationFactory, ContactFactory, InvitationFactory
 
 from .routes import OBJECT_KWARGS, tenant_api_operations, tenant_page_routes
 
@@ -83,8 +83,11 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
             actor_label="seed", verb="test.event", target_type="partners.partner", target_id=str(partner.pk),
             target_repr=partner.name, partner=partner,
         )
+    # Named after their partner, so a list that leaks them shows the markers the tests look for.
+    contact = ContactFactory(partner=partner, name=f"{partner.name} Contact")
+    certification = CertificationFactory(partner=partner, name=f"{partner.name} Certification")
     return {Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
-            type(partner): partner.pk}
+            type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk}
 
 
 @pytest.fixture
