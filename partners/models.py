@@ -355,3 +355,80 @@ class PartnerNote(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+
+def import_upload_to(instance: ImportJob, filename: str) -> str:
+    """Uploaded import files live under ``imports/<tenant id>/``, under a random name."""
+    import uuid
+
+    return f"imports/{instance.tenant_id}/{uuid.uuid4().hex}.csv"
+
+
+class ImportJob(TenantOwnedModel):
+    """One CSV import of partners or contacts: the uploaded file, its preview and its result.
+
+    The file is validated in a background task (status ``previewed`` with per-row results), then
+    applied on request (``done``, or ``failed`` with nothing changed in all-or-nothing mode).
+    ``row_results`` keeps at most a few hundred rows (every error first); ``counts`` keeps all.
+    """
+
+    class Kind(models.TextChoices):
+        PARTNERS = "partners", "Partners"
+        CONTACTS = "contacts", "Contacts"
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All rows or none"
+        VALID_ROWS_ONLY = "valid_rows_only", "Valid rows only"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        VALIDATING = "validating", "Checking rows"
+        PREVIEWED = "previewed", "Ready to apply"
+        APPLYING = "applying", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    RUNNING = frozenset({Status.QUEUED, Status.VALIDATING, Status.APPLYING})
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to=import_upload_to, max_length=200)
+    original_filename = models.CharField(max_length=255)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True, help_text="Preview: rows to create, update, leave, refuse.")
+    applied_counts = models.JSONField(default=dict, blank=True, help_text="Result: rows created, updated, …")
+    row_results = models.JSONField(default=list, blank=True)
+    error_message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import of {self.original_filename}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def noun(self) -> str:
+        """What one row is: "partner" or "contact"."""
+        return "partner" if self.kind == self.Kind.PARTNERS else "contact"
+
+    @property
+    def error_rows(self) -> list[dict]:
+        return [r for r in self.row_results if r.get("action") == "error"]
+
+    @property
+    def other_rows(self) -> list[dict]:
+        return [r for r in self.row_results if r.get("action") != "error"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from partners.models import Certification, Contact, Partner
+from partners.models import Certification, Contact, ImportJob, Partner
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 
 # URL argument name → the model whose id it carries.
@@ -25,7 +25,10 @@ OBJECT_KWARGS = {
     "contact_id": Contact,
     "certification_id": Certification,
     "audit_event_id": AuditEvent,
+    "import_job_id": ImportJob,
 }
+# URL arguments that pick one of a few fixed words, not an object: the word the tests use.
+VALUE_KWARGS = {"kind": "partners"}
 
 TENANT_PAGE_PREFIX = "t/<slug:tenant_slug>/"
 _CONVERTER = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
@@ -38,11 +41,13 @@ class PageRoute:
 
     @property
     def object_kwargs(self) -> list[str]:
-        return [m["name"] for m in _CONVERTER.finditer(self.route) if m["name"] != "tenant_slug"]
+        return [m["name"] for m in _CONVERTER.finditer(self.route) if m["name"] not in {"tenant_slug", *VALUE_KWARGS}]
 
     def url(self, slug: str, ids: dict[str, int]) -> str:
         def fill(match: re.Match) -> str:
             name = match["name"]
+            if name in VALUE_KWARGS:
+                return VALUE_KWARGS[name]
             return slug if name == "tenant_slug" else str(ids[name])
 
         return "/" + _CONVERTER.sub(fill, self.route)

@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import resolve
 
+from partners.models import ImportJob
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from prm.permissions import Role
 from prm.services import api_key_create
@@ -86,8 +87,12 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
     # Named after their partner, so a list that leaks them shows the markers the tests look for.
     contact = ContactFactory(partner=partner, name=f"{partner.name} Contact")
     certification = CertificationFactory(partner=partner, name=f"{partner.name} Certification")
+    with tenant_context(tenant):
+        import_job = ImportJob.objects.create(
+            kind=ImportJob.Kind.PARTNERS, file="imports/seed.csv", original_filename=f"{tenant.name} partners.csv"
+        )
     return {Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
-            type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk}
+            type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk}
 
 
 @pytest.fixture
