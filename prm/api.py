@@ -26,6 +26,7 @@ from . import queries, services
 from .access import TenantAccess
 from .models import AuditEvent, Invitation, Membership, Tenant, TenantOwnedModel
 from .permissions import Perm, Role
+from .tenancy import get_current_tenant
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -84,7 +85,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "get_queryset" in cls.__dict__:
+        if cls.get_queryset is not TenantViewSet.get_queryset:
             raise TypeError(
                 f"{cls.__name__} overrides get_queryset; override base_queryset() instead so the "
                 "tenant and partner scoping cannot be forgotten."
@@ -112,7 +113,8 @@ class TenantModelSerializer(serializers.ModelSerializer):
         field_class, kwargs = super().build_relational_field(field_name, relation_info)
         model = relation_info.related_model
         if "queryset" in kwargs and issubclass(model, TenantOwnedModel):
-            kwargs["queryset"] = model.objects.all()
+            # Scoped at request time; schema generation (no tenant) only needs the model.
+            kwargs["queryset"] = model.objects.all() if get_current_tenant() else model.objects.none()
         return field_class, kwargs
 
 

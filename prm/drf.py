@@ -64,8 +64,8 @@ class HasTenantPermission(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         access = getattr(request, "access", None)
-        if access is None:
-            return False
+        if access is None or request.successful_authenticator is None:
+            return False  # fail closed: DRF itself must have accepted the session or the key
         perm = view.required_permission(request)
         return perm is not None and access.can(perm)
 

@@ -8,11 +8,12 @@ tenant that does not exist), then runs the rest of the request inside ``tenant_c
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from .access import TenantAccess
@@ -52,9 +53,9 @@ class TenantMiddleware:
         return self._run(request, TenantAccess.from_membership(membership))
 
     def _api(self, request: HttpRequest, slug: str) -> HttpResponse:
-        header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            return self._api_key(request, slug, header.removeprefix("Bearer ").strip())
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            return self._api_key(request, slug, credentials.strip())
         if not request.user.is_authenticated:
             return _json(401, "Authentication credentials were not provided.", challenge=True)
         membership = self._membership(request.user, slug)
@@ -88,4 +89,17 @@ class TenantMiddleware:
         request.tenant = access.tenant  # type: ignore[attr-defined]
         request.access = access  # type: ignore[attr-defined]
         with tenant_context(access.tenant):
-            return self.get_response(request)
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                # Django turned an exception into this response inside our transaction:
+                # nothing the failed request wrote may be committed.
+                transaction.set_rollback(True)
+        if isinstance(response, StreamingHttpResponse):  # FileResponse included
+            response.streaming_content = _in_tenant(access.tenant, response.streaming_content)
+        return response
+
+
+def _in_tenant(tenant: Tenant, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Streamed bodies are produced after the view returned: produce them in the tenant too."""
+    with tenant_context(tenant):
+        yield from chunks

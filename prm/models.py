@@ -43,7 +43,32 @@ class TenantMismatch(ValidationError):
 
 
 class TenantQuerySet(models.QuerySet):
-    pass
+    """Bulk writes keep the rules that ``save`` enforces row by row."""
+
+    def update(self, **kwargs: Any) -> int:
+        _check_update_targets(self.model, kwargs)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Iterable[Any], fields: Any, batch_size: int | None = None) -> int:
+        objs = list(objs)
+        check_relations_stay_in_tenant(objs)
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+
+def _check_update_targets(model: type[models.Model], values: dict[str, Any]) -> None:
+    """``QuerySet.update(partner=…)`` may not point rows at another tenant's row."""
+    tenant = require_current_tenant()
+    for field in _tenant_bound_foreign_keys(model):
+        for key in (field.name, field.attname):
+            if key not in values or values[key] is None:
+                continue
+            value = values[key]
+            target_id = value.pk if isinstance(value, models.Model) else value
+            if not isinstance(target_id, int | str):
+                continue  # an expression (F(), subquery): the database policy still applies
+            found = field.related_model._base_manager.filter(pk=target_id).values_list("tenant_id", flat=True).first()
+            if found != tenant.pk:
+                _raise_cross_tenant(field)
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
@@ -261,9 +286,10 @@ class Membership(GlobalModel):
     def clean(self) -> None:
         validate_role_and_partner(self.role, self.partner_id)
 
-    @property
-    def is_partner_role(self) -> bool:
-        return self.role in PARTNER_ROLES
+
+def partner_model() -> type[models.Model]:
+    """The partner company model, as the membership names it (prm does not import partners)."""
+    return Membership._meta.get_field("partner").related_model
 
 
 def validate_role_and_partner(role: str, partner_id: int | None) -> None:

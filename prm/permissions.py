@@ -74,6 +74,3 @@ ROLES_PARTNER_ADMIN_MAY_GRANT = frozenset(PARTNER_ROLES)
 def role_has_perm(role: str, perm: str) -> bool:
     return perm in ROLE_PERMISSIONS.get(role, frozenset())
 
-
-def is_partner_role(role: str) -> bool:
-    return role in PARTNER_ROLES

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from .access import TenantAccess
-from .models import ApiKey, AuditEvent, Invitation, Membership
+from .models import ApiKey, AuditEvent, Invitation, Membership, User, hash_secret
 
 
 def members(access: TenantAccess) -> QuerySet[Membership]:
@@ -41,6 +41,21 @@ def access_invitation(access: TenantAccess, invitation_id: int) -> Invitation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+def usable_invitation(*, token: str) -> Invitation | None:
+    """The usable invitation for ``token`` in the current tenant, or None."""
+    invitation = Invitation.objects.select_related("partner").filter(token_hash=hash_secret(token)).first()
+    return invitation if invitation is not None and invitation.is_usable else None
+
+
+def memberships_of(user: User) -> QuerySet[Membership]:
+    """The user's active memberships in active tenants, for the picker and the switcher."""
+    return (
+        Membership.objects.filter(user=user, is_active=True, tenant__is_active=True)
+        .select_related("tenant", "partner")
+        .order_by("tenant__name")
+    )
 
 
 def api_keys(access: TenantAccess) -> QuerySet[ApiKey]:

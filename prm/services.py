@@ -10,12 +10,23 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from . import audit
 from .access import TenantAccess
-from .models import ApiKey, Invitation, Membership, Tenant, User, hash_secret, validate_role_and_partner
+from .models import (
+    ApiKey,
+    Invitation,
+    Membership,
+    Tenant,
+    User,
+    hash_secret,
+    partner_model,
+    validate_role_and_partner,
+)
 from .permissions import PARTNER_ROLES, ROLES_PARTNER_ADMIN_MAY_GRANT, Perm, Role
+from .tenancy import require_current_tenant
 
 
 def require(access: TenantAccess, perm: Perm) -> None:
@@ -24,9 +35,7 @@ def require(access: TenantAccess, perm: Perm) -> None:
 
 
 def _check_partner_exists(partner_id: int | None) -> None:
-    from partners.models import Partner  # partners depends on prm; import at use keeps the direction
-
-    if partner_id is not None and not Partner.objects.filter(pk=partner_id).exists():
+    if partner_id is not None and not partner_model()._default_manager.filter(pk=partner_id, tenant=require_current_tenant()).exists():
         raise ValidationError({"partner": "Choose a partner of this tenant."})
 
 
@@ -59,17 +68,21 @@ def invitation_create(
     validate_role_and_partner(role, partner_id)
     _require_may_grant(access, role, partner_id)
     _check_partner_exists(partner_id)
-    if Membership.objects.filter(tenant=access.tenant, user__email=email, is_active=True).exists():
+    existing = Membership.objects.filter(tenant=access.tenant, user__email=email).first()
+    pending = list(Invitation.objects.select_for_update().filter(email=email, status=Invitation.Status.PENDING))
+    if not access.can(Perm.MANAGE_MEMBERS):
+        # A partner admin may not reach anyone the vendor manages: active or deactivated
+        # members, or someone else's pending invitation. One answer for all, so the portal
+        # reveals nothing about who else works with the vendor.
+        foreign_invitation = any(i.partner_id != access.partner_id for i in pending)
+        if existing is not None or foreign_invitation:
+            raise ValidationError(
+                {"email": "This address cannot be invited from the portal. Ask your partner manager."}
+            )
+    elif existing is not None and existing.is_active:
         raise ValidationError({"email": "This person is already a member of this tenant."})
 
-    for stale in Invitation.objects.filter(email=email, status=Invitation.Status.PENDING):
-        try:
-            _require_may_grant(access, stale.role, stale.partner_id)
-        except PermissionDenied:
-            # Someone else's invitation (e.g. the vendor's): a partner admin may not replace it.
-            raise ValidationError(
-                {"email": "This address already has a pending invitation from someone else."}
-            ) from None
+    for stale in pending:
         _invitation_close(access=access, invitation=stale, status=Invitation.Status.REVOKED)
 
     token = secrets.token_urlsafe(32)
@@ -93,8 +106,11 @@ def invitation_create(
     from .tasks import send_invitation_email
 
     tenant_id = access.tenant.pk
+    # robust: a mail or broker failure must not turn the committed invitation into an error page;
+    # the admin can resend by inviting again.
     transaction.on_commit(
-        lambda: send_invitation_email.delay(tenant_id=tenant_id, invitation_id=invitation.pk, token=token)
+        lambda: send_invitation_email.delay(tenant_id=tenant_id, invitation_id=invitation.pk, token=token),
+        robust=True,
     )
     return invitation, token
 
@@ -123,15 +139,14 @@ def invitation_revoke(*, access: TenantAccess, invitation: Invitation) -> Invita
     return invitation
 
 
-def invitation_find(*, token: str) -> Invitation | None:
-    """The usable invitation for ``token`` in the current tenant, or None."""
-    invitation = Invitation.objects.select_related("partner").filter(token_hash=hash_secret(token)).first()
-    return invitation if invitation is not None and invitation.is_usable else None
-
-
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
-    """Turn an invitation into a membership for ``user`` (whose e-mail must match)."""
+    """Turn an invitation into a membership for ``user`` (whose e-mail must match).
+
+    A deactivated member invited back gets the invited role again; the audit event records
+    what the membership was before.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)  # double submits
     if not invitation.is_usable:
         raise ValidationError("This invitation is no longer valid. Ask for a new one.")
     if user.email.lower() != invitation.email.lower():
@@ -140,6 +155,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     membership = Membership.objects.filter(tenant=tenant, user=user).first()
     if membership is not None and membership.is_active:
         raise ValidationError("You are already a member of this tenant.")
+    before = {} if membership is None else audit.snapshot(membership, ["role", "partner_id", "is_active"])
     if membership is None:
         membership = Membership(tenant=tenant, user=user)
     membership.role = invitation.role
@@ -156,12 +172,28 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     acceptor = TenantAccess.from_membership(membership)
     audit.record(
         access=acceptor,
-        verb="membership.joined",
+        verb="membership.rejoined" if before else "membership.joined",
         target=membership,
-        after={"role": membership.role, "partner_id": membership.partner_id, "invitation": invitation.pk},
+        before=before,
+        after={**audit.snapshot(membership, ["role", "partner_id", "is_active"]), "invitation": invitation.pk},
         partner_id=membership.partner_id,
     )
     return membership
+
+
+@transaction.atomic
+def invitation_accept_as_new_user(
+    *, invitation: Invitation, full_name: str, password: str | None
+) -> tuple[User, Membership]:
+    """Create the invitee's account and accept. Opening the e-mailed link proved the address,
+    so it counts as verified. ``password=None``: the person signs in with e-mailed codes."""
+    from allauth.account.models import EmailAddress
+
+    if User.objects.filter(email=invitation.email).exists():
+        raise ValidationError("An account with this address exists already. Sign in to accept.")
+    user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user, invitation_accept(invitation=invitation, user=user)
 
 
 @transaction.atomic
@@ -174,6 +206,12 @@ def invitation_expire_stale(*, tenant: Tenant) -> int:
 
 
 # --- memberships -----------------------------------------------------------------------------
+
+
+def _require_same_tenant(access: TenantAccess, membership: Membership) -> None:
+    """Memberships are a global table (no row-level security): check the tenant explicitly."""
+    if membership.tenant_id != access.tenant.pk:
+        raise Http404
 
 
 def _active_admin_count(tenant: Tenant) -> int:
@@ -196,6 +234,7 @@ def membership_change_role(
 ) -> Membership:
     """Give a member another role (and partner, for partner roles)."""
     require(access, Perm.MANAGE_MEMBERS)
+    _require_same_tenant(access, membership)
     if role not in Role.values:
         raise ValidationError({"role": "Choose a valid role."})
     if role not in PARTNER_ROLES:
@@ -224,6 +263,7 @@ def membership_change_role(
 def membership_deactivate(*, access: TenantAccess, membership: Membership) -> Membership:
     """Take away a member's access to the tenant. The user and their history stay."""
     require(access, Perm.MANAGE_MEMBERS)
+    _require_same_tenant(access, membership)
     if not membership.is_active:
         raise ValidationError("This member is already deactivated.")
     if access.user is not None and membership.user_id == access.user.pk:
@@ -248,6 +288,7 @@ def membership_deactivate(*, access: TenantAccess, membership: Membership) -> Me
 def membership_reactivate(*, access: TenantAccess, membership: Membership) -> Membership:
     """Give a deactivated member their access back, with the role they had."""
     require(access, Perm.MANAGE_MEMBERS)
+    _require_same_tenant(access, membership)
     if membership.is_active:
         raise ValidationError("This member is already active.")
     membership.is_active = True

@@ -7,15 +7,25 @@ it is declared ``cross_tenant=True`` (fan-out jobs), which must then enter each 
 
 from __future__ import annotations
 
+from smtplib import SMTPException
 from typing import Any
 
 from celery import Task
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 class TenantTask(Task):
     cross_tenant: bool = False
     # Transient failures (database restarts, broker hiccups) are retried with backoff.
-    autoretry_for = (ConnectionError, TimeoutError)
+    autoretry_for = (
+        ConnectionError,
+        TimeoutError,
+        OperationalError,  # the database went away or restarted
+        InterfaceError,
+        RedisConnectionError,
+        SMTPException,
+    )
     retry_backoff = True
     retry_kwargs = {"max_retries": 5}
 

@@ -76,15 +76,10 @@ def tenant_context(tenant: Tenant, *, using: str = "default") -> Iterator[Tenant
     try:
         with transaction.atomic(using=using):
             _set_db_tenant(tenant.pk, using)
-            try:
-                yield tenant
-            finally:
-                if not connections[using].needs_rollback:
-                    _set_db_tenant(previous.pk if previous else None, using)
+            yield tenant
+            # Only on a normal exit: after an error the savepoint rollback restores the setting,
+            # and a statement on an aborted transaction would hide the original error.
+            if not connections[using].needs_rollback:
+                _set_db_tenant(previous.pk if previous else None, using)
     finally:
         _current_tenant.reset(token)
-
-
-def enter_db_tenant(tenant_id: int | None, using: str = "default") -> None:
-    """Set only the database side (for code that already runs inside a transaction)."""
-    _set_db_tenant(tenant_id, using)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
@@ -557,3 +558,37 @@ def test_pending_invitations_are_paginated_on_the_members_page(world_a, client_f
     second = client.get("/t/alpha/members/?invitations_page=2")
     assert len(second.context["invitations"].object_list) == 5
     assert "invitations_page=1" in second.content.decode()
+
+
+def test_a_partner_admin_cannot_bring_back_a_member_the_vendor_deactivated(world_a, in_tenant):
+    from prm import services
+
+    colleague = world_a.members[Role.PARTNER_USER]
+    with in_tenant(world_a.tenant):
+        services.membership_deactivate(access=world_a.access(Role.ADMIN), membership=colleague)
+    with in_tenant(world_a.tenant), pytest.raises(ValidationError) as excinfo:
+        services.invitation_create(
+            access=world_a.access(Role.PARTNER_ADMIN),
+            email=colleague.user.email,
+            role=Role.PARTNER_USER,
+            partner_id=world_a.partner.pk,
+        )
+    assert excinfo.value.message_dict["email"] == [
+        "This address cannot be invited from the portal. Ask your partner manager."
+    ]
+
+
+def test_the_portal_says_the_same_for_vendor_staff_and_for_strangers_invited_elsewhere(world_a, in_tenant):
+    from prm import services
+
+    admin, partner_admin = world_a.access(Role.ADMIN), world_a.access(Role.PARTNER_ADMIN)
+    with in_tenant(world_a.tenant):
+        services.invitation_create(access=admin, email="future-cfo@example.com", role=Role.FINANCE)
+        messages = []
+        for email in (world_a.user(Role.FINANCE).email, "future-cfo@example.com"):
+            with pytest.raises(ValidationError) as excinfo:
+                services.invitation_create(
+                    access=partner_admin, email=email, role=Role.PARTNER_USER, partner_id=world_a.partner.pk
+                )
+            messages.append(excinfo.value.message_dict["email"])
+    assert messages[0] == messages[1]

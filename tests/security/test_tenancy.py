@@ -122,3 +122,17 @@ def test_nested_contexts_restore_the_outer_tenant():
             assert get_current_tenant() == bravo
         assert get_current_tenant() == alpha
     assert get_current_tenant() is None
+
+
+@pytest.mark.django_db
+def test_bulk_updates_cannot_point_rows_at_another_tenant():
+    alpha, bravo = TenantFactory(slug="alpha"), TenantFactory(slug="bravo")
+    partner_a, partner_b = PartnerFactory(tenant=alpha), PartnerFactory(tenant=bravo)
+    with tenant_context(alpha):
+        event = AuditEvent.objects.create(verb="x", target_type="t", target_id="1", partner=partner_a)
+        with pytest.raises(ValidationError):
+            AuditEvent.objects.filter(pk=event.pk).update(partner=partner_b.pk)
+        event.partner_id = partner_b.pk
+        with pytest.raises(ValidationError):
+            AuditEvent.objects.bulk_update([event], ["partner"])
+        assert AuditEvent.objects.get(pk=event.pk).partner_id == partner_a.pk
