@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class PartnersConfig(AppConfig):
     name = "partners"
+
+    def ready(self) -> None:
+        from . import overview
+
+        overview.register()

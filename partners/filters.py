@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -16,6 +17,9 @@ from prm.models import User
 
 from .models import Certification, Partner, PartnerAttribute, Tier
 from .vocab import Classification, Motion, PartnerType, Region, Segment, Vertical
+
+CHECKBOXES = forms.CheckboxSelectMultiple
+LONG_LIST = forms.SelectMultiple(attrs={"size": 6})
 
 SORTS = {
     "name": (F("name").asc(), "Name A–Z"),
@@ -40,25 +44,25 @@ def _has_attribute(kind: str):
 
 class PartnerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=Partner.Status.choices)
-    tier = django_filters.ModelMultipleChoiceFilter(queryset=Tier.objects.none())
+    status = django_filters.MultipleChoiceFilter(choices=Partner.Status.choices, widget=CHECKBOXES)
+    tier = django_filters.ModelMultipleChoiceFilter(queryset=Tier.objects.none(), widget=CHECKBOXES)
     classification = django_filters.ChoiceFilter(
         choices=Classification.choices, field_name="tier__classification", label="Classification"
     )
     type = django_filters.MultipleChoiceFilter(
-        choices=PartnerType.choices, method=_has_attribute(PartnerAttribute.Kind.TYPE), label="Partner type"
+        choices=PartnerType.choices, method=_has_attribute(PartnerAttribute.Kind.TYPE), widget=CHECKBOXES, label="Partner type"
     )
     motion = django_filters.MultipleChoiceFilter(
-        choices=Motion.choices, method=_has_attribute(PartnerAttribute.Kind.MOTION), label="Motion"
+        choices=Motion.choices, method=_has_attribute(PartnerAttribute.Kind.MOTION), widget=CHECKBOXES, label="Motion"
     )
     region = django_filters.MultipleChoiceFilter(
-        choices=Region.choices, method=_has_attribute(PartnerAttribute.Kind.REGION), label="Region"
+        choices=Region.choices, method=_has_attribute(PartnerAttribute.Kind.REGION), widget=LONG_LIST, label="Region"
     )
     vertical = django_filters.MultipleChoiceFilter(
-        choices=Vertical.choices, method=_has_attribute(PartnerAttribute.Kind.VERTICAL), label="Vertical"
+        choices=Vertical.choices, method=_has_attribute(PartnerAttribute.Kind.VERTICAL), widget=LONG_LIST, label="Vertical"
     )
     segment = django_filters.MultipleChoiceFilter(
-        choices=Segment.choices, method=_has_attribute(PartnerAttribute.Kind.SEGMENT), label="Segment"
+        choices=Segment.choices, method=_has_attribute(PartnerAttribute.Kind.SEGMENT), widget=CHECKBOXES, label="Segment"
     )
     manager = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), field_name="partner_manager", label="Partner manager"

@@ -162,17 +162,14 @@ class Partner(TenantOwnedModel):
         self.domain = normalize_domain(self.domain)
         if self.agreement_start and self.agreement_end and self.agreement_end < self.agreement_start:
             raise ValidationError({"agreement_end": "The agreement cannot end before it starts."})
-        if (
-            self.partner_sponsor_id is not None
-            and self.pk is not None
-            and self.partner_sponsor.partner_id != self.pk
-        ):
+        sponsor = self.partner_sponsor if self.partner_sponsor_id is not None else None
+        if sponsor is not None and (self.pk is None or sponsor.partner_id != self.pk):
             raise ValidationError({"partner_sponsor": "Choose one of this partner's own contacts."})
 
     @property
     def classification(self) -> str | None:
         """Strategic or tactical, as implied by the tier (None without a tier)."""
-        return self.tier.classification if self.tier_id is not None else None
+        return self.tier.classification if self.tier is not None else None
 
     @property
     def is_archived(self) -> bool:
@@ -327,7 +324,7 @@ class Certification(TenantOwnedModel):
             errors["contact"] = "Name the person who holds this certification."
         if self.holder == self.Holder.COMPANY and self.contact_id is not None:
             errors["contact"] = "A company certification is not held by one person."
-        if self.contact_id is not None and self.contact.partner_id != self.partner_id:
+        if self.contact is not None and self.contact.partner_id != self.partner_id:
             errors["contact"] = "Choose a contact of this partner."
         if self.expires_on and self.earned_on and self.expires_on < self.earned_on:
             errors["expires_on"] = "A certification cannot expire before it was earned."

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 
+from .models import partner_model
 from .permissions import PARTNER_ROLES, Role
-
-if TYPE_CHECKING:
-    from partners.models import Partner
+from .tenancy import require_current_tenant
 
 
 def partner_choices(help_text: str) -> forms.ModelChoiceField:
-    from partners.models import Partner
-
     return forms.ModelChoiceField(
-        queryset=Partner.objects.order_by("name"),
+        queryset=partner_model()._default_manager.filter(tenant=require_current_tenant()).order_by("name"),
         required=False,
         empty_label="— none (staff role) —",
         help_text=help_text,
@@ -33,7 +31,7 @@ class RoleAndPartnerForm(forms.Form):
         self,
         *args: Any,
         roles: list[tuple[str, str]] | None = None,
-        fixed_partner: Partner | None = None,
+        fixed_partner: Model | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)

@@ -8,12 +8,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseForm as Form
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from .permissions import Perm
 
-PageView = Callable[..., HttpResponse]
+PageView = Callable[..., HttpResponseBase]
 
 
 def require_perm(perm: Perm) -> Callable[[PageView], PageView]:
@@ -24,7 +25,7 @@ def require_perm(perm: Perm) -> Callable[[PageView], PageView]:
 
     def decorator(view: PageView) -> PageView:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             access = getattr(request, "access", None)
             if access is None or not access.can(perm):
                 raise PermissionDenied
@@ -34,6 +35,16 @@ def require_perm(perm: Perm) -> Callable[[PageView], PageView]:
         return wrapped
 
     return decorator
+
+
+def any_member(view: PageView) -> PageView:
+    """Mark a page open to every member of the tenant (it decides what to show by role).
+
+    Every tenant page carries ``require_perm`` or this mark; a test walks the URL conf and
+    fails for a page with neither, so no page is open by accident.
+    """
+    view.open_to_any_member = True  # type: ignore[attr-defined]
+    return view
 
 
 def paginate(request: HttpRequest, queryset: Any, per_page: int = 25, *, param: str = "page") -> Page:
@@ -48,3 +59,17 @@ def apply_service_errors(form: Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def run_service(form: Form, service: Callable[[], Any]) -> Any | None:
+    """Call ``service`` for a valid form; on a ValidationError show it on the form and return None."""
+    try:
+        return service()
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return None
+
+
+def form_status(form: Form | None) -> int:
+    """400 for a form with errors, so tests and tools see a refused submission."""
+    return 400 if form is not None and form.errors else 200

@@ -6,13 +6,12 @@ mounts them under the tenant prefixes, where the tenant middleware guards every 
 
 from importlib import import_module
 
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from . import api, views
-
-TENANT_APPS = ["partners", "pipeline", "jbp", "incentives", "reporting"]
 
 core_router = SimpleRouter()
 core_router.register("members", api.MembershipViewSet, basename="member")
@@ -43,7 +42,7 @@ core_pages = [
 core_portal = [path("team/", views.portal_team, name="team")]
 core_api = [path("me/", api.MeView.as_view(), name="api-me"), *core_router.urls]
 
-app_urls = [import_module(f"{app}.urls") for app in TENANT_APPS]
+app_urls = [import_module(f"{app}.urls") for app in settings.PRM_APPS]
 tenant_pages = core_pages + [p for m in app_urls for p in m.urlpatterns]
 portal_pages = core_portal + [p for m in app_urls for p in m.portal_urlpatterns]
 api_routes = core_api + [p for m in app_urls for p in m.api_urlpatterns]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,25 +20,19 @@ from django.views.decorators.http import require_GET, require_POST
 from . import queries, services
 from .access import TenantAccess, TenantRequest
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleAndPartnerForm
-from .models import Invitation, Membership, Tenant, User
+from .models import Invitation, Tenant, User, partner_model
+from .overview import widgets_for
 from .periods import fiscal_quarter_of, month_label
 from .permissions import ROLES_PARTNER_ADMIN_MAY_GRANT, Perm, Role
 from .tenancy import tenant_context
-from .ui import apply_service_errors, paginate, require_perm
-
-if TYPE_CHECKING:
-    from partners.models import Partner
+from .ui import any_member, apply_service_errors, paginate, require_perm, run_service
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send a signed-in user to their tenant, or to the picker when they have several."""
     if not request.user.is_authenticated:
         return redirect("account_login")
-    memberships = list(
-        Membership.objects.filter(user=request.user, is_active=True, tenant__is_active=True).select_related(
-            "tenant"
-        )
-    )
+    memberships = list(queries.memberships_of(cast(User, request.user)))
     if len(memberships) == 1:
         return redirect("tenant_home", tenant_slug=memberships[0].tenant.slug)
     return redirect("tenant_picker")
@@ -46,26 +41,22 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def tenant_picker(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)  # login_required lets only signed-in users through
-    memberships = (
-        Membership.objects.filter(user=user, is_active=True, tenant__is_active=True)
-        .select_related("tenant", "partner")
-        .order_by("tenant__name")
-    )
-    return render(request, "prm/tenant_picker.html", {"memberships": memberships})
+    return render(request, "prm/tenant_picker.html", {"memberships": queries.memberships_of(user)})
 
 
+@any_member
 def tenant_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Staff land on the program overview; partner roles on their portal."""
     if request.access.is_partner:
         return redirect("portal:home", tenant_slug=tenant_slug)
-    from partners.queries import status_counts
-
     return render(
         request,
         "prm/tenant_home.html",
         {
-            "status_counts": status_counts(request.access),
-            "recent_events": queries.audit_events(request.access)[:8],
+            "widgets": widgets_for(request),
+            "recent_events": queries.audit_events(request.access)[:8]
+            if request.access.can(Perm.VIEW_AUDIT)
+            else [],
             "fiscal_start_label": month_label(request.tenant.fiscal_year_start_month),
             "current_quarter": fiscal_quarter_of(timezone.localdate(), request.tenant.fiscal_year_start_month),
         },
@@ -148,6 +139,7 @@ def member_set_active(request: TenantRequest, tenant_slug: str, member_id: int, 
 
 
 @require_POST
+@any_member  # admins revoke any invitation, partner admins their company's (checked below)
 def invitation_revoke(request: TenantRequest, tenant_slug: str, invitation_id: int) -> HttpResponse:
     if not (request.access.can(Perm.MANAGE_MEMBERS) or request.access.can(Perm.INVITE_COLLEAGUES)):
         raise Http404
@@ -166,6 +158,7 @@ def invitation_revoke(request: TenantRequest, tenant_slug: str, invitation_id: i
 # --- API keys --------------------------------------------------------------------------------
 
 
+@never_cache  # the page may carry a new key's secret
 @require_perm(Perm.MANAGE_API_KEYS)
 def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
@@ -253,10 +246,8 @@ def portal_team(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     )
 
 
-def _own_partner(access: TenantAccess) -> Partner:
-    from partners.queries import own_partner
-
-    return own_partner(access)
+def _own_partner(access: TenantAccess) -> Model:
+    return partner_model()._default_manager.get(pk=access.require_partner(), tenant_id=access.tenant.pk)
 
 
 # --- invitations (outside any membership: the token is the key) --------------------------------
@@ -269,7 +260,7 @@ def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> Htt
     if tenant is None:
         return render(request, "prm/invitation_invalid.html", status=404)
     with tenant_context(tenant):
-        invitation = services.invitation_find(token=token)
+        invitation = queries.usable_invitation(token=token)
         if invitation is None:
             return render(request, "prm/invitation_invalid.html", status=404)
         existing_user = User.objects.filter(email=invitation.email).first()
@@ -280,11 +271,19 @@ def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> Htt
             return redirect(f"{reverse('account_login')}?next={request.path}")
         form = AcceptInvitationForm(request.POST or None, email=invitation.email)
         if request.method == "POST" and form.is_valid():
-            user = _create_invited_user(invitation.email, form.cleaned_data)
-            services.invitation_accept(invitation=invitation, user=user)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to {tenant.name}.")
-            return redirect("tenant_home", tenant_slug=tenant.slug)
+            data = form.cleaned_data
+            accepted = run_service(
+                form,
+                lambda: services.invitation_accept_as_new_user(
+                    invitation=invitation,
+                    full_name=data.get("full_name", ""),
+                    password=None if data.get("use_codes") else data["password1"],
+                ),
+            )
+            if accepted is not None:
+                login(request, accepted[0], backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Welcome to {tenant.name}.")
+                return redirect("tenant_home", tenant_slug=tenant.slug)
         return render(
             request,
             "prm/invitation_accept.html",
@@ -305,19 +304,6 @@ def _accept_as_signed_in(request: HttpRequest, tenant: Tenant, invitation: Invit
         return redirect("home")
     messages.success(request, f"You joined {tenant.name}.")
     return redirect("tenant_home", tenant_slug=tenant.slug)
-
-
-def _create_invited_user(email: str, data: dict[str, Any]) -> User:
-    """The invitee proved the address by opening the e-mailed link: it counts as verified."""
-    from allauth.account.models import EmailAddress
-
-    user = User.objects.create_user(
-        email=email,
-        password=None if data.get("use_codes") else data["password1"],
-        full_name=data.get("full_name", ""),
-    )
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
 
 
 # --- health ----------------------------------------------------------------------------------

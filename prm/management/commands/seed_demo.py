@@ -1,14 +1,21 @@
-"""Create (or refresh) the two demo tenants with a user of every role. Safe to run again."""
+"""Create (or refresh) the two demo tenants, a user of every role, and each app's demo data.
+
+Safe to run again. The core makes tenants and people; every app in ``settings.PRM_APPS`` that
+has a ``demo`` module adds its own data through ``demo.seed(tenant=…, staff=…)``, in dependency
+order, so the core never imports the apps.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any, TypedDict
 
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from partners.models import Partner
 from prm.models import Membership, Tenant, User
 from prm.permissions import PARTNER_ROLES, Role
 from prm.tenancy import tenant_context
@@ -22,45 +29,16 @@ class TenantSpec(TypedDict):
     currency: str
     fiscal_year_start_month: int
     domain: str
-    partners: list[tuple[str, str]]  # (name, status)
 
 
 TENANTS: list[TenantSpec] = [
-    {
-        "slug": "acme",
-        "name": "Acme Cloud",
-        "currency": "USD",
-        "fiscal_year_start_month": 2,
-        "domain": "acme.example",
-        "partners": [
-            ("Northwind Systems", "active"),
-            ("Contoso Consulting", "active"),
-            ("Fabrikam Integrations", "active"),
-            ("Tailspin MSP", "active"),
-            ("Wide World Resellers", "onboarding"),
-            ("Litware Analytics", "active"),
-            ("Proseware Labs", "prospect"),
-            ("Adatum Security", "suspended"),
-            ("Woodgrove Advisors", "active"),
-            ("Lucerne Digital", "exited"),
-        ],
-    },
+    {"slug": "acme", "name": "Acme Cloud", "currency": "USD", "fiscal_year_start_month": 2, "domain": "acme.example"},
     {
         "slug": "globex",
         "name": "Globex Industrial",
         "currency": "EUR",
         "fiscal_year_start_month": 1,
         "domain": "globex.example",
-        "partners": [
-            ("Northwind Systems", "active"),
-            ("Baltic Automation", "active"),
-            ("Iberia Field Services", "active"),
-            ("Rhein Distribution", "onboarding"),
-            ("Nordic Controls", "active"),
-            ("Alpine Engineering", "prospect"),
-            ("Danube Supply", "active"),
-            ("Loire Maintenance", "suspended"),
-        ],
     },
 ]
 
@@ -84,13 +62,11 @@ def ensure_user(email: str, full_name: str) -> User:
         user.set_password(DEMO_PASSWORD)
         user.full_name = full_name
         user.save()
-    EmailAddress.objects.update_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     return user
 
 
-def ensure_membership(tenant: Tenant, user: User, role: str, partner: Partner | None) -> None:
+def ensure_membership(tenant: Tenant, user: User, role: str, partner: Any) -> None:
     Membership.objects.update_or_create(
         tenant=tenant,
         user=user,
@@ -98,11 +74,30 @@ def ensure_membership(tenant: Tenant, user: User, role: str, partner: Partner | 
     )
 
 
+def seed_apps(tenant: Tenant, staff: dict[str, User]) -> dict[str, Any]:
+    """Run each app's ``demo.seed`` in dependency order; their results are merged and returned."""
+    results: dict[str, Any] = {}
+    for app in settings.PRM_APPS:
+        if find_spec(f"{app}.demo") is not None:
+            results.update(import_module(f"{app}.demo").seed(tenant=tenant, staff=staff) or {})
+    return results
+
+
 class Command(BaseCommand):
-    help = "Create the demo tenants acme and globex with a user of every role (demo passwords)."
+    help = "Create the demo tenants acme and globex with a user of every role (demo passwords) and demo data."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Seed even with DEBUG off (creates users with known passwords)."
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: this looks like production, and demo users have known passwords. "
+                "Pass --force to seed anyway."
+            )
         rows: list[tuple[str, str, str, str]] = []
         for spec in TENANTS:
             tenant, _ = Tenant.objects.update_or_create(
@@ -114,18 +109,19 @@ class Command(BaseCommand):
                 },
             )
             with tenant_context(tenant):
-                partners = {}
-                for name, status in spec["partners"]:
-                    partner, _ = Partner.objects.update_or_create(name=name, defaults={"status": status})
-                    partners[name] = partner
-                anchor = next(iter(partners.values()))
-                for role, local, full_name in STAFF + PARTNER_PEOPLE:
+                staff = {}
+                for role, local, full_name in STAFF:
                     email = f"{local}@{spec['domain']}"
-                    ensure_membership(tenant, ensure_user(email, full_name), role, anchor)
-                    rows.append((tenant.slug, role.label, email, anchor.name if role in PARTNER_ROLES else ""))
-                email, full_name = SHARED_PARTNER_ADMIN
-                ensure_membership(tenant, ensure_user(email, full_name), Role.PARTNER_ADMIN, partners["Northwind Systems"])
-                rows.append((tenant.slug, Role.PARTNER_ADMIN.label, email, "Northwind Systems"))
+                    staff[role.value] = user = ensure_user(email, full_name)
+                    ensure_membership(tenant, user, role, None)
+                    rows.append((tenant.slug, role.label, email, ""))
+                seeded = seed_apps(tenant, staff)
+                portal_partner = seeded["portal_partner"]
+                people = [(role, f"{local}@{spec['domain']}", name) for role, local, name in PARTNER_PEOPLE]
+                people.append((Role.PARTNER_ADMIN, *SHARED_PARTNER_ADMIN))
+                for role, email, full_name in people:
+                    ensure_membership(tenant, ensure_user(email, full_name), role, portal_partner)
+                    rows.append((tenant.slug, role.label, email, str(portal_partner)))
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo-only logins (password for all: {DEMO_PASSWORD}):"))
         for slug, role_label, email, partner_name in rows:
