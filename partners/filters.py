@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from prm.models import User
@@ -24,7 +24,10 @@ LONG_LIST = forms.SelectMultiple(attrs={"size": 6})
 SORTS = {
     "name": (F("name").asc(), "Name A–Z"),
     "-name": (F("name").desc(), "Name Z–A"),
-    "status": (F("status").asc(), "Status"),
+    "status": (
+        Case(*(When(status=value, then=Value(i)) for i, value in enumerate(Partner.Status.values))).asc(),
+        "Status (lifecycle order)",
+    ),
     "tier": (F("tier__rank").asc(nulls_last=True), "Tier, top first"),
     "-created": (F("created_at").desc(), "Newest first"),
     "-updated": (F("updated_at").desc(), "Recently changed"),

@@ -9,6 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 
+from prm.domains import normalize_domain
 from prm.models import Membership, User
 
 from .models import Certification, Contact, Partner, Tier
@@ -52,7 +53,13 @@ class ServiceValidatedModelForm(forms.ModelForm):
         pass  # the service checks uniqueness with a message that names the clash
 
     def changed_fields(self, allowed: frozenset[str] | list[str]) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in allowed if name in self.cleaned_data}
+        """The submitted values the service may set. A ticked "Clear" box on a file field
+        arrives as False and means: remove the file."""
+        return {
+            name: "" if self.cleaned_data[name] is False else self.cleaned_data[name]
+            for name in allowed
+            if name in self.cleaned_data
+        }
 
     def attribute_values(self) -> dict[str, list[str]]:
         return {name: self.cleaned_data[name] for name in ATTRIBUTE_FIELDS if name in self.cleaned_data}
@@ -62,6 +69,10 @@ class PartnerForm(ServiceValidatedModelForm):
     """Everything staff set on a partner (status changes go through their own form)."""
 
     website = forms.URLField(required=False, assume_scheme="https")
+
+    def clean_domain(self) -> str:
+        # People paste addresses and e-mails; store the bare domain (validated afterwards).
+        return normalize_domain(self.cleaned_data.get("domain", ""))
     partner_types = _attribute_field("partner_types")
     motions = _attribute_field("motions")
     regions = _attribute_field("regions")

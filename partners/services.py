@@ -383,6 +383,7 @@ def contact_create(*, access: TenantAccess, partner: Partner, fields: Mapping[st
 def contact_update(*, access: TenantAccess, contact: Contact, fields: Mapping[str, Any]) -> Contact:
     """Change a contact's details."""
     _require_write_on(access, contact.partner)
+    _refuse_archived(contact.partner)
     if contact.archived_at is not None:
         raise ValidationError("This contact is archived. Restore it before changing it.")
     before = audit.snapshot(contact, CONTACT_FIELDS)
@@ -407,6 +408,7 @@ def contact_update(*, access: TenantAccess, contact: Contact, fields: Mapping[st
 def contact_set_archived(*, access: TenantAccess, contact: Contact, archived: bool) -> Contact:
     """Archive a contact who left (their certifications stay), or restore one."""
     _require_write_on(access, contact.partner)
+    _refuse_archived(contact.partner)
     if archived == (contact.archived_at is not None):
         raise ValidationError("Nothing to change.")
     if archived and Partner.objects.filter(partner_sponsor=contact).exists():
@@ -445,6 +447,7 @@ def certification_update(
 ) -> Certification:
     """Correct a certification or record its renewal (a new expiry date)."""
     _require_write_on(access, certification.partner)
+    _refuse_archived(certification.partner)
     before = audit.snapshot(certification, CERTIFICATION_FIELDS)
     for name, value in fields.items():
         setattr(certification, name, value)
@@ -465,6 +468,7 @@ def certification_update(
 def certification_set_archived(*, access: TenantAccess, certification: Certification, archived: bool) -> Certification:
     """Archive a certification recorded by mistake (expired ones simply stay, marked expired)."""
     _require_write_on(access, certification.partner)
+    _refuse_archived(certification.partner)
     if archived == (certification.archived_at is not None):
         raise ValidationError("Nothing to change.")
     certification.archived_at = timezone.now() if archived else None

@@ -48,7 +48,18 @@ class _Echo:
         return value
 
 
+def _cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula is written as plain text (leading quote)."""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
+
+
 def _export_row(partner) -> list:
+    return [_cell(value) for value in _export_values(partner)]
+
+
+def _export_values(partner) -> list:
     return [
         partner.pk,
         partner.name,
@@ -78,7 +89,11 @@ def partner_export(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     memory per chunk). The file is built inside the request, where the tenant is set, not
     streamed after it.
     """
-    rows = queries.directory(request.access, request.GET).qs.iterator(chunk_size=2000)
+    directory = queries.directory(request.access, request.GET)
+    if not directory.is_valid():
+        errors = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in directory.errors.items())
+        return HttpResponse(f"The filters are not valid, nothing exported. {errors}", status=400, content_type="text/plain")
+    rows = directory.qs.iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
     content = writer.writerow(EXPORT_COLUMNS) + "".join(writer.writerow(_export_row(p)) for p in rows)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
