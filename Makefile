@@ -38,3 +38,4 @@ clean:
 ## bench: benchmarks on generated data (BENCH_DATABASE_URL=postgres://… to use PostgreSQL)
 bench: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench.sqlite3} $(PY) bench/tenancy.py
+	DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$(CURDIR)/var/bench.sqlite3} $(PY) bench/directory.py
