@@ -161,11 +161,16 @@ def _create_partner(rng, tenant, name, domain, ptype, spec, tiers, managers, sta
         partner.partner_sponsor = contacts[-1]
         partner.save(update_fields=["partner_sponsor"])
     _certifications(rng, tenant, partner, contacts, today, strategic)
-    for step in PATHS[spec["status"]]:
-        PartnerStatusChange.objects.create(
+    # The history at plausible dates: from joining up to the current status's date.
+    steps = PATHS[spec["status"]]
+    start, end = timezone.now() - (today - joined), partner.status_changed_at
+    for index, step in enumerate(steps, start=1):
+        change = PartnerStatusChange.objects.create(
             partner=partner, from_status=_previous(step, spec["status"]), to_status=step,
             reason=STATUS_REASONS[step], changed_by=rng.choice(managers),
         )
+        when = end if index == len(steps) else start + (end - start) * index / len(steps)
+        PartnerStatusChange.objects.filter(pk=change.pk).update(created_at=when)
     return partner
 
 

@@ -47,10 +47,11 @@ def _has_attribute(kind: str):
 
 class PartnerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=Partner.Status.choices, widget=CHECKBOXES)
-    tier = django_filters.ModelMultipleChoiceFilter(queryset=Tier.objects.none(), widget=CHECKBOXES)
+    # distinct=False: these filter the partner's own columns, so no duplicate rows can arise.
+    status = django_filters.MultipleChoiceFilter(choices=Partner.Status.choices, widget=CHECKBOXES, distinct=False)
+    tier = django_filters.ModelMultipleChoiceFilter(queryset=Tier.objects.none(), widget=CHECKBOXES, distinct=False)
     classification = django_filters.ChoiceFilter(
-        choices=Classification.choices, field_name="tier__classification", label="Classification"
+        choices=[*Classification.choices, ("untiered", "No tier yet")], method="by_classification", label="Classification"
     )
     type = django_filters.MultipleChoiceFilter(
         choices=PartnerType.choices, method=_has_attribute(PartnerAttribute.Kind.TYPE), widget=CHECKBOXES, label="Partner type"
@@ -102,6 +103,11 @@ class PartnerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value.lower()))
+
+    def by_classification(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "untiered":
+            return queryset.filter(tier__isnull=True)
+        return queryset.filter(tier__classification=value)
 
     def certification_expiring(self, queryset: QuerySet, name: str, value) -> QuerySet:
         if value is None:

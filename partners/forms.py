@@ -34,6 +34,14 @@ def _attribute_field(name: str) -> forms.MultipleChoiceField:
     )
 
 
+def _blank_label(form: forms.BaseForm, name: str, label: str) -> None:
+    """Name the empty choice of a select ("— not set —" instead of dashes)."""
+    field = cast(forms.ChoiceField, form.fields[name])
+    choices = list(field.choices)  # type: ignore[arg-type]  # stubs: choices may be a callable; here it is a list
+    if choices and choices[0][0] in ("", None):
+        field.choices = [("", label), *choices[1:]]
+
+
 class ServiceValidatedModelForm(forms.ModelForm):
     """A ModelForm that edits a copy of the instance and leaves constraint checks to the service.
 
@@ -44,6 +52,9 @@ class ServiceValidatedModelForm(forms.ModelForm):
         if kwargs.get("instance") is not None:
             kwargs["instance"] = copy.copy(kwargs["instance"])
         super().__init__(*args, **kwargs)
+        for name in ("country", "company_size"):
+            if name in self.fields:
+                _blank_label(self, name, "— not set —")
 
     def choice(self, name: str) -> forms.ModelChoiceField:
         """A model choice field of this form, typed (to set its queryset or empty label)."""

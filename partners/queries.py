@@ -67,6 +67,15 @@ def directory(access: TenantAccess, params: QueryDict | dict) -> PartnerFilter:
     return PartnerFilter(params, queryset=base, staff_users=staff_users(access))
 
 
+def attribute_values(partners: QuerySet[Partner]) -> QuerySet:
+    """(partner id, kind, value) of every attribute of ``partners``, sorted, in one query."""
+    return (
+        PartnerAttribute.objects.filter(partner__in=partners.order_by().values("pk"))
+        .order_by("partner_id", "kind", "value")
+        .values_list("partner_id", "kind", "value")
+    )
+
+
 def status_counts(access: TenantAccess) -> list[dict]:
     """Number of current partners per lifecycle status, in lifecycle order, zeros included."""
     counts = dict(
