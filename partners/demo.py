@@ -134,6 +134,7 @@ def _types(rng: random.Random, count: int) -> list[str]:
 def _create_partner(rng, tenant, name, domain, ptype, spec, tiers, managers, staff, today) -> Partner:
     strategic = spec["tier"] == "Strategic"
     joined = today - timedelta(days=rng.randint(90, 2200))
+    agreement_start = max(joined, today - timedelta(days=rng.randint(60, 900)))
     partner = Partner.objects.create(
         name=name,
         legal_name=f"{name} {rng.choice(['Inc.', 'GmbH', 'Ltd', 'LLC', 'S.A.', 'AB'])}",
@@ -152,8 +153,9 @@ def _create_partner(rng, tenant, name, domain, ptype, spec, tiers, managers, sta
         partner_manager=rng.choice(managers) if spec["status"] != Partner.Status.PROSPECT else None,
         vendor_sponsor=staff["executive"] if strategic else None,
         agreement_type=AgreementType.CUSTOM if strategic else AgreementType.STANDARD,
-        agreement_start=joined if strategic else None,
-        agreement_end=joined + timedelta(days=3 * 365) if strategic else None,
+        # Strategic partners sit on a current custom agreement (three years, renewed).
+        agreement_start=agreement_start if strategic else None,
+        agreement_end=agreement_start + timedelta(days=3 * 365) if strategic else None,
     )
     _attributes(rng, partner, ptype, strategic)
     contacts = _contacts(rng, partner, domain, strategic)
