@@ -7,7 +7,7 @@ deleted: partners, contacts and certifications are archived and can be restored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -342,6 +342,47 @@ def partner_add_note(*, access: TenantAccess, partner: Partner, body: str) -> Pa
     return PartnerNote.objects.create(partner=partner, author=access.user, body=body)
 
 
+# --- shared steps for the partner's own records (contacts, certifications) ----------------------
+
+
+def _change_and_audit(
+    *,
+    access: TenantAccess,
+    row: Contact | Certification,
+    fields: Mapping[str, Any],
+    audited: list[str],
+    verb: str,
+    checks: tuple[Callable[[Any], None], ...] = (),
+) -> None:
+    """Set ``fields`` on ``row``, validate, save, and audit only what changed."""
+    before = audit.snapshot(row, audited)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.full_clean(validate_constraints=False)
+    for check in checks:
+        check(row)
+    row.save()
+    after = audit.snapshot(row, audited)
+    changed = [k for k in after if before[k] != after[k]]
+    if changed:
+        audit.record(
+            access=access, verb=verb, target=row,
+            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+            partner_id=row.partner_id,
+        )
+
+
+def _set_archived_and_audit(*, access: TenantAccess, row: Contact | Certification, archived: bool, noun: str) -> None:
+    if archived == (row.archived_at is not None):
+        raise ValidationError("Nothing to change.")
+    row.archived_at = timezone.now() if archived else None
+    row.save(update_fields=["archived_at", "updated_at"])
+    audit.record(
+        access=access, verb=f"{noun}.archived" if archived else f"{noun}.restored", target=row,
+        before={"archived": not archived}, after={"archived": archived}, partner_id=row.partner_id,
+    )
+
+
 # --- contacts ----------------------------------------------------------------------------------
 
 
@@ -386,21 +427,10 @@ def contact_update(*, access: TenantAccess, contact: Contact, fields: Mapping[st
     _refuse_archived(contact.partner)
     if contact.archived_at is not None:
         raise ValidationError("This contact is archived. Restore it before changing it.")
-    before = audit.snapshot(contact, CONTACT_FIELDS)
-    for name, value in fields.items():
-        setattr(contact, name, value)
-    contact.full_clean(validate_constraints=False)
-    _check_contact_email_free(contact)
-    _check_portal_user(contact)
-    contact.save()
-    after = audit.snapshot(contact, CONTACT_FIELDS)
-    changed = [k for k in after if before[k] != after[k]]
-    if changed:
-        audit.record(
-            access=access, verb="contact.updated", target=contact,
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-            partner_id=contact.partner_id,
-        )
+    _change_and_audit(
+        access=access, row=contact, fields=fields, audited=CONTACT_FIELDS, verb="contact.updated",
+        checks=(_check_contact_email_free, _check_portal_user),
+    )
     return contact
 
 
@@ -409,16 +439,9 @@ def contact_set_archived(*, access: TenantAccess, contact: Contact, archived: bo
     """Archive a contact who left (their certifications stay), or restore one."""
     _require_write_on(access, contact.partner)
     _refuse_archived(contact.partner)
-    if archived == (contact.archived_at is not None):
-        raise ValidationError("Nothing to change.")
     if archived and Partner.objects.filter(partner_sponsor=contact).exists():
         raise ValidationError("This contact is the partner's executive sponsor; choose another sponsor first.")
-    contact.archived_at = timezone.now() if archived else None
-    contact.save(update_fields=["archived_at", "updated_at"])
-    audit.record(
-        access=access, verb="contact.archived" if archived else "contact.restored", target=contact,
-        before={"archived": not archived}, after={"archived": archived}, partner_id=contact.partner_id,
-    )
+    _set_archived_and_audit(access=access, row=contact, archived=archived, noun="contact")
     return contact
 
 
@@ -448,19 +471,10 @@ def certification_update(
     """Correct a certification or record its renewal (a new expiry date)."""
     _require_write_on(access, certification.partner)
     _refuse_archived(certification.partner)
-    before = audit.snapshot(certification, CERTIFICATION_FIELDS)
-    for name, value in fields.items():
-        setattr(certification, name, value)
-    certification.full_clean()
-    certification.save()
-    after = audit.snapshot(certification, CERTIFICATION_FIELDS)
-    changed = [k for k in after if before[k] != after[k]]
-    if changed:
-        audit.record(
-            access=access, verb="certification.updated", target=certification,
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-            partner_id=certification.partner_id,
-        )
+    _change_and_audit(
+        access=access, row=certification, fields=fields, audited=CERTIFICATION_FIELDS,
+        verb="certification.updated",
+    )
     return certification
 
 
@@ -469,15 +483,7 @@ def certification_set_archived(*, access: TenantAccess, certification: Certifica
     """Archive a certification recorded by mistake (expired ones simply stay, marked expired)."""
     _require_write_on(access, certification.partner)
     _refuse_archived(certification.partner)
-    if archived == (certification.archived_at is not None):
-        raise ValidationError("Nothing to change.")
-    certification.archived_at = timezone.now() if archived else None
-    certification.save(update_fields=["archived_at", "updated_at"])
-    audit.record(
-        access=access, verb="certification.archived" if archived else "certification.restored",
-        target=certification, before={"archived": not archived}, after={"archived": archived},
-        partner_id=certification.partner_id,
-    )
+    _set_archived_and_audit(access=access, row=certification, archived=archived, noun="certification")
     return certification
 
 
