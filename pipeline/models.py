@@ -1,0 +1,246 @@
+"""End-customer accounts, deal registrations, vendor opportunities and revenue records.
+
+Amounts are Decimal with their ISO currency, and stored a second time in the tenant's
+reporting currency (``*_reporting``), which is what metrics add up.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django_countries.fields import CountryField
+
+from partners.models import Partner
+from partners.vocab import Segment, Vertical
+from prm.domains import normalize_domain, validate_domain
+from prm.models import TenantOwnedModel, currency_validator
+
+_LEGAL_SUFFIXES = re.compile(
+    r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|srl|bv|nv|plc|corp|corporation|co|company|ab|as|oy)\b"
+)
+
+
+def normalize_name(name: str) -> str:
+    """Company names compared loosely: "ACME, Inc." and "Acme" are the same account."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9 ]+", " ", text)
+    text = _LEGAL_SUFFIXES.sub(" ", text)
+    return " ".join(text.split())
+
+
+class Account(TenantOwnedModel):
+    """An end customer. Duplicates are merged into one; the merged one stays, pointing at it."""
+
+    name = models.CharField(max_length=200)
+    normalized_name = models.CharField(max_length=200, editable=False)
+    domain = models.CharField(max_length=253, blank=True, validators=[validate_domain])
+    country = CountryField(blank=True)
+    segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
+    industry = models.CharField(max_length=40, choices=Vertical.choices, blank=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_accounts"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "domain"], condition=~Q(domain=""), name="account_domain_unique")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "normalized_name"]),
+            models.Index(fields=["tenant", "merged_into"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.domain})" if self.domain else self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.domain = normalize_domain(self.domain)
+        self.normalized_name = normalize_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class DealRegistration(TenantOwnedModel):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        EXPIRED = "expired", "Expired"
+
+    OPEN = frozenset({Status.SUBMITTED, Status.APPROVED})
+    DECIDED = frozenset({Status.WON, Status.LOST})
+
+    class Role(models.TextChoices):
+        SOURCED = "sourced", "Sourced (we brought the opportunity)"
+        INFLUENCED = "influenced", "Influenced (we help win it)"
+
+    class Stage(models.TextChoices):
+        QUALIFICATION = "qualification", "Qualification"
+        DISCOVERY = "discovery", "Discovery"
+        PROPOSAL = "proposal", "Proposal"
+        NEGOTIATION = "negotiation", "Negotiation"
+        COMMIT = "commit", "Commit"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="registrations")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="registrations")
+    opportunity_name = models.CharField(max_length=200)
+    products = models.CharField("products / solution", max_length=300)
+    amount = models.DecimalField("estimated amount", max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    amount_reporting = models.DecimalField(max_digits=14, decimal_places=2, editable=False)
+    expected_close_date = models.DateField()
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.QUALIFICATION)
+    customer_contact_name = models.CharField("contact at the customer", max_length=200, blank=True)
+    customer_contact_email = models.EmailField("contact's e-mail", blank=True)
+    partner_role = models.CharField(max_length=12, choices=Role.choices, default=Role.SOURCED)
+    notes = models.TextField(blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    protected_until = models.DateField(null=True, blank=True, help_text="End of the deal protection period.")
+    extension_requested_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    extensions = models.PositiveSmallIntegerField(default=0)
+    closed_on = models.DateField(null=True, blank=True)
+    closed_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    closed_amount_reporting = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, editable=False)
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    has_conflict = models.BooleanField(default=False)
+    sla_escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "status", "submitted_at"]),
+            models.Index(fields=["tenant", "partner", "status"]),
+            models.Index(fields=["tenant", "account", "status"]),
+            models.Index(fields=["tenant", "status", "protected_until"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_name} · {self.account.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class DealConflict(TenantOwnedModel):
+    """Two open registrations that claim the same account. Stored both ways, one row each."""
+
+    registration = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="conflict_links")
+    other = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=[("domain", "Same domain"), ("name", "Same company name"), ("vendor", "Vendor opportunity")])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "registration", "other"], name="deal_conflict_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} ↔ {self.other_id}"
+
+
+class DealStatusChange(TenantOwnedModel):
+    """One move of a registration through its status machine, with who and why."""
+
+    registration = models.ForeignKey(DealRegistration, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=12, choices=DealRegistration.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=DealRegistration.Status.choices)
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class VendorOpportunity(TenantOwnedModel):
+    """An opportunity the vendor's own sales team works (synced from the CRM by API)."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="vendor_opportunities")
+    name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=100, blank=True)
+    is_open = models.BooleanField(default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["tenant", "account", "is_open"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RevenueRecord(TenantOwnedModel):
+    """Revenue of one account in one month, attributed to a partner (or to none: direct).
+
+    ``recurring`` records move ARR: new and expansion add, contraction and churn subtract,
+    renewal keeps it. One-time records are bookings (services, licences) outside ARR.
+    ``amount`` is always positive; the kind says which way ARR moves.
+    """
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New"
+        EXPANSION = "expansion", "Expansion"
+        CONTRACTION = "contraction", "Contraction"
+        CHURN = "churn", "Churn"
+        RENEWAL = "renewal", "Renewal"
+
+    ARR_SIGN = {Kind.NEW: 1, Kind.EXPANSION: 1, Kind.CONTRACTION: -1, Kind.CHURN: -1, Kind.RENEWAL: 0}
+    BOOKING_KINDS = frozenset({Kind.NEW, Kind.EXPANSION, Kind.RENEWAL})
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="revenue_records")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="revenue_records"
+    )
+    period = models.DateField(help_text="The month, as its first day.")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    recurring = models.BooleanField(default=True, help_text="ARR (recurring) or a one-time booking.")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    amount_reporting = models.DecimalField(max_digits=14, decimal_places=2, editable=False)
+    registration = models.ForeignKey(
+        DealRegistration, on_delete=models.PROTECT, null=True, blank=True, related_name="revenue_records"
+    )
+    reference = models.CharField(max_length=100, blank=True, help_text="Invoice or contract reference.")
+
+    class Meta:
+        ordering = ["-period", "account__name"]
+        indexes = [
+            models.Index(fields=["tenant", "partner", "period"]),
+            models.Index(fields=["tenant", "account", "period"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(period__day=1), name="revenue_period_is_first_of_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.period:%Y-%m} {self.get_kind_display()} {self.amount} {self.currency}"
+
+    def save(self, *args, **kwargs) -> None:
+        if isinstance(self.period, date):
+            self.period = self.period.replace(day=1)
+        super().save(*args, **kwargs)
