@@ -5,6 +5,7 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self) -> None:
-        from . import overview
+        from . import metrics, overview
 
         overview.register()
+        metrics.register_all()

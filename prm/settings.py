@@ -183,6 +183,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "kwargs": {"task_name": "prm.tasks.expire_invitations"},
     },
+    "expire-deal-registrations-hourly": {
+        "task": "prm.tasks.fan_out",
+        "schedule": timedelta(hours=1),
+        "kwargs": {"task_name": "pipeline.tasks.expire_registrations"},
+    },
+    "escalate-overdue-registrations-hourly": {
+        "task": "prm.tasks.fan_out",
+        "schedule": timedelta(hours=1),
+        "kwargs": {"task_name": "pipeline.tasks.escalate_overdue_registrations"},
+    },
 }
 
 REST_FRAMEWORK = {
