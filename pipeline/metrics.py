@@ -70,7 +70,9 @@ def _win_rate(tenant, partner_ids, period) -> dict[int, Any]:
 def _average_deal(tenant, partner_ids, period) -> dict[int, Any]:
     won = _registrations(partner_ids).filter(_in(period, "closed_on"), status=Status.WON)
     rows = _by_partner(won, total=Sum("closed_amount_reporting"), n=Count("pk"))
-    return {pid: (r["total"] / r["n"]).quantize(Decimal("0.01")) for pid, r in rows.items() if r["n"]}
+    averages = {pid: (r["total"] / r["n"]).quantize(Decimal("0.01")) for pid, r in rows.items() if r["n"]}
+    # Empty (None), not the money default of 0.00, for partners that won nothing: no deal, no size.
+    return {pid: averages.get(pid) for pid in partner_ids}
 
 
 def _booked(partner_ids: list[int], start: date, end: date):

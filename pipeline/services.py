@@ -124,6 +124,8 @@ def account_merge(*, access: TenantAccess, duplicate: Account, into: Account) ->
         raise ValidationError({"into": "Choose a different account to merge into."})
     if duplicate.merged_into_id is not None:
         raise ValidationError("This account was merged already.")
+    if into.merged_into_id is not None:
+        raise ValidationError({"into": "That account was merged itself; merge into the account it was merged into."})
     moved = {
         "registrations": DealRegistration.objects.filter(account=duplicate).update(account=into),
         "vendor_opportunities": VendorOpportunity.objects.filter(account=duplicate).update(account=into),
@@ -161,6 +163,74 @@ def _open_registrations_on(account: Account):
     return DealRegistration.objects.filter(account=account).filter(
         Q(status=Status.SUBMITTED) | Q(status=Status.APPROVED, protected_until__gte=today)
     )
+
+
+# --- vendor opportunities ----------------------------------------------------------------------
+
+VENDOR_OPPORTUNITY_FIELDS = ["name", "external_id", "is_open", "owner_id"]
+
+
+def _check_staff_user(access: TenantAccess, user_id: int | None, field: str) -> None:
+    if user_id is not None and not Membership.objects.filter(
+        tenant=access.tenant, user_id=user_id, is_active=True, role__in=sorted(STAFF_ROLES)
+    ).exists():
+        raise ValidationError({field: "Choose an active staff member of this program."})
+
+
+def _flag_vendor_conflict(opportunity: VendorOpportunity) -> None:
+    """Open registrations on the account of an open vendor opportunity are in conflict with it."""
+    if opportunity.is_open:
+        _open_registrations_on(opportunity.account).update(has_conflict=True)
+
+
+@transaction.atomic
+def vendor_opportunity_create(
+    *, access: TenantAccess, account_name: str, account_domain: str, fields: Mapping[str, Any]
+) -> VendorOpportunity:
+    """Record an opportunity the vendor's own sales team works (as the CRM reports it); the
+    account is found or created, and open registrations on it are flagged as conflicting."""
+    _require(access, Perm.DECIDE_DEALS)
+    unknown = set(fields) - set(VENDOR_OPPORTUNITY_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
+    _check_staff_user(access, fields.get("owner_id"), "owner")
+    account, _created = account_find_or_create(name=account_name, domain=account_domain)
+    opportunity = VendorOpportunity(account=account, **fields)
+    opportunity.assign_tenant()
+    opportunity.full_clean()
+    opportunity.save()
+    _flag_vendor_conflict(opportunity)
+    audit.record(
+        access=access, verb="vendor_opportunity.created", target=opportunity,
+        after=audit.snapshot(opportunity, ["account_id", *VENDOR_OPPORTUNITY_FIELDS]),
+    )
+    return opportunity
+
+
+@transaction.atomic
+def vendor_opportunity_update(
+    *, access: TenantAccess, opportunity: VendorOpportunity, fields: Mapping[str, Any]
+) -> VendorOpportunity:
+    """Change a vendor opportunity (typically: it closed, ``is_open`` false). Reopening one flags
+    the open registrations on its account again."""
+    _require(access, Perm.DECIDE_DEALS)
+    unknown = set(fields) - set(VENDOR_OPPORTUNITY_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
+    if "owner_id" in fields:
+        _check_staff_user(access, fields["owner_id"], "owner")
+    opportunity = VendorOpportunity.objects.select_for_update().get(pk=opportunity.pk)
+    before = audit.snapshot(opportunity, list(fields))
+    for name, value in fields.items():
+        setattr(opportunity, name, value)
+    opportunity.full_clean()
+    opportunity.save()
+    _flag_vendor_conflict(opportunity)
+    audit.record(
+        access=access, verb="vendor_opportunity.updated", target=opportunity,
+        before=before, after=audit.snapshot(opportunity, list(fields)),
+    )
+    return opportunity
 
 
 # --- registrations -----------------------------------------------------------------------------
@@ -237,7 +307,8 @@ def registration_submit(
     registration.currency = (registration.currency or access.tenant.currency).upper()
     registration.assign_tenant()
     registration.amount_reporting = Decimal("0")
-    registration.full_clean(exclude=["amount_reporting"])
+    # submitted_by is the caller, absent for an API key (null, though not "blank" for forms).
+    registration.full_clean(exclude=["amount_reporting", "submitted_by"])
     if registration.expected_close_date < timezone.localdate() - timedelta(days=30):
         raise ValidationError({"expected_close_date": "The expected close date is more than a month in the past."})
     registration.amount_reporting = to_reporting(registration.amount, registration.currency, tenant=access.tenant)

@@ -227,6 +227,9 @@ SPECTACULAR_SETTINGS = {
         "PartnerStatusEnum": "partners.models.Partner.Status",
         "ContactRoleEnum": "partners.vocab.ContactRole",
         "RoleEnum": "prm.permissions.Role",
+        # Partners' segments/verticals and accounts' segment/industry share the vocabularies.
+        "SegmentEnum": "partners.vocab.Segment",
+        "VerticalEnum": "partners.vocab.Vertical",
     },
 }
 

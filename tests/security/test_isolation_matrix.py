@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import resolve
+from django.utils import timezone
 
 from partners.models import ImportJob
+from pipeline.models import Account, DealRegistration, RevenueRecord, VendorOpportunity
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from prm.permissions import Role
 from prm.services import api_key_create
@@ -91,8 +93,22 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
         import_job = ImportJob.objects.create(
             kind=ImportJob.Kind.PARTNERS, file="imports/seed.csv", original_filename=f"{tenant.name} partners.csv"
         )
+    with tenant_context(tenant):
+        account = Account.objects.create(name=f"{partner.name} Customer", domain=f"customer-{partner.pk}.example")
+        registration = DealRegistration.objects.create(
+            partner=partner, account=account, opportunity_name=f"{partner.name} Deal", products="Suite",
+            amount=1000, currency=tenant.currency, amount_reporting=1000, expected_close_date=timezone.localdate(),
+            submitted_at=timezone.now(),
+        )
+        vendor_opportunity = VendorOpportunity.objects.create(account=account, name=f"{partner.name} Vendor Deal")
+        revenue_record = RevenueRecord.objects.create(
+            account=account, partner=partner, period=timezone.localdate().replace(day=1), kind=RevenueRecord.Kind.NEW,
+            amount=1000, currency=tenant.currency, amount_reporting=1000, reference=f"{partner.name} invoice",
+        )
     return {Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
-            type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk}
+            type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
+            Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
+            RevenueRecord: revenue_record.pk}
 
 
 @pytest.fixture
