@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
 from partners.models import Certification, Contact, ImportJob, Partner
+from pipeline.models import Account, DealRegistration
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 
 # URL argument name → the model whose id it carries.
@@ -26,6 +27,8 @@ OBJECT_KWARGS = {
     "certification_id": Certification,
     "audit_event_id": AuditEvent,
     "import_job_id": ImportJob,
+    "registration_id": DealRegistration,
+    "account_id": Account,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
 VALUE_KWARGS = {"kind": "partners"}
