@@ -268,8 +268,11 @@ def _notify(registration: DealRegistration, *, event: str) -> None:
 
 
 def _detect_conflicts(registration: DealRegistration) -> int:
-    """Flag every other open registration (and open vendor opportunity) on the same account."""
-    others = list(_open_registrations_on(registration.account).exclude(pk=registration.pk))
+    """Flag every other partner's open registration (and open vendor opportunity) on the same
+    account. A partner's own registrations at one customer are separate deals, not a conflict."""
+    others = list(
+        _open_registrations_on(registration.account).exclude(pk=registration.pk).exclude(partner=registration.partner_id)
+    )
     links = []
     for other in others:
         reason = "domain" if registration.account.domain else "name"

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from partners.models import Partner
+from pipeline.models import Account, DealRegistration, DealStatusChange, RevenueRecord
 from prm.management.commands.seed_demo import DEMO_PASSWORD
 from prm.models import Membership, Tenant, User
 from prm.permissions import Role
@@ -32,6 +33,10 @@ def row_counts() -> dict[str, int]:
     for tenant in Tenant.objects.order_by("slug"):
         with tenant_context(tenant):
             counts[f"partners:{tenant.slug}"] = Partner.objects.count()
+            counts[f"accounts:{tenant.slug}"] = Account.objects.count()
+            counts[f"registrations:{tenant.slug}"] = DealRegistration.objects.count()
+            counts[f"status_changes:{tenant.slug}"] = DealStatusChange.objects.count()
+            counts[f"revenue_records:{tenant.slug}"] = RevenueRecord.objects.count()
     return counts
 
 
@@ -53,6 +58,11 @@ def test_seed_demo_twice_gives_the_same_rows():
     assert first["tenants"] == 2
     assert first["partners:acme"] == 60
     assert first["partners:globex"] == 60
+    for slug in ("acme", "globex"):
+        assert first[f"accounts:{slug}"] == 40
+        assert 250 <= first[f"registrations:{slug}"] <= 350
+        assert first[f"status_changes:{slug}"] > 2 * first[f"registrations:{slug}"]
+        assert first[f"revenue_records:{slug}"] > first[f"accounts:{slug}"] * 5
     # Six people per tenant plus the partner admin who works with both vendors.
     assert first["users"] == 13
     assert first["memberships"] == 14
