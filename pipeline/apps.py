@@ -5,6 +5,6 @@ class PipelineConfig(AppConfig):
     name = "pipeline"
 
     def ready(self) -> None:
-        from . import metrics
+        from . import metrics, tasks  # noqa: F401  (tasks: registered for fan_out by name)
 
         metrics.register_all()

@@ -255,6 +255,20 @@ def _record_move(
         partner_id=registration.partner_id,
     )
     _notify(registration, event=registration.status)
+    if registration.status not in DealRegistration.OPEN:
+        _refresh_conflict_flags(registration)
+
+
+def _refresh_conflict_flags(closed: DealRegistration) -> None:
+    """A registration left the open states: the ones it conflicted with may be clear now."""
+    linked = DealConflict.objects.filter(other=closed).values("registration_id")
+    for other in DealRegistration.objects.filter(pk__in=linked, has_conflict=True, status__in=sorted(DealRegistration.OPEN)):
+        still_open = DealConflict.objects.filter(registration=other).exclude(other=closed).filter(
+            other__in=_open_registrations_on(other.account)
+        )
+        vendor = VendorOpportunity.objects.filter(account_id=other.account_id, is_open=True)
+        if not still_open.exists() and not vendor.exists():
+            DealRegistration.objects.filter(pk=other.pk).update(has_conflict=False)
 
 
 def _notify(registration: DealRegistration, *, event: str) -> None:

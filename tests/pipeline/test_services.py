@@ -796,3 +796,25 @@ def test_only_partner_managers_record_revenue(world_a, role):
 
     with pytest.raises(PermissionDenied):
         call(world_a, "revenue_records_bulk_create", role, rows=[revenue_row(account)])
+
+
+def test_a_resolved_conflict_clears_the_flag_of_the_registration_that_stays(world_a, in_tenant):
+    from pipeline.models import DealRegistration
+    from pipeline.services import registration_reject, registration_submit
+
+    fields = {
+        "opportunity_name": "Rollout", "products": "Platform", "amount": "1000", "currency": "USD",
+        "expected_close_date": "2027-06-30",
+    }
+    with in_tenant(world_a.tenant):
+        first = registration_submit(
+            access=world_a.access(Role.PARTNER_USER), account_name="Flagco", account_domain="flagco.example",
+            fields=fields,
+        )
+        second = registration_submit(
+            access=world_a.access("other_partner_user"), account_name="Flagco", account_domain="flagco.example",
+            fields=fields,
+        )
+        assert DealRegistration.objects.get(pk=first.pk).has_conflict
+        registration_reject(access=world_a.access(Role.MANAGER), registration=second, reason="Duplicate")
+        assert not DealRegistration.objects.get(pk=first.pk).has_conflict
