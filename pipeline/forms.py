@@ -15,7 +15,7 @@ from prm.domains import normalize_domain
 from prm.models import Tenant, User
 from prm.money import accepted_currencies
 
-from .models import Account, DealRegistration
+from .models import Account, DealRegistration, RevenueImport
 from .services import REGISTRATION_FIELDS
 
 Status = DealRegistration.Status
@@ -239,3 +239,24 @@ class AccountMergeForm(forms.Form):
     def __init__(self, *args: Any, targets: QuerySet[Account], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["into"]).queryset = targets
+
+
+class RevenueUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file", help_text="UTF-8 CSV with a header row, up to 5 MB and 20,000 rows."
+    )
+
+
+class RevenueApplyForm(forms.Form):
+    mode = forms.ChoiceField(choices=RevenueImport.Mode.choices)
+
+
+class RevenueFilterForm(forms.Form):
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False, empty_label="All partners")
+    direct = forms.BooleanField(required=False, label="Direct only")
+    month_from = forms.DateField(required=False, input_formats=["%Y-%m"], label="From month")
+    month_to = forms.DateField(required=False, input_formats=["%Y-%m"], label="To month")
+
+    def __init__(self, *args: Any, partners: QuerySet[Partner], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["partner"]).queryset = partners

@@ -244,3 +244,37 @@ class RevenueRecord(TenantOwnedModel):
         if isinstance(self.period, date):
             self.period = self.period.replace(day=1)
         super().save(*args, **kwargs)
+
+
+class RevenueImport(TenantOwnedModel):
+    """One CSV file of revenue records: its text, the preview of every row, and the result.
+
+    Previewed on upload (synchronously: revenue rows are simple); applied once on request, in
+    ``all_or_nothing`` mode (any invalid row refuses the file) or ``valid_only`` mode.
+    ``row_results`` keeps at most a few hundred rows (errors first); ``counts`` covers all.
+    """
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", "All rows or none"
+        VALID_ONLY = "valid_only", "Only the valid rows"
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Ready to apply"
+        APPLIED = "applied", "Applied"
+
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="The uploaded CSV, decoded.")
+    mode = models.CharField(max_length=20, choices=Mode.choices, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PREVIEWED)
+    counts = models.JSONField(default=dict, blank=True)
+    row_results = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -550,14 +550,23 @@ def registrations_escalate_overdue(*, tenant: Tenant) -> int:
 # --- revenue -----------------------------------------------------------------------------------
 
 
-def _build_revenue_record(access: TenantAccess, fields: Mapping[str, Any]) -> RevenueRecord:
+def _build_revenue_record(
+    access: TenantAccess, fields: Mapping[str, Any], *, related_checked: bool = False
+) -> RevenueRecord:
+    """A valid, unsaved record. ``related_checked``: the caller already loaded the account and
+    partner from this tenant (a CSV preview), so they are not looked up again, row by row."""
     record = RevenueRecord(**fields)
     record.currency = (record.currency or access.tenant.currency).upper()
     if isinstance(record.period, date):
         record.period = record.period.replace(day=1)
     record.assign_tenant()
     record.amount_reporting = Decimal("0")
-    record.full_clean(exclude=["amount_reporting"])
+    if related_checked:
+        record.full_clean(
+            exclude=["amount_reporting", "tenant", "account", "partner", "registration"], validate_constraints=False
+        )
+    else:
+        record.full_clean(exclude=["amount_reporting"])
     record.amount_reporting = to_reporting(record.amount, record.currency, tenant=access.tenant)
     return record
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, portal, views
+from . import api, portal, revenue_views, views
 
 urlpatterns = [
     path("deals/", views.registration_queue, name="registration_queue"),
@@ -16,6 +16,15 @@ urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/merge/", views.account_merge, name="account_merge"),
+    path("revenue/", revenue_views.revenue_list, name="revenue_list"),
+    path("revenue/import/", revenue_views.revenue_import_upload, name="revenue_import_upload"),
+    path("revenue/import/template.csv", revenue_views.revenue_import_template, name="revenue_import_template"),
+    path("revenue/import/<int:revenue_import_id>/", revenue_views.revenue_import_detail, name="revenue_import_detail"),
+    path(
+        "revenue/import/<int:revenue_import_id>/apply/",
+        revenue_views.revenue_import_apply,
+        name="revenue_import_apply",
+    ),
 ]
 portal_urlpatterns = [
     path("deals/", portal.portal_registration_list, name="registration_list"),

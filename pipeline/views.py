@@ -77,6 +77,7 @@ def _render_queue(
         "sla_hours": queries.sla_hours(access),
         "overdue_count": queries.overdue_count(access),
         "can_decide": access.can(Perm.DECIDE_DEALS),
+        "can_manage_revenue": access.can(Perm.MANAGE_PARTNERS),
         "bulk_form": bulk_form or BulkDecisionForm(visible=queries.registrations(access)),
         "ticked": ticked,
         "row_errors": row_errors or {},

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
 from partners.models import Certification, Contact, ImportJob, Partner
-from pipeline.models import Account, DealRegistration
+from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 
 # URL argument name → the model whose id it carries.
@@ -29,6 +29,7 @@ OBJECT_KWARGS = {
     "import_job_id": ImportJob,
     "registration_id": DealRegistration,
     "account_id": Account,
+    "revenue_import_id": RevenueImport,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
 VALUE_KWARGS = {"kind": "partners"}

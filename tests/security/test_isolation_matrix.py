@@ -16,7 +16,7 @@ from django.urls import resolve
 from django.utils import timezone
 
 from partners.models import ImportJob
-from pipeline.models import Account, DealRegistration, RevenueRecord, VendorOpportunity
+from pipeline.models import Account, DealRegistration, RevenueImport, RevenueRecord, VendorOpportunity
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from prm.permissions import Role
 from prm.services import api_key_create
@@ -105,10 +105,11 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
             account=account, partner=partner, period=timezone.localdate().replace(day=1), kind=RevenueRecord.Kind.NEW,
             amount=1000, currency=tenant.currency, amount_reporting=1000, reference=f"{partner.name} invoice",
         )
+        revenue_import = RevenueImport.objects.create(filename=f"{partner.name} revenue.csv", content="account_domain\n")
     return {Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
             type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
             Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
-            RevenueRecord: revenue_record.pk}
+            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk}
 
 
 @pytest.fixture
