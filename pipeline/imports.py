@@ -25,24 +25,21 @@ from django.utils import timezone
 from partners.models import Partner
 from prm import audit
 from prm.access import TenantAccess
+from prm.csvfile import MAX_BYTES as MAX_BYTES
+from prm.csvfile import MAX_ROWS as MAX_ROWS
+from prm.csvfile import ImportFileError, decode_upload, read_table
 from prm.domains import normalize_domain
 from prm.permissions import Perm
 
 from . import services
 from .models import Account, RevenueImport, RevenueRecord
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
 MAX_ROW_RESULTS = 500
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 # model field → the CSV column its errors are shown on
 _FIELD_COLUMN = {"account": "account_domain", "partner": "partner_domain", "period": "month"}
-
-
-class ImportFileError(ValidationError):
-    """The file as a whole cannot be read: size, encoding, header or row count."""
 
 
 @dataclass(frozen=True)
@@ -88,49 +85,13 @@ def template_csv(access: TenantAccess) -> str:
 
 
 def decode(data: bytes) -> str:
-    """The uploaded bytes as text (UTF-8, with or without a BOM), or a message saying what to fix."""
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 5 MB. Split it and import the parts."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"The file is not UTF-8 text (line {line}). Save it as “CSV UTF-8” and upload it again."
-        ) from None
-    if "\x00" in text:
-        raise ImportFileError("This is not a CSV text file. Save the sheet as “CSV UTF-8” and upload it again.")
-    return text
+    """The uploaded bytes as text, or a message saying what to fix."""
+    return decode_upload(data)
 
 
 def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
     """(row number as a spreadsheet shows it, values by column) for every non-blank row."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            raise ImportFileError("The file is empty: the first row must name the columns.")
-        records = list(reader)
-    except csv.Error as exc:
-        raise ImportFileError(f"The file is not valid CSV: {exc}.") from None
-    names = _check_header(header)
-    rows = []
-    for number, record in enumerate(records, start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > len(names) and any(cell.strip() for cell in record[len(names) :]):
-            raise ImportFileError(
-                f"Row {number} has {len(record)} cells but the header names {len(names)} columns. "
-                "Put values that contain commas in double quotes."
-            )
-        rows.append((number, {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(names) if name}))
-    if not rows:
-        raise ImportFileError("The file has a header but no rows to import.")
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(f"The file has {len(rows):,} rows; import at most {MAX_ROWS:,} at a time (split the file).")
-    return rows
+    return read_table(text, lambda header, records: _check_header(header))
 
 
 def _check_header(header: list[str]) -> list[str]:

@@ -9,22 +9,16 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import TextChoices
 
 from prm.access import TenantAccess
+from prm.csvfile import MAX_BYTES as MAX_BYTES
+from prm.csvfile import MAX_ROWS as MAX_ROWS
+from prm.csvfile import ImportFileError, decode_upload, read_table
 
 from .. import services
 from ..models import ImportJob, Partner, PartnerAttribute, Tier
 from ..vocab import AgreementType, CompanySize, ContactRole
-
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
-
-
-class ImportFileError(ValidationError):
-    """The file as a whole cannot be read: wrong size, encoding, header or row count."""
-
 
 # --- columns ---------------------------------------------------------------------------------
 
@@ -141,49 +135,13 @@ def read_csv(kind: str, data: bytes) -> ParsedFile:
 
     Raises ``ImportFileError`` with a message that says what to fix.
     """
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 5 MB. Split it and import the parts."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"The file is not UTF-8 text (line {line}). Save it as “CSV UTF-8” and upload it again."
-        ) from None
-    if "\x00" in text:
-        raise ImportFileError(
-            "This is not a CSV text file. Save the sheet as “CSV UTF-8” and upload it again."
-        )
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            raise ImportFileError("The file is empty: the first row must name the columns.")
-        records = list(reader)
-    except csv.Error as exc:
-        raise ImportFileError(f"The file is not valid CSV: {exc}.") from None
-    columns = _check_header(kind, header, records)
-    rows: list[tuple[int, dict[str, str]]] = []
-    for index, record in enumerate(records, start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines are not rows
-        if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
-            raise ImportFileError(
-                f"Row {index} has {len(record)} cells but the header names {len(header)} columns. "
-                "Put values that contain commas in double quotes."
-            )
-        values = {
-            name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(columns) if name
-        }
-        rows.append((index, values))
-    if not rows:
-        raise ImportFileError("The file has a header but no rows to import.")
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(
-            f"The file has {len(rows):,} rows; import at most {MAX_ROWS:,} at a time (split the file)."
-        )
+    columns: list[str] = []
+
+    def check(header: list[str], records: list[list[str]]) -> list[str]:
+        columns.extend(_check_header(kind, header, records))
+        return columns
+
+    rows = read_table(decode_upload(data), check)
     return ParsedFile(kind=kind, columns=[c for c in columns if c], rows=rows)
 
 

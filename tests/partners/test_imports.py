@@ -344,7 +344,9 @@ def test_files_that_cannot_be_imported_are_refused_with_a_reason(data, expected)
 
 
 def test_limits_on_size_and_rows(monkeypatch):
-    monkeypatch.setattr(imports.csvfile, "MAX_ROWS", 3)
+    import prm.csvfile
+
+    monkeypatch.setattr(prm.csvfile, "MAX_ROWS", 3)  # the limit every import shares
     rows = [["name", "domain"]] + [[f"P{i}", f"p{i}.example"] for i in range(4)]
     with pytest.raises(imports.ImportFileError, match="4 rows; import at most 3"):
         imports.read_csv("partners", to_csv(rows))
