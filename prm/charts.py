@@ -81,6 +81,8 @@ def _describe(labels: Sequence[str], series: Mapping[str, Sequence[Number]], uni
 
 def _finish(chart: pygal.graph.graph.Graph, *, title: str, description: str, data_text: str) -> SafeString:
     svg = chart.render(is_unicode=True)
+    # pygal always embeds its tooltip configuration as a script; pages and PDFs need none.
+    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.DOTALL)
     found = re.search(r'<svg\b[^>]*\bid="([^"]+)"', svg)
     ident = found.group(1) if found else "chart"
     accessible = (

@@ -27,8 +27,9 @@ def test_title_and_labels_are_escaped():
 
 
 def test_chart_renders_inside_a_pdf_with_its_text():
-    svg = charts.histogram(title="Score distribution", description="Partners per band",
-                           buckets=[("0-20", 3), ("20-40", 7)])
+    svg = charts.histogram(
+        title="Score distribution", description="Partners per band", buckets=[("0-20", 3), ("20-40", 7)]
+    )
     pdf = weasyprint.HTML(string=f"<html><body>{svg}</body></html>").write_pdf()
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 1000
