@@ -16,6 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from partners.models import Certification, Contact, ImportJob, Partner
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
+from reporting.models import ReportExport
 
 # URL argument name → the model whose id it carries.
 OBJECT_KWARGS = {
@@ -30,6 +31,7 @@ OBJECT_KWARGS = {
     "registration_id": DealRegistration,
     "account_id": Account,
     "revenue_import_id": RevenueImport,
+    "export_id": ReportExport,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
 VALUE_KWARGS = {"kind": "partners"}
