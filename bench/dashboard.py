@@ -309,77 +309,52 @@ def hand_statements(tenant: Tenant, period) -> list[tuple[str, dict]]:
         (queries.trend_quarters(period), SETS_TREND, "NULL, NULL, g.cls"),
     ):
         values = _periods_values(periods)
-        base = {"t": tenant.pk, "tz": tz}
+        first, last = min(p.start for p in periods), max(p.end for p in periods)
+        base = {"t": tenant.pk, "tz": tz, "first": first, "last": last, "after": last + timedelta(days=1)}
+        head = f"WITH g AS ({PARTNERS_SQL}), q(per, s, e) AS (VALUES {values})"
         for role in ("sourced", "influenced"):
-            statements.append(
-                (
-                    f"""
-                WITH g AS ({PARTNERS_SQL}), q(per, s, e) AS (VALUES {values})
+            statements.append((f"""{head}
                 SELECT per, {cols}, SUM(x.amount_reporting)
                 FROM pipeline_dealregistration x JOIN q ON x.submitted_at >= (q.s::timestamp AT TIME ZONE %(tz)s)
                     AND x.submitted_at < ((q.e + 1)::timestamp AT TIME ZONE %(tz)s)
                 JOIN g ON g.id = x.partner_id
-                WHERE x.tenant_id = %(t)s AND x.partner_role = '{role}' AND x.status <> 'rejected'
-                GROUP BY {sets}""",
-                    base,
-                )
-            )
+                WHERE x.tenant_id = %(t)s AND x.submitted_at >= (%(first)s::timestamp AT TIME ZONE %(tz)s)
+                    AND x.submitted_at < (%(after)s::timestamp AT TIME ZONE %(tz)s)
+                    AND x.partner_role = '{role}' AND x.status <> 'rejected'
+                GROUP BY {sets}""", base))  # fmt: skip
         closed = """
             FROM pipeline_dealregistration x JOIN q ON x.closed_on BETWEEN q.s AND q.e JOIN g ON g.id = x.partner_id
-            WHERE x.tenant_id = %(t)s AND x.closed_on IS NOT NULL"""
-        statements.append(
-            (
-                f"""WITH g AS ({PARTNERS_SQL}), q(per, s, e) AS (VALUES {values})
-            SELECT per, {cols}, SUM(x.closed_amount_reporting) {closed} AND x.status = 'won'
-            GROUP BY {sets}""",
-                base,
-            )
-        )
-        statements.append(
-            (
-                f"""WITH g AS ({PARTNERS_SQL}), q(per, s, e) AS (VALUES {values})
-            SELECT per, {cols}, COUNT(*) FILTER (WHERE x.status = 'won'), COUNT(*)
-            {closed} AND x.status IN ('won', 'lost') GROUP BY {sets}""",
-                base,
-            )
-        )
-        statements.append(
-            (
-                f"""WITH g AS ({PARTNERS_SQL}), q(per, s, e) AS (VALUES {values})
-            SELECT per, {cols}, SUM(x.closed_amount_reporting), COUNT(*)
-            {closed} AND x.status = 'won' GROUP BY {sets}""",
-                base,
-            )
-        )
-        statements.append(
-            (
-                f"""WITH g AS ({PARTNERS_SQL}), q(per, s, e) AS (VALUES {values})
-            SELECT per, {cols}, SUM(x.amount_reporting)
+            WHERE x.tenant_id = %(t)s AND x.closed_on BETWEEN %(first)s AND %(last)s"""
+        statements.append((f"""{head} SELECT per, {cols}, SUM(x.closed_amount_reporting) {closed}
+            AND x.status = 'won' GROUP BY {sets}""", base))  # fmt: skip
+        statements.append((f"""{head} SELECT per, {cols}, COUNT(*) FILTER (WHERE x.status = 'won'), COUNT(*)
+            {closed} AND x.status IN ('won', 'lost') GROUP BY {sets}""", base))  # fmt: skip
+        statements.append((f"""{head} SELECT per, {cols}, SUM(x.closed_amount_reporting), COUNT(*) {closed}
+            AND x.status = 'won' GROUP BY {sets}""", base))  # fmt: skip
+        statements.append((f"""{head} SELECT per, {cols}, SUM(x.amount_reporting)
             FROM pipeline_revenuerecord x JOIN q ON x.period BETWEEN q.s AND q.e JOIN g ON g.id = x.partner_id
-            WHERE x.tenant_id = %(t)s AND x.kind IN ('expansion', 'new', 'renewal') GROUP BY {sets}""",
-                base,
-            )
+            WHERE x.tenant_id = %(t)s AND x.period BETWEEN %(first)s AND %(last)s
+                AND x.kind IN ('expansion', 'new', 'renewal') GROUP BY {sets}""", base))  # fmt: skip
+        # NRR: ARR per partner and account at every date needed in one scan (renewals move no ARR),
+        # then each period's cohort (ARR a year before its end > 0).
+        dates = sorted({d for p in periods for d in (p.end, _year_before(p.end))})
+        sums = ", ".join(
+            f"SUM(CASE WHEN x.kind IN ('new', 'expansion') THEN x.amount_reporting ELSE -x.amount_reporting END) "
+            f"FILTER (WHERE x.period <= DATE '{d}') AS a{n}"
+            for n, d in enumerate(dates)
         )
-        # NRR: per quarter end, ARR a year before and at the end per partner and account (the cohort).
-        statements.append(
-            (
-                f"""WITH g AS ({PARTNERS_SQL}), q(per, s, e) AS (VALUES {values}),
-            acc AS (
-                SELECT q.per, x.partner_id, x.account_id,
-                    SUM(x.amount_reporting * CASE x.kind WHEN 'new' THEN 1 WHEN 'expansion' THEN 1
-                        WHEN 'contraction' THEN -1 WHEN 'churn' THEN -1 ELSE 0 END)
-                        FILTER (WHERE x.period <= (q.e - interval '1 year')) AS arr_then,
-                    SUM(x.amount_reporting * CASE x.kind WHEN 'new' THEN 1 WHEN 'expansion' THEN 1
-                        WHEN 'contraction' THEN -1 WHEN 'churn' THEN -1 ELSE 0 END) AS arr_now
-                FROM pipeline_revenuerecord x JOIN q ON x.period <= q.e
+        cohorts = " UNION ALL ".join(
+            f"SELECT '{p.label}' AS per, partner_id, a{dates.index(_year_before(p.end))} AS arr_then, "
+            f"a{dates.index(p.end)} AS arr_now FROM acc WHERE a{dates.index(_year_before(p.end))} > 0"
+            for p in periods
+        )
+        statements.append((f"""WITH g AS ({PARTNERS_SQL}),
+            acc AS (SELECT x.partner_id, x.account_id, {sums} FROM pipeline_revenuerecord x
                 WHERE x.tenant_id = %(t)s AND x.recurring AND x.partner_id IS NOT NULL
-                GROUP BY q.per, x.partner_id, x.account_id
-            )
+                    AND x.kind IN ('new', 'expansion', 'contraction', 'churn') AND x.period <= %(last)s
+                GROUP BY x.partner_id, x.account_id)
             SELECT per, {cols}, SUM(x.arr_then), SUM(x.arr_now)
-            FROM acc x JOIN g ON g.id = x.partner_id WHERE x.arr_then > 0 GROUP BY {sets}""",
-                base,
-            )
-        )
+            FROM ({cohorts}) x JOIN g ON g.id = x.partner_id GROUP BY {sets}""", base))  # fmt: skip
     statements.append(
         (
             "SELECT tier_id, COUNT(*) FROM partners_partner WHERE tenant_id = %(t)s GROUP BY tier_id",
@@ -389,9 +364,17 @@ def hand_statements(tenant: Tenant, period) -> list[tuple[str, dict]]:
     return statements
 
 
+def _year_before(day):
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
 def hand(tenant: Tenant, statements) -> list[list]:
     results = []
     with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # as the dashboard does
         for sql, params in statements:
             cursor.execute(sql, params)
             results.append(cursor.fetchall())

@@ -163,13 +163,19 @@ def _signed_arr(until: date):
     )
 
 
+# Renewals keep ARR (sign 0): leaving them out of the scan changes no sum and no cohort.
+ARR_MOVING_KINDS = sorted(kind for kind, sign in RevenueRecord.ARR_SIGN.items() if sign)
+
+
 def _nrr(tenant, partner_ids, period):
     """Per partner and account: ARR a year before the period's end and at its end; the cohort is
     the accounts with ARR then. The per-account figures are a grouped subquery that the outer
     query sums per partner (Django's ORM cannot aggregate over a grouped subquery)."""
     end = period.end
     then = _one_year_before(end)
-    records = RevenueRecord.objects.filter(recurring=True, period__lte=end, partner__isnull=False)
+    records = RevenueRecord.objects.filter(
+        recurring=True, period__lte=end, partner__isnull=False, kind__in=ARR_MOVING_KINDS
+    )
     if partner_ids is not None:
         records = records.filter(partner_id__in=partner_ids)
     per_account = (
@@ -193,7 +199,9 @@ def _nrr_periods(tenant, partner_ids, periods):
     ends = [period.end for period in periods]
     dates = sorted({*ends, *(_one_year_before(end) for end in ends)})
     column = {day: f"arr_{n}" for n, day in enumerate(dates)}
-    records = RevenueRecord.objects.filter(recurring=True, period__lte=max(ends), partner__isnull=False)
+    records = RevenueRecord.objects.filter(
+        recurring=True, period__lte=max(ends), partner__isnull=False, kind__in=ARR_MOVING_KINDS
+    )
     if partner_ids is not None:
         records = records.filter(partner_id__in=partner_ids)
     per_account = (

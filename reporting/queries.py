@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import CharField, Count, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -292,8 +293,17 @@ def concentration(figure: Figure, per_partner_total: Any) -> dict[str, Any]:
     }
 
 
+def _aggregation_memory() -> None:
+    """Give this transaction's aggregates room to hash in memory (PostgreSQL's default of 4 MB
+    makes the per-account NRR grouping sort on disk at a few hundred thousand records)."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
 def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
     """Every figure of the executive dashboard, computed now (no cache)."""
+    _aggregation_memory()
     tiers = tier_rows()
     quarters = trend_quarters(period)
     figures = []
