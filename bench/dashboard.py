@@ -50,9 +50,11 @@ from prm.permissions import Role  # noqa: E402
 from prm.tenancy import tenant_context  # noqa: E402
 from reporting import queries  # noqa: E402
 
-PARTNERS = int(os.environ.get("BENCH_DASH_PARTNERS", "5000"))
-DEALS = int(os.environ.get("BENCH_DASH_DEALS", "1000000"))
-REVENUE = int(os.environ.get("BENCH_DASH_REVENUE", "500000"))
+POSTGRES = connection.vendor == "postgresql"
+# The sizes on PostgreSQL; a small run on SQLite (where the data is made row by row).
+PARTNERS = int(os.environ.get("BENCH_DASH_PARTNERS", "5000" if POSTGRES else "200"))
+DEALS = int(os.environ.get("BENCH_DASH_DEALS", "1000000" if POSTGRES else "20000"))
+REVENUE = int(os.environ.get("BENCH_DASH_REVENUE", "500000" if POSTGRES else "10000"))
 ACCOUNTS = int(os.environ.get("BENCH_DASH_ACCOUNTS", str(max(100, PARTNERS * 4))))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 SLUG = "bench-dash"
@@ -64,7 +66,6 @@ TIERS = [
     ("Registered", 4, "tactical"),
     ("Authorised", 5, "tactical"),
 ]
-POSTGRES = connection.vendor == "postgresql"
 
 
 def _sql(statement: str, params: list | None = None) -> None:

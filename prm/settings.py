@@ -263,3 +263,6 @@ LOGGING = {
 PRM_INVITATION_DAYS = env.int("PRM_INVITATION_DAYS", default=7)
 # Absolute address of the app, for links in e-mails sent from background tasks.
 PRM_BASE_URL = env.str("PRM_BASE_URL", default="http://127.0.0.1:8000")
+
+# Longest age of a cached dashboard; any write in the tenant drops it earlier (reporting.cache).
+REPORTING_CACHE_SECONDS = env.int("REPORTING_CACHE_SECONDS", default=15 * 60)

@@ -46,6 +46,7 @@ def dashboard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     period = queries.period_from(tenant, request.GET.get("period"))
     context = {**presenters.dashboard_page(tenant, period, fresh=request.GET.get("fresh") == "1")}
     context.update(
+        period=period,
         period_forms=queries.period_choices(tenant, period),
         period_kind=queries.period_kind(period),
         recent_exports=recent,
@@ -124,6 +125,7 @@ def qbr_page(request: TenantRequest, tenant, partner, *, portal: bool) -> HttpRe
     period = queries.period_from(tenant, request.GET.get("period"))
     context = presenters.qbr_context(tenant, queries.qbr(tenant, partner, period))
     context.update(
+        period=period,
         period_forms=queries.period_choices(tenant, period),
         period_kind=queries.period_kind(period),
         recent_exports=recent,
