@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -193,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "kwargs": {"task_name": "pipeline.tasks.escalate_overdue_registrations"},
     },
+    "recalculate-scores-nightly": {
+        "task": "prm.tasks.fan_out",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"task_name": "partners.tasks.recalculate_scores"},
+    },
 }
 
 REST_FRAMEWORK = {
@@ -230,6 +236,8 @@ SPECTACULAR_SETTINGS = {
         # Partners' segments/verticals and accounts' segment/industry share the vocabularies.
         "SegmentEnum": "partners.vocab.Segment",
         "VerticalEnum": "partners.vocab.Vertical",
+        "CriterionKindEnum": "partners.tiering.models.Criterion.Kind",
+        "RevenueKindEnum": "pipeline.models.RevenueRecord.Kind",
     },
 }
 
@@ -247,7 +255,9 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-SILENCED_SYSTEM_CHECKS: list[str] = []
+# The metric indexes carry INCLUDE columns for index-only scans on PostgreSQL; SQLite keeps the key
+# columns and ignores the rest, which is fine for the embedded default.
+SILENCED_SYSTEM_CHECKS: list[str] = ["models.W040"]
 # /healthz must answer over plain HTTP to the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

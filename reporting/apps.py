@@ -17,7 +17,9 @@ class ReportingConfig(AppConfig):
                 title="Quarterly business review",
                 template="reporting/_partner_section.html",
                 order=90,
-                context=lambda request, partner: {"period": queries.default_period(request.access.tenant).label},
+                context=lambda request, partner: {
+                    "period": queries.default_period(request.access.tenant).label
+                },
                 permission=Perm.VIEW_REPORTS,
             )
         )

@@ -71,6 +71,8 @@ def format_value(value: Any, unit: str, currency: str = "") -> str:
     """A figure as the pages print it: money without cents and with the currency, ratios in %."""
     if value is None or value == "":
         return "—"
+    if unit == "score":
+        return f"{Decimal(value):,.1f}"
     if unit == Unit.MONEY:
         return f"{Decimal(value):,.0f} {currency}".strip()
     if unit == Unit.RATIO:
@@ -178,6 +180,7 @@ def dashboard_tables(dashboard: queries.Dashboard, tenant: Any | None = None) ->
     balance.rows = [
         [TableCell("Partners"), TableCell(dashboard.partner_count, Unit.COUNT)],
         [TableCell("Strategic partners"), TableCell(dashboard.strategic_count, Unit.COUNT)],
+        [TableCell("Strategic cap"), TableCell(dashboard.strategic_cap, Unit.COUNT)],
         [TableCell("Tactical partners"), TableCell(dashboard.tactical_count, Unit.COUNT)],
         [TableCell("Partners without a tier"), TableCell(dashboard.untiered_count, Unit.COUNT)],
         [
@@ -190,6 +193,25 @@ def dashboard_tables(dashboard: queries.Dashboard, tenant: Any | None = None) ->
         ],
     ]
     tables["balance"] = balance
+
+    movements = Table(
+        "movements", f"Tier movements, {period}", ["Partner", "From", "To", "Direction", "Date"]
+    )
+    for m in dashboard.movements:
+        href = _partner(slug_tenant, m["partner_id"]) if slug_tenant is not None else ""
+        movements.rows.append(
+            [
+                TableCell(m["partner"], href=href),
+                TableCell(m["from"]),
+                TableCell(m["to"]),
+                TableCell("Promotion" if m["up"] else "Demotion"),
+                TableCell(m["on"].isoformat()),
+            ]
+        )
+    tables["movements"] = movements
+    scores = Table("scores", f"Partner scores at the end of {period}", ["Score band", "Partners"])
+    scores.rows = [[TableCell(band), TableCell(n, Unit.COUNT)] for band, n in dashboard.score_bands]
+    tables["scores"] = scores
     return tables
 
 
@@ -210,7 +232,7 @@ def trend_charts(dashboard: queries.Dashboard, currency: str) -> list[tuple[str,
             series=series,
             unit=unit,
             width=560,
-            height=280,
+            height=310,
         )
         result.append((f.key, svg))
     return result
@@ -237,7 +259,7 @@ def tier_chart(dashboard: queries.Dashboard, key: str, currency: str) -> Any:
         series={dashboard.period.label: values, dashboard.previous.label: previous},
         unit=unit,
         width=560,
-        height=280,
+        height=310,
     )
 
 
@@ -250,8 +272,23 @@ def dashboard_context(tenant: Any, dashboard: queries.Dashboard) -> dict[str, An
         "tier_charts": [
             tier_chart(dashboard, key, currency) for key in ("win_rate", "average_deal_size", "nrr")
         ],
+        "score_chart": score_chart(dashboard),
         "currency": currency,
     }
+
+
+def score_chart(dashboard: queries.Dashboard) -> Any:
+    """Partners per band of the catalog's partner score, or None when nobody was scored."""
+    if not dashboard.scored_partners:
+        return None
+    return _chart(
+        "histogram",
+        title=f"Partner scores at the end of {dashboard.period.label}",
+        description=f"Partners per score band ({dashboard.scored_partners} scored partners).",
+        buckets=dashboard.score_bands,
+        width=560,
+        height=260,
+    )
 
 
 @dataclass
@@ -315,7 +352,13 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
                 ),
             ]
         )
-    return {"metrics": metrics, "deals": deals}
+    movements = Table("movements", "Tier movements in the period", ["From", "To", "Direction", "Date"])
+    for m in q.extra.get("movements", []):
+        direction = "Promotion" if m["up"] else "Demotion"
+        movements.rows.append(
+            [TableCell(m["from"]), TableCell(m["to"]), TableCell(direction), TableCell(m["on"].isoformat())]
+        )
+    return {"metrics": metrics, "deals": deals, "movements": movements}
 
 
 def qbr_context(tenant: Any, q: queries.Qbr) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 import prm.metrics as catalog
+from partners import queries as partner_queries
 from partners.models import Partner, Tier
 from partners.vocab import Classification
 from prm.metrics import PARTNER, TOTAL, Metric, Unit
@@ -192,6 +193,11 @@ class Dashboard:
     untiered_count: int
     concentration: dict[str, Any]
     computed_at: datetime
+    strategic_cap: int | None = None
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    movements: list[dict[str, Any]] = field(default_factory=list)
+    score_bands: list[tuple[str, int]] = field(default_factory=list)
+    scored_partners: int = 0
     statements: int = 0
     cached: bool = False
 
@@ -318,7 +324,8 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
     for row in tiers:
         counts[row.classification] = counts.get(row.classification, 0) + row.partners
     revenue = next(f for f in figures if f.key == "revenue")
-    return Dashboard(
+    balance = partner_queries.portfolio_balance()
+    dashboard = Dashboard(
         period=period,
         previous=period.previous(),
         quarters=quarters,
@@ -331,7 +338,57 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
         untiered_count=counts.get(UNTIERED, 0),
         concentration=concentration(revenue, None),
         computed_at=timezone.now(),
+        strategic_cap=balance["strategic_cap"],
+        alerts=[
+            {
+                "kind": a.get_kind_display(),
+                "partner_id": a.partner_id,
+                "partner": a.partner.name,
+                "message": a.message,
+            }
+            for a in balance["alerts"]
+        ],
+        movements=tier_movements(period),
     )
+    dashboard.score_bands, dashboard.scored_partners = score_distribution(tenant, period)
+    return dashboard
+
+
+def tier_movements(period: FiscalPeriod, *, partner_id: int | None = None) -> list[dict[str, Any]]:
+    """Tier changes that took effect in the period (promotions and demotions), from tiering."""
+    changes = partner_queries.tier_movements(period)
+    if partner_id is not None:
+        changes = changes.filter(partner_id=partner_id)
+    return [
+        {
+            "partner_id": change.partner_id,
+            "partner": change.partner.name,
+            "from": change.from_tier.name if change.from_tier else "No tier",
+            "to": change.to_tier.name if change.to_tier else "No tier",
+            "up": bool(
+                change.to_tier and (change.from_tier is None or change.to_tier.rank < change.from_tier.rank)
+            ),
+            "on": change.changed_at.date(),
+        }
+        for change in changes
+    ]
+
+
+SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
+
+
+def score_distribution(tenant: Any, period: FiscalPeriod) -> tuple[list[tuple[str, int]], int]:
+    """Partners per band of the catalog's ``partner_score`` at the period's end (latest score)."""
+    ids = list(Partner.objects.values_list("pk", flat=True))
+    scores = [
+        v
+        for v in catalog.get("partner_score").compute(tenant=tenant, partner_ids=ids, period=period).values()
+        if v is not None
+    ]
+    bands = [
+        (f"{low}–{min(high, 100)}", sum(1 for v in scores if low <= v < high)) for low, high in SCORE_BANDS
+    ]
+    return bands, len(scores)
 
 
 # --- drill-down --------------------------------------------------------------------------------
@@ -431,6 +488,8 @@ def drill(tenant: Any, metric: Metric, period: FiscalPeriod, group: str | None) 
 
 # --- per-partner QBR ------------------------------------------------------------------------------
 
+# Metrics of capabilities that may not be installed yet: shown when the catalog has them.
+QBR_OPTIONAL_METRICS = ["partner_score"]
 QBR_METRICS = [
     "pipeline_sourced",
     "pipeline_influenced",
@@ -484,14 +543,25 @@ def qbr(tenant: Any, partner: Partner, period: FiscalPeriod) -> Qbr:
     previous, year_ago = period.previous(), _year_ago(period)
     members = partners_grouping().filter(pk=partner.pk)
     rows = []
-    for key in QBR_METRICS:
+    keys = [*QBR_METRICS, *(key for key in QBR_OPTIONAL_METRICS if key in {m.key for m in catalog.catalog()})]
+    for key in keys:
         metric = catalog.get(key)
-        values = catalog.compute_grouped(
-            metric, tenant=tenant, partners=members, groupings=[TOTAL], periods=[period, previous, year_ago]
-        )
-        now, before, then = (
-            values.get((p.label, TOTAL, ""), metric.empty_value) for p in (period, previous, year_ago)
-        )
+        if metric.groupable:
+            values = catalog.compute_grouped(
+                metric,
+                tenant=tenant,
+                partners=members,
+                groupings=[TOTAL],
+                periods=[period, previous, year_ago],
+            )
+            now, before, then = (
+                values.get((p.label, TOTAL, ""), metric.empty_value) for p in (period, previous, year_ago)
+            )
+        else:  # a per-partner figure such as the score: one partner, one query per period
+            now, before, then = (
+                metric.compute(tenant=tenant, partner_ids=[partner.pk], period=p)[partner.pk]
+                for p in (period, previous, year_ago)
+            )
         rows.append(QbrRow(key, metric.label, metric.unit, now, before, change(metric, now, before), then))
     quarters = trend_quarters(period)
     trend = {}
@@ -510,4 +580,5 @@ def qbr(tenant: Any, partner: Partner, period: FiscalPeriod) -> Qbr:
         .select_related("account")
         .order_by("-closed_on", "-pk")[:50]
     )
-    return Qbr(partner, period, previous, rows, quarters, trend, deals)
+    movements = tier_movements(period, partner_id=partner.pk)
+    return Qbr(partner, period, previous, rows, quarters, trend, deals, extra={"movements": movements})

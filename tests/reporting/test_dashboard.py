@@ -132,8 +132,9 @@ def test_one_statement_per_metric_and_period_set_whatever_the_number_of_partners
     with tenant_context(world.tenant), CaptureQueriesContext(connection) as large:
         queries.compute_dashboard(world.tenant, parse_period("FY2026-Q2", 4))
     assert len(small) == len(large)
-    # Two statements per headline metric (period + previous, then the trend), tiers (2), names (1).
-    assert len(large) <= 2 * len(queries.HEADLINE) + 3 + 2
+    # Two statements per headline metric (period + previous, then the trend), tiers (2), names (1),
+    # the tiering panels (settings, strategic count, alerts, movements, partner ids, scores).
+    assert len(large) <= 2 * len(queries.HEADLINE) + 3 + 2 + 6
 
 
 def test_a_fiscal_year_and_trailing_four_quarters_with_an_april_year(world):
@@ -252,3 +253,43 @@ def test_the_cache_is_dropped_when_data_changes(world, client_for):
 def test_a_bad_period_is_a_404(world, client_for):
     client = client_for(world.executive)
     assert client.get("/t/dash/reports/?period=FY20X").status_code == 404
+
+
+def test_tier_movements_scores_and_the_strategic_cap_from_tiering(world):
+    from datetime import UTC, datetime
+
+    from partners.tiering.models import Scorecard, ScoreRun, ScoreSnapshot, TierChange
+
+    p1, p2, p3 = world.partners
+    with tenant_context(world.tenant):
+        card = Scorecard.objects.create(version=1, is_active=True)
+        run = ScoreRun.objects.create(run_on=date(2025, 9, 1), period_label="FY2026-Q2", scorecard=card)
+        later = ScoreRun.objects.create(run_on=date(2025, 10, 1), period_label="FY2026-Q3", scorecard=card)
+        for partner, score in ((p1, 85), (p2, 45), (p3, 41)):
+            ScoreSnapshot.objects.create(
+                run=run, partner=partner, run_on=run.run_on, scorecard=card, score=score
+            )
+        # A later score (after the period's end) does not count for FY2026-Q2.
+        ScoreSnapshot.objects.create(run=later, partner=p3, run_on=later.run_on, scorecard=card, score=10)
+        TierChange.objects.create(
+            partner=p1,
+            from_tier=world.silver,
+            to_tier=world.gold,
+            changed_at=datetime(2025, 8, 15, tzinfo=UTC),
+            reason="Promoted",
+        )
+        TierChange.objects.create(  # the day after the period: not a movement of FY2026-Q2
+            partner=p2,
+            from_tier=world.gold,
+            to_tier=world.silver,
+            changed_at=datetime(2025, 10, 1, 9, tzinfo=UTC),
+            reason="Later",
+        )
+    dashboard = _dashboard(world)
+    assert [(m["partner_id"], m["from"], m["to"], m["up"]) for m in dashboard.movements] == [
+        (p1.pk, "Silver", "Gold", True)
+    ]
+    # Bands 0–20, 20–40, 40–60, 60–80, 80–100: P2 45 and P3 41 in 40–60, P1 85 in 80–100.
+    assert dashboard.score_bands == [("0–20", 0), ("20–40", 0), ("40–60", 2), ("60–80", 0), ("80–100", 1)]
+    assert dashboard.scored_partners == 3
+    assert dashboard.strategic_cap is not None

@@ -139,3 +139,26 @@ def test_an_executive_of_one_tenant_sees_nothing_of_another(world, client_for):
             kind="dashboard", period="FY2026-Q2", status="done", content=b"%PDF"
         )
     assert client.get(f"/t/qbr/reports/exports/{foreign.pk}/").status_code == 404
+
+
+def test_the_qbr_shows_the_partners_score_and_tier_movement(world):
+    from datetime import UTC, date, datetime
+
+    from partners.models import Tier
+    from partners.tiering.models import Scorecard, ScoreRun, ScoreSnapshot, TierChange
+
+    p1 = world.partners[0]
+    with tenant_context(world.tenant):
+        gold = Tier.objects.create(name="Gold", rank=1, classification="strategic")
+        card = Scorecard.objects.create(version=1, is_active=True)
+        for day, score in ((date(2025, 6, 1), 60), (date(2025, 9, 1), 72)):
+            run = ScoreRun.objects.create(run_on=day, period_label="x", scorecard=card)
+            ScoreSnapshot.objects.create(run=run, partner=p1, run_on=day, scorecard=card, score=score)
+        TierChange.objects.create(
+            partner=p1, to_tier=gold, changed_at=datetime(2025, 9, 2, tzinfo=UTC), reason="Up"
+        )
+        qbr = queries.qbr(world.tenant, p1, parse_period("FY2026-Q2", 4))
+    score = next(r for r in qbr.rows if r.key == "partner_score")
+    # Latest score on or before 30 Sep 2025 (72), before 30 Jun 2025 (60), a year before: none.
+    assert (score.value, score.previous, score.year_ago) == (D("72"), D("60"), None)
+    assert [(m["from"], m["to"], m["up"]) for m in qbr.extra["movements"]] == [("No tier", "Gold", True)]

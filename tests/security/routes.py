@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from partners.models import Certification, Contact, ImportJob, Partner
+from partners.models import (
+    Certification,
+    Contact,
+    ImportJob,
+    Partner,
+    PortfolioReview,
+    ScoreRun,
+    Tier,
+    TierChangeProposal,
+)
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from reporting.models import ReportExport
@@ -31,6 +40,10 @@ OBJECT_KWARGS = {
     "registration_id": DealRegistration,
     "account_id": Account,
     "revenue_import_id": RevenueImport,
+    "tier_id": Tier,
+    "proposal_id": TierChangeProposal,
+    "run_id": ScoreRun,
+    "review_id": PortfolioReview,
     "export_id": ReportExport,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
