@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "kwargs": {"task_name": "pipeline.tasks.escalate_overdue_registrations"},
     },
+    "plan-review-reminders-daily": {
+        "task": "prm.tasks.fan_out",
+        "schedule": timedelta(hours=24),
+        "kwargs": {"task_name": "jbp.tasks.send_review_reminders"},
+    },
 }
 
 REST_FRAMEWORK = {
@@ -230,6 +235,15 @@ SPECTACULAR_SETTINGS = {
         # Partners' segments/verticals and accounts' segment/industry share the vocabularies.
         "SegmentEnum": "partners.vocab.Segment",
         "VerticalEnum": "partners.vocab.Vertical",
+        # Joint business plans.
+        "PlanStatusEnum": "jbp.models.Plan.Status",
+        "PlanSideEnum": "jbp.models.Side",
+        "TargetKindEnum": "jbp.models.Target.Kind",
+        "RevenueRecordKindEnum": "pipeline.models.RevenueRecord.Kind",
+        "InvestmentKindEnum": "jbp.models.Investment.Kind",
+        "ActivityStatusEnum": "jbp.models.Activity.Status",
+        "ActionItemStatusEnum": "jbp.models.ActionItem.Status",
+        "PlanExportStatusEnum": "jbp.models.PlanExport.Status",
     },
 }
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
+from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
 from partners.models import Certification, Contact, ImportJob, Partner
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
@@ -30,6 +31,13 @@ OBJECT_KWARGS = {
     "registration_id": DealRegistration,
     "account_id": Account,
     "revenue_import_id": RevenueImport,
+    "plan_id": Plan,
+    "target_id": Target,
+    "investment_id": Investment,
+    "activity_id": Activity,
+    "review_id": Review,
+    "action_item_id": ActionItem,
+    "export_id": PlanExport,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
 VALUE_KWARGS = {"kind": "partners"}
