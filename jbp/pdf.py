@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import queries
 from .models import Plan
+
+# WeasyPrint reports every layout step at INFO; a worker's log needs only its warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def plan_document_html(plan: Plan) -> str:
