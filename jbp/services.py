@@ -789,23 +789,26 @@ def reminders_due(
     ).values_list("partner_id", "user__email"):
         partner_admins.setdefault(pid, []).append(email)
     for plan in upcoming:
-        to = sorted(
-            {u.email for u in (plan.vendor_owner, plan.vendor_sponsor) if u}
-            | set(partner_admins.get(plan.partner_id, []))
+        # Each side gets the link to its own view of the plan (staff page or portal).
+        vendor = sorted({u.email for u in (plan.vendor_owner, plan.vendor_sponsor) if u})
+        partner = sorted(
+            set(partner_admins.get(plan.partner_id, []))
             | ({plan.partner_owner.email} if plan.partner_owner else set())
         )
-        if to:
-            reminders.append(
-                Reminder(
-                    to,
-                    f"[PRM] {plan.partner.name}: plan review on {plan.next_review_on:%d %b %Y}",
-                    [
-                        f"The review of “{plan.title}” is due on {plan.next_review_on:%A %d %B %Y}.",
-                        "Open the plan to check targets against actuals and the open action items before the meeting.",
-                    ],
-                    reverse("plan_detail", args=[tenant.slug, plan.pk]),
+        for to, name in ((vendor, "plan_detail"), (partner, "portal:plan_detail")):
+            if to:
+                reminders.append(
+                    Reminder(
+                        to,
+                        f"[PRM] {plan.partner.name}: plan review on {plan.next_review_on:%d %b %Y}",
+                        [
+                            f"The review of “{plan.title}” is due on {plan.next_review_on:%A %d %B %Y}.",
+                            "Open the plan to check targets against actuals and the open action items "
+                            "before the meeting.",
+                        ],
+                        reverse(name, args=[tenant.slug, plan.pk]),
+                    )
                 )
-            )
     overdue = list(
         ActionItem.objects.filter(status=ActionItem.Status.OPEN, due_on__lt=today, plan__status=Status.ACTIVE)
         .exclude(reminded_on=today)
@@ -823,7 +826,7 @@ def reminders_due(
             )
         if not to:
             continue
-        portal = item.owner_side == Side.PARTNER and item.owner is None
+        portal = item.owner_side == Side.PARTNER
         name = "portal:plan_detail" if portal else "plan_detail"
         reminders.append(
             Reminder(

@@ -109,14 +109,17 @@ def test_reminders_go_out_for_upcoming_reviews_and_overdue_actions_once(world_a)
 
     fan_out(REMIND)
 
-    subjects = sorted(m.subject for m in mail.outbox)
-    assert subjects == [
-        "[PRM] ALPHA Partner One: plan review on " + f"{plan.next_review_on:%d %b %Y}",
-        "[PRM] Overdue action: Send the account list",
-    ]
-    review_mail = next(m for m in mail.outbox if "plan review" in m.subject)
-    assert world_a.user(Role.PARTNER_ADMIN).email in review_mail.to
-    assert f"/t/alpha/plans/{plan.pk}/" in review_mail.body
+    review_subject = f"[PRM] ALPHA Partner One: plan review on {plan.next_review_on:%d %b %Y}"
+    assert sorted(m.subject for m in mail.outbox) == sorted(
+        [review_subject, review_subject, "[PRM] Overdue action: Send the account list"]
+    )
+    vendor_mail, partner_mail = sorted(
+        (m for m in mail.outbox if "plan review" in m.subject), key=lambda m: "portal" in m.body
+    )
+    assert world_a.user(Role.MANAGER).email in vendor_mail.to
+    assert f"/t/alpha/plans/{plan.pk}/" in vendor_mail.body
+    assert partner_mail.to == [world_a.user(Role.PARTNER_ADMIN).email]
+    assert f"/t/alpha/portal/plans/{plan.pk}/" in partner_mail.body
     action_mail = next(m for m in mail.outbox if "Overdue" in m.subject)
     assert action_mail.to == [world_a.user(Role.PARTNER_ADMIN).email]
     assert f"/t/alpha/portal/plans/{plan.pk}/" in action_mail.body
