@@ -73,9 +73,9 @@ def portal_plan_versions(request: TenantRequest, tenant_slug: str, plan_id: int)
 
 @require_perm(Perm.USE_PORTAL)
 def portal_review_detail(
-    request: TenantRequest, tenant_slug: str, plan_id: int, review_id: int
+    request: TenantRequest, tenant_slug: str, plan_id: int, plan_review_id: int
 ) -> HttpResponse:
-    return views.review_page(request, queries.access_plan(request.access, plan_id), review_id, ns=NS)
+    return views.review_page(request, queries.access_plan(request.access, plan_id), plan_review_id, ns=NS)
 
 
 @require_POST

@@ -393,7 +393,9 @@ def review_create(request: TenantRequest, tenant_slug: str, plan_id: int) -> Htt
         )
         if review is not None:
             messages.success(request, "Review recorded with the attainment as of today.")
-            return redirect("review_detail", tenant_slug=tenant_slug, plan_id=plan.pk, review_id=review.pk)
+            return redirect(
+                "review_detail", tenant_slug=tenant_slug, plan_id=plan.pk, plan_review_id=review.pk
+            )
     return render(
         request,
         "jbp/review_form.html",
@@ -403,9 +405,11 @@ def review_create(request: TenantRequest, tenant_slug: str, plan_id: int) -> Htt
 
 
 @require_perm(Perm.VIEW_PROGRAM)
-def review_detail(request: TenantRequest, tenant_slug: str, plan_id: int, review_id: int) -> HttpResponse:
+def review_detail(
+    request: TenantRequest, tenant_slug: str, plan_id: int, plan_review_id: int
+) -> HttpResponse:
     plan = queries.access_plan(request.access, plan_id)
-    return review_page(request, plan, review_id, ns="")
+    return review_page(request, plan, plan_review_id, ns="")
 
 
 def review_page(request: TenantRequest, plan: Plan, review_id: int, ns: str) -> HttpResponse:

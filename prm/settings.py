@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -193,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "kwargs": {"task_name": "pipeline.tasks.escalate_overdue_registrations"},
     },
+    "recalculate-scores-nightly": {
+        "task": "prm.tasks.fan_out",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"task_name": "partners.tasks.recalculate_scores"},
+    },
     "plan-review-reminders-daily": {
         "task": "prm.tasks.fan_out",
         "schedule": timedelta(hours=24),
@@ -235,11 +241,12 @@ SPECTACULAR_SETTINGS = {
         # Partners' segments/verticals and accounts' segment/industry share the vocabularies.
         "SegmentEnum": "partners.vocab.Segment",
         "VerticalEnum": "partners.vocab.Vertical",
+        "CriterionKindEnum": "partners.tiering.models.Criterion.Kind",
+        "RevenueKindEnum": "pipeline.models.RevenueRecord.Kind",
         # Joint business plans.
         "PlanStatusEnum": "jbp.models.Plan.Status",
         "PlanSideEnum": "jbp.models.Side",
         "TargetKindEnum": "jbp.models.Target.Kind",
-        "RevenueRecordKindEnum": "pipeline.models.RevenueRecord.Kind",
         "InvestmentKindEnum": "jbp.models.Investment.Kind",
         "ActivityStatusEnum": "jbp.models.Activity.Status",
         "ActionItemStatusEnum": "jbp.models.ActionItem.Status",

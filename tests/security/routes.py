@@ -14,7 +14,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
 from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
-from partners.models import Certification, Contact, ImportJob, Partner
+from partners.models import (
+    Certification,
+    Contact,
+    ImportJob,
+    Partner,
+    PortfolioReview,
+    ScoreRun,
+    Tier,
+    TierChangeProposal,
+)
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 
@@ -31,11 +40,15 @@ OBJECT_KWARGS = {
     "registration_id": DealRegistration,
     "account_id": Account,
     "revenue_import_id": RevenueImport,
+    "tier_id": Tier,
+    "proposal_id": TierChangeProposal,
+    "run_id": ScoreRun,
+    "review_id": PortfolioReview,
     "plan_id": Plan,
     "target_id": Target,
     "investment_id": Investment,
     "activity_id": Activity,
-    "review_id": Review,
+    "plan_review_id": Review,
     "action_item_id": ActionItem,
     "export_id": PlanExport,
 }
