@@ -209,3 +209,13 @@ def test_nav_has_plans_on_both_sides(world_a, client_for):
         f'href="{BASE}/portal/plans/"'
         in client_for(world_a.user(Role.PARTNER_USER)).get(f"{BASE}/portal/plans/").content.decode()
     )
+
+
+def test_the_overview_counts_plans_by_attainment_and_who_they_wait_for(world_a, client_for):
+    signed(world_a)  # no revenue booked: behind once the quarter has begun (or on track before)
+    shared = draft(world_a, partner=world_a.other_partner)
+    client_for(world_a.user(Role.MANAGER)).post(f"{BASE}/plans/{shared.pk}/share/")
+    page = words(client_for(world_a.user(Role.EXECUTIVE)).get(f"{BASE}/"))
+    assert "Joint business plans · FY2026-Q" in page
+    assert "Awaiting the partner 1" in page
+    assert "Awaiting signature 0" in page
