@@ -49,5 +49,5 @@ def portal_qbr_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_perm(Perm.USE_PORTAL)
-def portal_export_download(request: TenantRequest, tenant_slug: str, export_id: int) -> HttpResponse:
-    return _download(exports.access_export(request.access, export_id))
+def portal_export_download(request: TenantRequest, tenant_slug: str, report_export_id: int) -> HttpResponse:
+    return _download(exports.access_export(request.access, report_export_id))

@@ -209,6 +209,28 @@ def dashboard_tables(dashboard: queries.Dashboard, tenant: Any | None = None) ->
             ]
         )
     tables["movements"] = movements
+    plans = Table(
+        "plans",
+        f"JBP attainment, {period}",
+        ["Partner", "Plan", "Revenue committed", "Actual", "Attainment", "Status"],
+    )
+    for plan_row in dashboard.plans:
+        href = (
+            reverse("plan_detail", kwargs={"tenant_slug": slug_tenant.slug, "plan_id": plan_row["plan_id"]})
+            if slug_tenant is not None
+            else ""
+        )
+        plans.rows.append(
+            [
+                TableCell(plan_row["partner"]),
+                TableCell(plan_row["plan"], href=href),
+                TableCell(plan_row["commitment"], Unit.MONEY),
+                TableCell(plan_row["actual"], Unit.MONEY),
+                TableCell(plan_row["attainment"], "share"),
+                TableCell(plan_row["status"]),
+            ]
+        )
+    tables["plans"] = plans
     scores = Table("scores", f"Partner scores at the end of {period}", ["Score band", "Partners"])
     scores.rows = [[TableCell(band), TableCell(n, Unit.COUNT)] for band, n in dashboard.score_bands]
     tables["scores"] = scores
@@ -358,7 +380,38 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
         movements.rows.append(
             [TableCell(m["from"]), TableCell(m["to"]), TableCell(direction), TableCell(m["on"].isoformat())]
         )
-    return {"metrics": metrics, "deals": deals, "movements": movements}
+    plan = q.extra.get("plan") or {}
+    targets = Table("targets", "Plan targets", ["Target", "When", "Target value", "Actual", "Attainment"])
+    for t in plan.get("targets", []):
+        targets.rows.append(
+            [
+                TableCell(t["label"]),
+                TableCell(t["when"]),
+                TableCell(t["target"], t["unit"]),
+                TableCell(t["actual"], t["unit"]),
+                TableCell(t["attainment"], "share"),
+            ]
+        )
+    actions = Table(
+        "actions", "Action items of the last review", ["Action", "Owner", "Side", "Due", "Status"]
+    )
+    for a in plan.get("actions", []):
+        actions.rows.append(
+            [
+                TableCell(a["title"]),
+                TableCell(a["owner"]),
+                TableCell(a["side"]),
+                TableCell(a["due"].isoformat()),
+                TableCell(a["status"]),
+            ]
+        )
+    return {
+        "metrics": metrics,
+        "deals": deals,
+        "movements": movements,
+        "targets": targets,
+        "actions": actions,
+    }
 
 
 def qbr_context(tenant: Any, q: queries.Qbr) -> dict[str, Any]:

@@ -198,6 +198,7 @@ class Dashboard:
     movements: list[dict[str, Any]] = field(default_factory=list)
     score_bands: list[tuple[str, int]] = field(default_factory=list)
     scored_partners: int = 0
+    plans: list[dict[str, Any]] = field(default_factory=list)
     statements: int = 0
     cached: bool = False
 
@@ -351,7 +352,31 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
         movements=tier_movements(period),
     )
     dashboard.score_bands, dashboard.scored_partners = score_distribution(tenant, period)
+    dashboard.plans = plan_attainment(tenant, period)
     return dashboard
+
+
+def plan_attainment(tenant: Any, period: FiscalPeriod) -> list[dict[str, Any]]:
+    """JBP attainment of the signed plans (jbp): revenue committed for the period, actual (catalog
+    ``revenue``), attainment and status (on track, at risk, behind). A trailing-four-quarter view
+    uses the plans' last quarter."""
+    from jbp import queries as jbp_queries
+
+    if isinstance(period, TrailingFourQuarters):
+        period = period.last_quarter
+    return [
+        {
+            "plan_id": row.plan_id,
+            "partner_id": row.partner_id,
+            "partner": row.partner_name,
+            "plan": row.plan_title,
+            "commitment": row.commitment,
+            "actual": row.actual,
+            "attainment": row.attainment,
+            "status": row.status_label,
+        }
+        for row in jbp_queries.plan_attainment_statuses(tenant=tenant, period=period)
+    ]
 
 
 def tier_movements(period: FiscalPeriod, *, partner_id: int | None = None) -> list[dict[str, Any]]:
@@ -581,4 +606,50 @@ def qbr(tenant: Any, partner: Partner, period: FiscalPeriod) -> Qbr:
         .order_by("-closed_on", "-pk")[:50]
     )
     movements = tier_movements(period, partner_id=partner.pk)
-    return Qbr(partner, period, previous, rows, quarters, trend, deals, extra={"movements": movements})
+    extra = {"movements": movements, "plan": partner_plan(partner, period)}
+    return Qbr(partner, period, previous, rows, quarters, trend, deals, extra=extra)
+
+
+def partner_plan(partner: Partner, period: FiscalPeriod) -> dict[str, Any] | None:
+    """The partner's signed joint business plan of the period's fiscal year (jbp): its targets for
+    the period's quarter (or every target for a year) with actuals from the catalog, and the
+    action items of its last review. None without a signed plan."""
+    from jbp import queries as jbp_queries
+    from jbp.models import Plan
+
+    plan = (
+        Plan.objects.filter(partner=partner, fiscal_year=period.fiscal_year, status__in=sorted(Plan.SIGNED))
+        .order_by("-pk")
+        .first()
+    )
+    if plan is None:
+        return None
+    quarter = None if isinstance(period, TrailingFourQuarters) else period.quarter
+    targets = [t for t in plan.targets.all() if quarter is None or t.quarter in (None, quarter)]
+    last_review = next(iter(jbp_queries.reviews(plan)), None)
+    return {
+        "id": plan.pk,
+        "title": plan.title,
+        "targets": [
+            {
+                "label": r.label,
+                "when": r.when,
+                "unit": r.unit,
+                "target": r.target.value,
+                "actual": r.actual,
+                "attainment": r.attainment,
+            }
+            for r in jbp_queries.scorecard(plan, targets)
+        ],
+        "review_on": last_review.held_on if last_review else None,
+        "actions": [
+            {
+                "title": a.title,
+                "owner": a.owner_name,
+                "side": a.get_owner_side_display(),
+                "due": a.due_on,
+                "status": a.get_status_display(),
+            }
+            for a in (last_review.action_items.all() if last_review else [])
+        ],
+    }

@@ -99,8 +99,8 @@ def dashboard_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 
 @require_perm(Perm.VIEW_REPORTS)
-def export_download(request: TenantRequest, tenant_slug: str, export_id: int) -> HttpResponse:
-    return _download(exports.access_export(request.access, export_id))
+def export_download(request: TenantRequest, tenant_slug: str, report_export_id: int) -> HttpResponse:
+    return _download(exports.access_export(request.access, report_export_id))
 
 
 def _download(export: ReportExport) -> HttpResponse:

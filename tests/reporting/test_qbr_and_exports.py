@@ -162,3 +162,58 @@ def test_the_qbr_shows_the_partners_score_and_tier_movement(world):
     # Latest score on or before 30 Sep 2025 (72), before 30 Jun 2025 (60), a year before: none.
     assert (score.value, score.previous, score.year_ago) == (D("72"), D("60"), None)
     assert [(m["from"], m["to"], m["up"]) for m in qbr.extra["movements"]] == [("No tier", "Gold", True)]
+
+
+def test_jbp_attainment_on_the_dashboard_and_targets_and_actions_on_the_qbr(world, client_for):
+    from datetime import date
+
+    from jbp.models import ActionItem, Plan, Review, Target
+
+    p1 = world.partners[0]
+    with tenant_context(world.tenant):
+        plan = Plan.objects.create(
+            partner=p1, fiscal_year=2026, title="P1 plan FY2026", status=Plan.Status.ACTIVE
+        )
+        Target.objects.create(
+            plan=plan, kind=Target.Kind.REVENUE, metric_key="revenue", quarter=2, value=2000
+        )
+        Target.objects.create(
+            plan=plan, kind=Target.Kind.REVENUE, metric_key="revenue", quarter=3, value=9000
+        )
+        review = Review.objects.create(
+            plan=plan,
+            quarter=1,
+            held_on=date(2025, 7, 5),
+            vendor_attendees="V",
+            partner_attendees="P",
+            notes="",
+        )
+        ActionItem.objects.create(
+            plan=plan,
+            review=review,
+            title="Joint webinar",
+            owner_side="partner",
+            owner_name="Ana",
+            due_on=date(2025, 8, 1),
+        )
+        period = parse_period("FY2026-Q2", 4)
+        plans = queries.plan_attainment(world.tenant, period)
+        qbr = queries.qbr(world.tenant, p1, period)
+    # FY2026-Q2 revenue of P1: 1200 (hand-computed in tests/pipeline) against 2000 committed for Q2.
+    assert [(r["partner"], r["commitment"], r["actual"], r["attainment"]) for r in plans] == [
+        ("Metric Partner 1", D("2000"), D("1200.00"), D("0.6000"))
+    ]
+    plan_view = qbr.extra["plan"]
+    assert [(t["when"], t["target"], t["actual"]) for t in plan_view["targets"]] == [
+        ("Q2", D("2000"), D("1200.00"))
+    ]
+    assert [(a["title"], a["owner"]) for a in plan_view["actions"]] == [("Joint webinar", "Ana")]
+    page = client_for(world.executive).get("/t/qbr/reports/?period=FY2026-Q2").content.decode()
+    assert "P1 plan FY2026" in page
+    assert "60.0 %" in page
+    qbr_page = (
+        client_for(world.executive)
+        .get(f"/t/qbr/reports/partners/{p1.pk}/qbr/?period=FY2026-Q2")
+        .content.decode()
+    )
+    assert "Joint webinar" in qbr_page

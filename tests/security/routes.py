@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
+from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
 from partners.models import (
     Certification,
     Contact,
@@ -44,7 +45,14 @@ OBJECT_KWARGS = {
     "proposal_id": TierChangeProposal,
     "run_id": ScoreRun,
     "review_id": PortfolioReview,
-    "export_id": ReportExport,
+    "plan_id": Plan,
+    "target_id": Target,
+    "investment_id": Investment,
+    "activity_id": Activity,
+    "plan_review_id": Review,
+    "action_item_id": ActionItem,
+    "export_id": PlanExport,
+    "report_export_id": ReportExport,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
 VALUE_KWARGS = {"kind": "partners"}
