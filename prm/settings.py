@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -193,7 +194,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "kwargs": {"task_name": "pipeline.tasks.escalate_overdue_registrations"},
     },
+    "expire-unclaimed-mdf-requests-daily": {
+        "task": "prm.tasks.fan_out",
+        "schedule": crontab(minute=15, hour=1),
+        "kwargs": {"task_name": "incentives.tasks.expire_unclaimed_requests"},
+    },
+    "accrue-rebates-monthly": {
+        "task": "prm.tasks.fan_out",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1),
+        "kwargs": {"task_name": "incentives.tasks.accrue_rebates"},
+    },
 }
+
+# Proof of performance uploads for MDF claims: largest accepted file, in bytes.
+MDF_PROOF_MAX_BYTES = env.int("MDF_PROOF_MAX_BYTES", default=10 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["prm.drf.TenantAccessAuthentication"],

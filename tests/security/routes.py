@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
+from incentives.models import Claim, Fund, FundRequest, ProofDocument, RebateProgram, RebateStatement
 from partners.models import Certification, Contact, ImportJob, Partner
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
@@ -30,6 +31,12 @@ OBJECT_KWARGS = {
     "registration_id": DealRegistration,
     "account_id": Account,
     "revenue_import_id": RevenueImport,
+    "fund_id": Fund,
+    "mdf_request_id": FundRequest,
+    "claim_id": Claim,
+    "proof_id": ProofDocument,
+    "program_id": RebateProgram,
+    "statement_id": RebateStatement,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
 VALUE_KWARGS = {"kind": "partners"}

@@ -23,6 +23,7 @@ from prm.services import api_key_create
 from prm.tenancy import tenant_context
 from tests.conftest import TenantWorld, build_world
 from tests.factories import ApiKeyFactory, CertificationFactory, ContactFactory, InvitationFactory
+from tests.incentives.conftest import incentive_objects
 
 from .routes import OBJECT_KWARGS, tenant_api_operations, tenant_page_routes
 
@@ -106,10 +107,11 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
             amount=1000, currency=tenant.currency, amount_reporting=1000, reference=f"{partner.name} invoice",
         )
         revenue_import = RevenueImport.objects.create(filename=f"{partner.name} revenue.csv", content="account_domain\n")
+    incentives = incentive_objects(tenant, partner)
     return {Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
             type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
             Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
-            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk}
+            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, **incentives}
 
 
 @pytest.fixture
