@@ -142,6 +142,10 @@ class ClaimForm(forms.Form):
 
     def __init__(self, *args: Any, registrations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        registrations = list(registrations)
+        if not registrations:
+            del self.fields["registrations"]
+            return
         cast(forms.ChoiceField, self.fields["registrations"]).choices = [
             (r.pk, f"{r.opportunity_name} ({r.amount:,.0f})") for r in registrations
         ]
@@ -150,6 +154,9 @@ class ClaimForm(forms.Form):
         return {
             k: self.cleaned_data[k] for k in ("actual_cost", "amount", "leads", "pipeline_sourced", "notes")
         }
+
+    def registration_ids(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data.get("registrations") or []]
 
 
 class ApproveClaimForm(forms.Form):

@@ -79,11 +79,21 @@ def portal_request_detail(request: TenantRequest, tenant_slug: str, mdf_request_
         and (claim is None or claim.status == Claim.Status.REJECTED)
         and timezone.localdate() <= fund_request.allocation.fund.claim_deadline
     )
-    registrations = DealRegistration.objects.filter(partner_id=access.require_partner()).order_by(
-        "-submitted_at"
-    )[:50]
+    # Deals the activity could have sourced: registered since it started.
+    registrations = DealRegistration.objects.filter(
+        partner_id=access.require_partner(), submitted_at__date__gte=fund_request.starts_on
+    ).order_by("-submitted_at")[:30]
+    initial: dict[str, Any] = {}
+    if claim is not None:  # a resubmission starts from what was sent before
+        initial = {
+            "actual_cost": claim.actual_cost,
+            "amount": claim.amount,
+            "leads": claim.leads,
+            "pipeline_sourced": claim.pipeline_sourced,
+            "notes": claim.notes,
+        }
     form = (
-        ClaimForm(request.POST or None, request.FILES or None, registrations=registrations)
+        ClaimForm(request.POST or None, request.FILES or None, registrations=registrations, initial=initial)
         if claimable
         else None
     )
@@ -95,7 +105,7 @@ def portal_request_detail(request: TenantRequest, tenant_slug: str, mdf_request_
                 request=fund_request,
                 fields=form.claim_fields(),
                 files=form.cleaned_data["proof"],
-                registration_ids=[int(pk) for pk in form.cleaned_data["registrations"]],
+                registration_ids=form.registration_ids(),
             ),
         )
         if done is not None:

@@ -12,6 +12,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Su
 from django.http import Http404
 from django.utils import timezone
 
+from partners.models import Partner
 from prm.access import TenantAccess
 from prm.periods import FiscalPeriod
 
@@ -207,3 +208,34 @@ def liability(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
     }
     rebates["outstanding"] = max(rebates["accrued"], rebates["approved"]) - rebates["paid"]
     return {"period": period.label, "funds": fund_totals, "rebates": rebates}
+
+
+def roi_by_tier(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, Any]]:
+    """MDF ROI per tier for ``period``: pipeline sourced by the tier's partners that were paid
+    MDF, per unit of MDF paid to them, from the catalog's metrics (three queries)."""
+    import prm.metrics
+
+    partners = list(
+        Partner.objects.filter(archived_at__isnull=True).values_list("pk", "tier__name", "tier__rank")
+    )
+    ids = [pk for pk, _name, _rank in partners]
+    paid = prm.metrics.get("mdf_paid").compute(tenant=access.tenant, partner_ids=ids, period=period)
+    sourced = prm.metrics.get("pipeline_sourced").compute(
+        tenant=access.tenant, partner_ids=ids, period=period
+    )
+    tiers: dict[tuple[int, str], dict[str, Decimal]] = {}
+    for pk, name, rank in partners:
+        if not paid.get(pk):
+            continue  # only partners that received MDF: what their money sourced
+        row = tiers.setdefault((rank or 999, name or "No tier"), {"paid": ZERO, "sourced": ZERO})
+        row["paid"] += Decimal(paid.get(pk) or 0)
+        row["sourced"] += Decimal(sourced.get(pk) or 0)
+    return [
+        {
+            "tier": name,
+            "paid": row["paid"],
+            "sourced": row["sourced"],
+            "roi": (row["sourced"] / row["paid"]).quantize(Decimal("0.01")) if row["paid"] else None,
+        }
+        for (_rank, name), row in sorted(tiers.items())
+    ]

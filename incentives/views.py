@@ -11,10 +11,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from partners.models import Partner, Tier
 from prm.access import TenantAccess, TenantRequest
+from prm.periods import fiscal_year_of
 from prm.permissions import Perm
 from prm.ui import form_status, paginate, require_perm, run_service
 
@@ -82,6 +84,9 @@ def fund_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "page": page,
             "period": period,
             "report": queries.liability(access, period),
+            "roi": queries.roi_by_tier(
+                access, fiscal_year_of(timezone.localdate(), request.tenant.fiscal_year_start_month)
+            ),
             "expiring": queries.expiring_approvals(access).count(),
             "waiting_requests": queries.fund_requests(access)
             .filter(status=FundRequest.Status.SUBMITTED)

@@ -274,3 +274,27 @@ def test_mdf_metrics_and_roi_and_fund_utilisation(world_a, media):
     assert report["funds"]["utilisation"] == D("0.1000")
     assert fund.period == period.label
     assert timedelta(0) <= fund.claim_deadline - timezone.localdate()
+
+
+def test_roi_by_tier_counts_the_pipeline_of_partners_that_were_paid_mdf(world_a, media):
+    with tenant_context(world_a.tenant):
+        gold = TierFactory(name="Gold", rank=1)
+        type(world_a.partner).objects.filter(pk=world_a.partner.pk).update(tier=gold)
+    _fund, allocation = make_fund(world_a)
+    request = approved_request(world_a, allocation, "2000")
+    with tenant_context(world_a.tenant):
+        claim = services.claim_submit(
+            access=world_a.access(Role.PARTNER_USER),
+            request=request,
+            fields={"actual_cost": "2000"},
+            files=[pdf()],
+        )
+        services.claim_approve(access=world_a.access(Role.FINANCE), claim=claim)
+        services.payout_record(
+            access=world_a.access(Role.FINANCE), claim=claim, reference="AP-1", paid_on=timezone.localdate()
+        )
+        DealRegistrationFactory(partner=world_a.partner, amount=D("9000"), amount_reporting=D("9000"))
+        DealRegistrationFactory(partner=world_a.other_partner, amount=D("5000"), amount_reporting=D("5000"))
+        rows = queries.roi_by_tier(world_a.access(Role.MANAGER), services.current_quarter(world_a.tenant))
+    # 9,000 sourced / 2,000 paid = 4.50; the other partner got no MDF and does not count
+    assert rows == [{"tier": "Gold", "paid": D("2000.00"), "sourced": D("9000.00"), "roi": D("4.50")}]

@@ -231,3 +231,12 @@ def test_api_refuses_a_request_beyond_the_allocation_naming_the_field(world_a, c
     )
     assert response.status_code == 400
     assert "requested_amount" in response.json()
+
+
+def test_the_staff_overview_shows_this_quarters_incentives(world_a, client_for):
+    _fund, allocation = make_fund(world_a, budget="50000")
+    approved_request(world_a, allocation, "1000")
+    body = client_for(world_a.user(Role.EXECUTIVE)).get("/t/alpha/").content.decode()
+    assert "MDF committed of budget" in body
+    assert "1,000" in body
+    assert "50,000" in body
