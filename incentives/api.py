@@ -105,6 +105,11 @@ class AllocationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class FundUpdateSerializer(StrictInputMixin, serializers.Serializer):
+    budget = serializers.DecimalField(**MONEY)
+    claim_deadline = serializers.DateField()
+
+
 class AllocateSerializer(StrictInputMixin, serializers.Serializer):
     partner = serializers.IntegerField()
     amount = serializers.DecimalField(**MONEY)
@@ -375,6 +380,7 @@ class FundViewSet(_IncentiveViewSet):
         "list": Perm.VIEW_PROGRAM,
         "retrieve": Perm.VIEW_PROGRAM,
         "create": Perm.MANAGE_PROGRAM,
+        "change": Perm.MANAGE_PROGRAM,
         "allocate": Perm.DECIDE_MDF_REQUESTS,
         "apply_tier_rule": Perm.DECIDE_MDF_REQUESTS,
         "allocate_from_jbp": Perm.DECIDE_MDF_REQUESTS,
@@ -397,6 +403,15 @@ class FundViewSet(_IncentiveViewSet):
             tier_amounts=data["tier_amounts"],
         )
         return self._read(self.base_queryset().get(pk=fund.pk), 201)
+
+    @extend_schema(request=FundUpdateSerializer, responses=FundSerializer)
+    @action(detail=True, methods=["post"])
+    def change(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Change the budget (never below what is allocated) or the claim deadline."""
+        fund = self.get_object()
+        data = self._payload(FundUpdateSerializer)
+        services.fund_update(access=self.access, fund=fund, **data)
+        return self._read(self.base_queryset().get(pk=fund.pk))
 
     @extend_schema(request=AllocateSerializer, responses=AllocationSerializer)
     @action(detail=True, methods=["post"])

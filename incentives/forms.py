@@ -68,6 +68,11 @@ class FundForm(forms.Form):
         }
 
 
+class FundEditForm(forms.Form):
+    budget = forms.DecimalField(**MONEY)
+    claim_deadline = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class AllocationForm(forms.Form):
     partner = forms.ModelChoiceField(queryset=Partner.objects.none())
     amount = forms.DecimalField(**MONEY)

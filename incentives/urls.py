@@ -7,6 +7,7 @@ urlpatterns = [
     path("mdf/", views.fund_list, name="fund_list"),
     path("mdf/funds/new/", views.fund_create, name="fund_create"),
     path("mdf/funds/<int:fund_id>/", views.fund_detail, name="fund_detail"),
+    path("mdf/funds/<int:fund_id>/edit/", views.fund_edit, name="fund_edit"),
     path("mdf/funds/<int:fund_id>/allocate/", views.fund_allocate, name="fund_allocate"),
     path("mdf/funds/<int:fund_id>/tier-rule/", views.fund_apply_tier_rule, name="fund_apply_tier_rule"),
     path("mdf/funds/<int:fund_id>/from-jbp/", views.fund_allocate_from_jbp, name="fund_allocate_from_jbp"),

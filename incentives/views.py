@@ -25,6 +25,7 @@ from .forms import (
     AllocationForm,
     ApproveClaimForm,
     DecideRequestForm,
+    FundEditForm,
     FundForm,
     PayoutForm,
     ReasonForm,
@@ -124,6 +125,30 @@ def fund_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(request, "incentives/fund_form.html", {"form": form}, status=form_status(form))
 
 
+@require_perm(Perm.MANAGE_PROGRAM)
+def fund_edit(request: TenantRequest, tenant_slug: str, fund_id: int) -> HttpResponse:
+    fund = queries.access_fund(request.access, fund_id)
+    form = FundEditForm(
+        request.POST or None, initial={"budget": fund.budget, "claim_deadline": fund.claim_deadline}
+    )
+    if request.method == "POST" and form.is_valid():
+        done = run_service(
+            form,
+            lambda: services.fund_update(
+                access=request.access,
+                fund=fund,
+                budget=form.cleaned_data["budget"],
+                claim_deadline=form.cleaned_data["claim_deadline"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Fund updated.")
+            return redirect("fund_detail", tenant_slug=tenant_slug, fund_id=fund.pk)
+    return render(
+        request, "incentives/fund_edit.html", {"form": form, "fund": fund}, status=form_status(form)
+    )
+
+
 def _allocation_partners(access: TenantAccess, fund: Any):
     partners = Partner.objects.filter(status=Partner.Status.ACTIVE, archived_at__isnull=True).order_by("name")
     tier_ids = [t.pk for t in fund.eligible_tiers.all()]
@@ -146,6 +171,7 @@ def fund_detail(
             "page": paginate(request, allocations, per_page=50),
             "form": form or AllocationForm(partners=_allocation_partners(access, fund)),
             "can_allocate": access.can(Perm.DECIDE_MDF_REQUESTS),
+            "can_manage": access.can(Perm.MANAGE_PROGRAM),
             "tier_rule": [(tier_names.get(k, k), v) for k, v in fund.tier_amounts.items()],
             "expiring": queries.expiring_approvals(access).filter(allocation__fund=fund)[:20],
             "suggestions": queries.fund_reallocation_suggestions(fund),

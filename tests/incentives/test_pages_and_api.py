@@ -240,3 +240,81 @@ def test_the_staff_overview_shows_this_quarters_incentives(world_a, client_for):
     assert "MDF committed of budget" in body
     assert "1,000" in body
     assert "50,000" in body
+
+
+def test_api_rebate_program_accrues_and_partners_see_only_their_approved_statements(world_a, client_for):
+    from incentives import services
+    from incentives.models import RebateStatement
+
+    admin = client_for(world_a.user(Role.ADMIN))
+    last = services.current_quarter(world_a.tenant).previous().label
+    created = admin.post(
+        "/api/v1/t/alpha/rebate-programs/",
+        {
+            "name": "Resell",
+            "period": last,
+            "basis_metric": "revenue",
+            "method": "marginal",
+            "bands": [{"threshold": "0", "rate": "1.5"}],
+            "cap": "100",
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    program_id = created.json()["id"]
+    assert created.json()["bands"] == [{"threshold": "0.00", "rate": "1.500"}]
+    assert admin.post(f"/api/v1/t/alpha/rebate-programs/{program_id}/accrue/").json() == {"partners": 2}
+    with tenant_context(world_a.tenant):
+        mine = RebateStatement.objects.create(
+            program_id=program_id, partner=world_a.partner, basis=1000, amount=15
+        )
+        RebateStatement.objects.create(
+            program_id=program_id, partner=world_a.other_partner, basis=1000, amount=15, status="approved"
+        )
+    partner = client_for(world_a.user(Role.PARTNER_ADMIN))
+    assert partner.get("/api/v1/t/alpha/rebate-statements/").json()["results"] == []  # a draft is finance's
+    finance = client_for(world_a.user(Role.FINANCE))
+    approved = finance.post(f"/api/v1/t/alpha/rebate-statements/{mine.pk}/approve/")
+    assert approved.json()["status"] == "approved"
+    results = partner.get("/api/v1/t/alpha/rebate-statements/").json()["results"]
+    assert [r["id"] for r in results] == [mine.pk]
+    assert partner.post(f"/api/v1/t/alpha/rebate-programs/{program_id}/accrue/").status_code == 403
+    bad = admin.post(
+        "/api/v1/t/alpha/rebate-programs/",
+        {
+            "name": "X",
+            "period": last,
+            "basis_metric": "win_rate",
+            "method": "marginal",
+            "bands": [{"threshold": "0", "rate": "1"}],
+        },
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert "basis_metric" in bad.json()
+
+
+def test_an_admin_changes_a_funds_budget_but_never_below_what_is_allocated(world_a, client_for):
+    fund, _allocation = make_fund(world_a, budget="50000", allocate="10000")
+    admin = client_for(world_a.user(Role.ADMIN))
+    deadline = fund.claim_deadline.isoformat()
+    refused = admin.post(
+        f"/t/alpha/mdf/funds/{fund.pk}/edit/", {"budget": "9000", "claim_deadline": deadline}
+    )
+    assert refused.status_code == 400
+    assert "The budget cannot be less than the 10,000.00 already allocated." in refused.content.decode()
+    assert (
+        admin.post(
+            f"/t/alpha/mdf/funds/{fund.pk}/edit/", {"budget": "60000", "claim_deadline": deadline}
+        ).status_code
+        == 302
+    )
+    changed = admin.post(
+        f"/api/v1/t/alpha/mdf-funds/{fund.pk}/change/",
+        {"budget": "70000", "claim_deadline": deadline},
+        content_type="application/json",
+    )
+    assert changed.json()["budget"] == "70000.00"
+    assert (
+        client_for(world_a.user(Role.MANAGER)).get(f"/t/alpha/mdf/funds/{fund.pk}/edit/").status_code == 403
+    )
