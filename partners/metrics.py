@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from prm.metrics import Metric, Unit, register
 from prm.periods import FiscalPeriod
 
-from .models import Certification
+from .models import Certification, ScoreSnapshot
 
 
 def _certifications(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
@@ -20,10 +20,27 @@ def _certifications(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -
     return {row["partner_id"]: row["value"] for row in rows}
 
 
+def _partner_score(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
+    latest = (
+        ScoreSnapshot.objects.filter(partner_id=OuterRef("partner_id"), run_on__lte=period.end)
+        .order_by("-run_on")
+        .values("run_on")[:1]
+    )
+    rows = ScoreSnapshot.objects.filter(partner_id__in=partner_ids, run_on=Subquery(latest)).values_list(
+        "partner_id", "score"
+    )
+    return dict(rows)
+
+
 METRICS = [
     Metric(
         "active_certifications", "Active certifications", Unit.COUNT, _certifications,
         "Certifications of the partner earned by the period's end and not expired at it (archived ones excluded).",
+    ),
+    Metric(
+        "partner_score", "Partner score", Unit.SCORE, _partner_score,
+        "The partner's tiering score (0–100) from its latest score snapshot on or before the period's end; "
+        "empty when it was never scored.",
     ),
 ]
 

@@ -9,6 +9,7 @@ certifications are archived.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -44,13 +45,44 @@ def validate_logo(file) -> None:
 class Tier(TenantOwnedModel):
     """A program tier. Its classification is what makes a partner strategic or tactical.
 
-    The tiering capability adds benefits, entry rules and scorecards; here a tier is a name,
-    a rank (1 is the top) and a classification.
+    A tier is a name, a rank (1 is the top), a classification, the benefits it brings (the
+    standard terms: MDF and rebate eligibility, deal protection days) and its entry rules: a
+    minimum score and optional requirements. A partner qualifies for the best-ranked tier whose
+    rules it meets (``partners.tiering.scoring.recommend``).
     """
 
     name = models.CharField(max_length=60)
     rank = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(99)])
     classification = models.CharField(max_length=10, choices=Classification.choices)
+    benefits = models.TextField(blank=True, help_text="What partners of this tier receive, in words.")
+    mdf_eligible = models.BooleanField("MDF eligible", default=False)
+    rebate_eligible = models.BooleanField(default=False)
+    deal_protection_days = models.PositiveSmallIntegerField(
+        default=90, validators=[MaxValueValidator(730)], help_text="How long an approved registration is protected."
+    )
+    min_score = models.DecimalField(
+        "minimum score",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Score (0–100) a partner needs to qualify.",
+    )
+    min_active_certifications = models.PositiveSmallIntegerField(
+        "minimum active certifications", null=True, blank=True, help_text="Leave empty for no requirement."
+    )
+    min_revenue_ttm = models.DecimalField(
+        "minimum trailing-twelve-month revenue",
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="In the reporting currency; leave empty for no requirement.",
+    )
+    requires_signed_jbp = models.BooleanField(
+        "requires a signed joint business plan", default=False, help_text="For strategic tiers."
+    )
 
     class Meta:
         ordering = ["rank"]
@@ -429,3 +461,19 @@ class ImportJob(TenantOwnedModel):
     @property
     def other_rows(self) -> list[dict]:
         return [r for r in self.row_results if r.get("action") != "error"]
+
+
+# The tiering models (scorecards, snapshots, proposals, tier history) live in their own module.
+from .tiering.models import (  # noqa: E402, F401
+    BalanceAlert,
+    Criterion,
+    ManualRating,
+    PortfolioReview,
+    ReviewDecision,
+    Scorecard,
+    ScoreRun,
+    ScoreSnapshot,
+    TierChange,
+    TierChangeProposal,
+    TieringSettings,
+)

@@ -8,6 +8,7 @@ deleted: partners, contacts and certifications are archived and can be restored.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -487,15 +488,32 @@ def certification_set_archived(*, access: TenantAccess, certification: Certifica
     return certification
 
 
-# --- tiers (minimal until the tiering capability) ----------------------------------------------
+# --- tiers ---------------------------------------------------------------------------------------
+
+# The default ladder: name, rank, classification, and the benefits and entry rules it starts with.
+DEFAULT_TIERS: list[dict[str, Any]] = [
+    {"name": "Strategic", "rank": 1, "classification": "strategic", "min_score": Decimal("70"),
+     "min_active_certifications": 3, "requires_signed_jbp": True, "mdf_eligible": True, "rebate_eligible": True,
+     "deal_protection_days": 180,
+     "benefits": "Joint business plan with shared targets, executive sponsors on both sides, dedicated partner "
+                 "manager, MDF by plan, custom rebates, roadmap access and co-sell coverage."},
+    {"name": "Gold", "rank": 2, "classification": "tactical", "min_score": Decimal("50"),
+     "min_active_certifications": 2, "mdf_eligible": True, "rebate_eligible": True, "deal_protection_days": 120,
+     "benefits": "Standard Gold margins, MDF eligibility, volume rebates, templated co-marketing plays."},
+    {"name": "Silver", "rank": 3, "classification": "tactical", "min_score": Decimal("30"),
+     "rebate_eligible": True, "deal_protection_days": 90,
+     "benefits": "Standard Silver margins, volume rebates, programmatic enablement."},
+    {"name": "Registered", "rank": 4, "classification": "tactical", "min_score": Decimal("0"),
+     "deal_protection_days": 60, "benefits": "Deal registration, partner portal, self-paced training."},
+]  # fmt: skip
 
 
 @transaction.atomic
 def tier_ensure_defaults() -> list[Tier]:
-    """The default ladder: Strategic, Gold, Silver, Registered (idempotent)."""
-    defaults = [("Strategic", 1, "strategic"), ("Gold", 2, "tactical"), ("Silver", 3, "tactical"), ("Registered", 4, "tactical")]
+    """The default ladder: Strategic, Gold, Silver, Registered (idempotent: existing tiers stay as they are)."""
     tiers = []
-    for name, rank, classification in defaults:
-        tier, _ = Tier.objects.get_or_create(name=name, defaults={"rank": rank, "classification": classification})
+    for spec in DEFAULT_TIERS:
+        defaults = {k: v for k, v in spec.items() if k != "name"}
+        tier, _ = Tier.objects.get_or_create(name=spec["name"], defaults=defaults)
         tiers.append(tier)
     return tiers

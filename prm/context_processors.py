@@ -9,6 +9,7 @@ STAFF_NAV = [
     ("Overview", "tenant_home", Perm.VIEW_PROGRAM),
     ("Partners", "partner_list", Perm.VIEW_PROGRAM),
     ("Deals", "registration_queue", Perm.VIEW_PROGRAM),
+    ("Tiering", "tiering_home", Perm.VIEW_PROGRAM),
     ("MDF", "fund_list", Perm.VIEW_PROGRAM),
     ("Rebates", "rebate_list", Perm.VIEW_PROGRAM),
     ("Members", "members", Perm.MANAGE_MEMBERS),
@@ -18,6 +19,7 @@ STAFF_NAV = [
 PORTAL_NAV = [
     ("Our company", "portal:home", Perm.USE_PORTAL),
     ("Deals", "portal:registration_list", Perm.USE_PORTAL),
+    ("Our tier", "portal:tier", Perm.USE_PORTAL),
     ("MDF", "portal:mdf", Perm.USE_PORTAL),
     ("Rebates", "portal:rebates", Perm.USE_PORTAL),
     ("Team", "portal:team", Perm.USE_PORTAL),

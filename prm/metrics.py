@@ -24,6 +24,7 @@ class Unit:
     MONEY = "money"  # in the tenant's reporting currency
     COUNT = "count"
     RATIO = "ratio"  # 0.25 means 25 %
+    SCORE = "score"  # 0–100, two decimals
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Metric:
 
     @property
     def empty(self) -> Value:
-        return None if self.unit == Unit.RATIO else (Decimal("0.00") if self.unit == Unit.MONEY else 0)
+        return None if self.unit in (Unit.RATIO, Unit.SCORE) else (Decimal("0.00") if self.unit == Unit.MONEY else 0)
 
 
 _CATALOG: dict[str, Metric] = {}

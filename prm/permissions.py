@@ -33,6 +33,7 @@ class Perm(models.TextChoices):
     APPROVE_MONEY = "approve_money", "Approve claims, payouts and rebate statements"
     VIEW_REPORTS = "view_reports", "See dashboards and reports"
     MANAGE_PROGRAM = "manage_program", "Program settings: tiers, scorecard, funds, rebates"
+    DECIDE_TIER_CHANGES = "decide_tier_changes", "Approve or reject tier change proposals"
     MANAGE_MEMBERS = "manage_members", "Invite members, change roles, deactivate"
     MANAGE_API_KEYS = "manage_api_keys", "Create and revoke API keys"
     VIEW_AUDIT = "view_audit", "Read the audit trail"
@@ -53,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.MANAGE_PLANS,
             Perm.DECIDE_MDF_REQUESTS,
             Perm.MANAGE_PROGRAM,
+            Perm.DECIDE_TIER_CHANGES,
             Perm.MANAGE_MEMBERS,
             Perm.MANAGE_API_KEYS,
             Perm.VIEW_AUDIT,
@@ -62,7 +64,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _STAFF_READ | {Perm.MANAGE_PARTNERS, Perm.DECIDE_DEALS, Perm.MANAGE_PLANS, Perm.DECIDE_MDF_REQUESTS}
     ),
     Role.FINANCE: frozenset(_STAFF_READ | {Perm.APPROVE_MONEY}),
-    Role.EXECUTIVE: frozenset(_STAFF_READ | {Perm.SIGN_OFF_PLANS, Perm.VIEW_AUDIT}),
+    Role.EXECUTIVE: frozenset(_STAFF_READ | {Perm.SIGN_OFF_PLANS, Perm.DECIDE_TIER_CHANGES, Perm.VIEW_AUDIT}),
     Role.PARTNER_ADMIN: frozenset({Perm.USE_PORTAL, Perm.INVITE_COLLEAGUES, Perm.EDIT_OWN_PARTNER}),
     Role.PARTNER_USER: frozenset({Perm.USE_PORTAL}),
 }

@@ -201,8 +201,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     "accrue-rebates-monthly": {
         "task": "prm.tasks.fan_out",
-        "schedule": crontab(minute=30, hour=2, day_of_month=1),
+        "schedule": crontab(minute=30, hour=3, day_of_month=1),
         "kwargs": {"task_name": "incentives.tasks.accrue_rebates"},
+    },
+    "recalculate-scores-nightly": {
+        "task": "prm.tasks.fan_out",
+        "schedule": crontab(hour=2, minute=30),
+        "kwargs": {"task_name": "partners.tasks.recalculate_scores"},
     },
 }
 
@@ -244,6 +249,8 @@ SPECTACULAR_SETTINGS = {
         # Partners' segments/verticals and accounts' segment/industry share the vocabularies.
         "SegmentEnum": "partners.vocab.Segment",
         "VerticalEnum": "partners.vocab.Vertical",
+        "CriterionKindEnum": "partners.tiering.models.Criterion.Kind",
+        "RevenueKindEnum": "pipeline.models.RevenueRecord.Kind",
     },
 }
 

@@ -75,7 +75,7 @@ def test_demo_pipeline_has_every_status_role_and_a_few_hundred_deals(seeded):
     roles = Counter(r.partner_role for r in registrations)
     assert roles[DealRegistration.Role.SOURCED] > roles[DealRegistration.Role.INFLUENCED] > 20
     currencies = Counter(r.currency for r in registrations)
-    assert currencies["USD"] > len(registrations) / 2
+    assert currencies.most_common(1)[0][0] == "USD"  # the tenant's own currency leads (others convert)
     assert len(currencies) > 1  # some in the partners' own currencies, at the tenant's rates
     assert set(currencies) <= {"USD", *tenant.settings["exchange_rates"]}
 

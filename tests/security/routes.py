@@ -14,7 +14,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
 from incentives.models import Claim, Fund, FundRequest, ProofDocument, RebateProgram, RebateStatement
-from partners.models import Certification, Contact, ImportJob, Partner
+from partners.models import (
+    Certification,
+    Contact,
+    ImportJob,
+    Partner,
+    PortfolioReview,
+    ScoreRun,
+    Tier,
+    TierChangeProposal,
+)
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 
@@ -31,6 +40,10 @@ OBJECT_KWARGS = {
     "registration_id": DealRegistration,
     "account_id": Account,
     "revenue_import_id": RevenueImport,
+    "tier_id": Tier,
+    "proposal_id": TierChangeProposal,
+    "run_id": ScoreRun,
+    "review_id": PortfolioReview,
     "fund_id": Fund,
     "mdf_request_id": FundRequest,
     "claim_id": Claim,

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 
-from partners.models import ImportJob
+from partners.models import (
+    ImportJob,
+    ManualRating,
+    PortfolioReview,
+    Scorecard,
+    ScoreRun,
+    ScoreSnapshot,
+    Tier,
+    TierChange,
+    TierChangeProposal,
+)
 from pipeline.models import Account, DealRegistration, RevenueImport, RevenueRecord, VendorOpportunity
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from prm.permissions import Role
@@ -107,11 +118,30 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
             amount=1000, currency=tenant.currency, amount_reporting=1000, reference=f"{partner.name} invoice",
         )
         revenue_import = RevenueImport.objects.create(filename=f"{partner.name} revenue.csv", content="account_domain\n")
+    tiering = _tiering_objects(world, partner)
     incentives = incentive_objects(tenant, partner)
-    return {Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
+    return {**tiering, Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
             type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
             Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
             RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, **incentives}
+
+
+def _tiering_objects(world: TenantWorld, partner) -> dict[type, int]:
+    """One row of every tiering model for ``partner`` (tier names carry the tenant, not the partner)."""
+    n = 1 if partner == world.partner else 2
+    with tenant_context(world.tenant):
+        tier = Tier.objects.create(name=f"{world.tenant.name} tier {n}", rank=10 + n, classification="tactical")
+        card = Scorecard.objects.create(version=n, is_active=n == 1)
+        run = ScoreRun.objects.create(run_on=date(2020, 1, n), period_label="FY2020-Q1", scorecard=card)
+        snapshot = ScoreSnapshot.objects.create(run=run, partner=partner, run_on=run.run_on, scorecard=card, score=50)
+        rating = ManualRating.objects.create(partner=partner, key="fit_to_icp", value=3, comment=f"{partner.name} rating")
+        proposal = TierChangeProposal.objects.create(
+            partner=partner, to_tier=tier, direction="promotion", reason=f"{partner.name} proposal"
+        )
+        change = TierChange.objects.create(partner=partner, to_tier=tier, changed_at=timezone.now(), reason="seed")
+        review = PortfolioReview.objects.create(fiscal_year=f"FY202{n}")
+    return {Tier: tier.pk, Scorecard: card.pk, ScoreRun: run.pk, ScoreSnapshot: snapshot.pk, ManualRating: rating.pk,
+            TierChangeProposal: proposal.pk, TierChange: change.pk, PortfolioReview: review.pk}  # fmt: skip
 
 
 @pytest.fixture

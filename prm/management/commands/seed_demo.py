@@ -2,7 +2,8 @@
 
 Safe to run again. The core makes tenants and people; every app in ``settings.PRM_APPS`` that
 has a ``demo`` module adds its own data through ``demo.seed(tenant=…, staff=…)``, in dependency
-order, so the core never imports the apps.
+order, so the core never imports the apps; then each app's optional ``demo.finish(tenant=…,
+staff=…)`` runs in the same order (e.g. the score recalculation that needs every app's data).
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ def seed_apps(tenant: Tenant, staff: dict[str, User]) -> dict[str, Any]:
     return results
 
 
+def finish_apps(tenant: Tenant, staff: dict[str, User]) -> None:
+    """Then each app's optional ``demo.finish`` in the same order (work that needs every app's data)."""
+    for app in settings.PRM_APPS:
+        if find_spec(f"{app}.demo") is not None:
+            finish = getattr(import_module(f"{app}.demo"), "finish", None)
+            if finish is not None:
+                finish(tenant=tenant, staff=staff)
+
+
 class Command(BaseCommand):
     help = "Create the demo tenants acme and globex with a user of every role (demo passwords) and demo data."
 
@@ -116,6 +126,7 @@ class Command(BaseCommand):
                     ensure_membership(tenant, user, role, None)
                     rows.append((tenant.slug, role.label, email, ""))
                 seeded = seed_apps(tenant, staff)
+                finish_apps(tenant, staff)
                 portal_partner = seeded["portal_partner"]
                 people = [(role, f"{local}@{spec['domain']}", name) for role, local, name in PARTNER_PEOPLE]
                 people.append((Role.PARTNER_ADMIN, *SHARED_PARTNER_ADMIN))

@@ -1,0 +1,205 @@
+"""Reads of tiering that pages, the portal, the API and other apps share.
+
+Every function reads the current tenant's rows (scoped managers); portal callers pass their own
+partner, never a partner id from the request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from prm.periods import FiscalPeriod, parse_period
+from prm.tenancy import require_current_tenant
+
+from ..models import Partner, Tier
+from ..vocab import Classification
+from .models import (
+    BalanceAlert,
+    Criterion,
+    ManualRating,
+    PortfolioReview,
+    ReviewDecision,
+    Scorecard,
+    ScoreRun,
+    ScoreSnapshot,
+    TierChange,
+    TierChangeProposal,
+)
+from .services import DEFAULT_CRITERIA, strategic_count, tiering_settings
+
+SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
+
+
+def tiers() -> list[Tier]:
+    return list(Tier.objects.order_by("rank"))
+
+
+def tier_movements(period: FiscalPeriod) -> QuerySet[TierChange]:
+    """Tier changes made within ``period`` (by the date they took effect), oldest first, with the
+    partner and both tiers loaded: promotions have a ``to_tier`` of better (lower) rank."""
+    return (
+        TierChange.objects.filter(changed_at__date__gte=period.start, changed_at__date__lte=period.end)
+        .select_related("partner", "from_tier", "to_tier", "changed_by", "proposal")
+        .order_by("changed_at", "pk")
+    )
+
+
+def portfolio_balance() -> dict[str, Any]:
+    """Strategic partners against the cap, and the open balance alerts."""
+    settings_row = tiering_settings()
+    count = strategic_count()
+    return {
+        "strategic_count": count,
+        "strategic_cap": settings_row.strategic_cap,
+        "over_cap": count > settings_row.strategic_cap,
+        "concentration_share": settings_row.concentration_share,
+        "alerts": list(open_alerts()),
+    }
+
+
+def open_alerts() -> QuerySet[BalanceAlert]:
+    return (
+        BalanceAlert.objects.filter(resolved_on__isnull=True).select_related("partner").order_by("kind", "pk")
+    )
+
+
+def proposals(status: str | None = TierChangeProposal.Status.PENDING) -> QuerySet[TierChangeProposal]:
+    qs = TierChangeProposal.objects.select_related(
+        "partner", "from_tier", "to_tier", "proposed_by", "decided_by"
+    )
+    return qs.filter(status=status) if status else qs
+
+
+def latest_run() -> ScoreRun | None:
+    return ScoreRun.objects.order_by("-run_on", "-pk").first()
+
+
+def distribution() -> dict[str, Any]:
+    """Partners per tier (strategic first) and per score band from the latest run."""
+    by_tier = list(
+        Tier.objects.annotate(
+            n=Count("partners", filter=Q(partners__archived_at__isnull=True))
+        ).order_by("rank").values("name", "classification", "n")
+    )  # fmt: skip
+    run = latest_run()
+    bands: Counter[int] = Counter()
+    if run is not None:
+        for score in ScoreSnapshot.objects.filter(run_on=run.run_on).values_list("score", flat=True):
+            for index, (low, high) in enumerate(SCORE_BANDS):
+                if low <= score < high:
+                    bands[index] += 1
+    labels = [f"{low}–{min(high, 100) - (0 if high > 100 else 1)}" for low, high in SCORE_BANDS]
+    return {
+        "by_tier": by_tier,
+        "bands": [(labels[i], bands.get(i, 0)) for i in range(len(SCORE_BANDS))],
+        "run": run,
+    }
+
+
+def snapshots_of(partner: Partner, limit: int = 12) -> list[ScoreSnapshot]:
+    """The partner's latest snapshots, oldest first (for the trend)."""
+    rows = list(
+        ScoreSnapshot.objects.filter(partner=partner).select_related("scorecard").order_by("-run_on")[:limit]
+    )
+    return rows[::-1]
+
+
+def tier_history(partner: Partner) -> QuerySet[TierChange]:
+    return TierChange.objects.filter(partner=partner).select_related("from_tier", "to_tier", "changed_by")
+
+
+def next_tier_gap(partner: Partner, snapshot: ScoreSnapshot | None) -> dict[str, Any] | None:
+    """The next better tier than the partner's, with each of its rules met or missed."""
+    if snapshot is None:
+        return None
+    better = [t for t in tiers() if partner.tier is None or t.rank < partner.tier.rank]
+    if not better:
+        return None
+    target = better[-1]
+    for block in snapshot.rules:
+        if block.get("tier_id") == target.pk:
+            return {
+                "tier": target,
+                "rules": block["rules"],
+                "points": max(Decimal(0), target.min_score - snapshot.score),
+            }
+    return {"tier": target, "rules": [{"text": f"Score of at least {target.min_score}", "met": snapshot.score >=
+            target.min_score}], "points": max(Decimal(0), target.min_score - snapshot.score)}  # fmt: skip
+
+
+def ratings_of(partner: Partner) -> dict[str, ManualRating]:
+    return {r.key: r for r in ManualRating.objects.filter(partner=partner).select_related("rated_by")}
+
+
+def scorecard_summary() -> dict[str, Any]:
+    """The active scorecard and its criteria; the default ones (unsaved) before the first use."""
+    card = Scorecard.objects.filter(is_active=True).first()
+    if card is None:
+        return {
+            "scorecard": Scorecard(version=0),
+            "criteria": [Criterion(**spec) for spec in DEFAULT_CRITERIA],
+        }
+    return {"scorecard": card, "criteria": list(card.criteria.all())}
+
+
+def partner_scorecard(partner: Partner) -> dict[str, Any]:
+    """What the partner page and the portal show: latest score, breakdown, trend, history, gap."""
+    snapshots = snapshots_of(partner)
+    latest = snapshots[-1] if snapshots else None
+    return {
+        "latest": latest,
+        "snapshots": snapshots,
+        "history": list(tier_history(partner)[:20]),
+        "gap": next_tier_gap(partner, latest),
+        "pending": proposals().filter(partner=partner).first(),
+        "ratings": ratings_of(partner),
+    }
+
+
+def reviews() -> QuerySet[PortfolioReview]:
+    return PortfolioReview.objects.annotate(n=Count("decisions")).order_by("-fiscal_year")
+
+
+def review_candidates(review: PortfolioReview, top_tactical: int = 5) -> list[dict[str, Any]]:
+    """Every strategic partner, plus the best-scoring tactical partners, with trend and decision."""
+    run = latest_run()
+    latest: dict[int, ScoreSnapshot] = {}
+    if run is not None:
+        latest = {
+            s.partner_id: s
+            for s in ScoreSnapshot.objects.filter(run_on=run.run_on).select_related("recommended_tier")
+        }
+    live = Partner.objects.filter(archived_at__isnull=True).select_related("tier")
+    strategic = list(live.filter(tier__classification=Classification.STRATEGIC).order_by("name"))
+    tactical = sorted(
+        (p for p in live.exclude(tier__classification=Classification.STRATEGIC) if p.pk in latest),
+        key=lambda p: -latest[p.pk].score,
+    )[:top_tactical]
+    decisions = {d.partner_id: d for d in ReviewDecision.objects.filter(review=review)}
+    ids = [p.pk for p in strategic + tactical]
+    trend: dict[int, list[Decimal]] = {}
+    for pid, score in (
+        ScoreSnapshot.objects.filter(partner_id__in=ids).order_by("run_on").values_list("partner_id", "score")
+    ):
+        trend.setdefault(pid, []).append(score)
+    rows = []
+    for p in strategic + tactical:
+        scores = trend.get(p.pk, [])[-4:]
+        rows.append({
+            "partner": p, "strategic": p in strategic, "snapshot": latest.get(p.pk), "trend": scores,
+            "delta": (scores[-1] - scores[0]) if len(scores) > 1 else None, "decision": decisions.get(p.pk),
+        })  # fmt: skip
+    return rows
+
+
+def period_from(label: str | None) -> FiscalPeriod | None:
+    if not label:
+        return None
+    try:
+        return parse_period(label, require_current_tenant().fiscal_year_start_month)
+    except ValueError:
+        return None

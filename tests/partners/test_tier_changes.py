@@ -1,0 +1,266 @@
+"""Proposals after a run, approval rules, the strategic cap, auto-apply, the signed-plan rule,
+balance alerts, the tier history query and the recalculation entry points."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from partners import queries as partner_queries
+from partners.models import BalanceAlert, Partner, ScoreSnapshot, TierChange, TierChangeProposal
+from partners.tasks import recalculate_scores
+from partners.tiering import services
+from prm.models import AuditEvent
+from prm.periods import parse_period
+from prm.permissions import Role
+from tests.factories import AccountFactory, PartnerFactory, RevenueRecordFactory
+
+from .tiering_fixtures import MANUAL_ONLY, ladder, stand_in_jbp_metric, without_jbp_metric
+
+D = Decimal
+Status = TierChangeProposal.Status
+
+
+@pytest.fixture
+def tiers(world_a, in_tenant):
+    with in_tenant(world_a.tenant):
+        found = ladder()
+        services.scorecard_save_version(access=world_a.access(Role.ADMIN), criteria=MANUAL_ONLY)
+        for p in (world_a.partner, world_a.other_partner):
+            p.tier = found["Silver"]
+            p.save()
+    return found
+
+
+def _rate(world, partner, fit, ease):
+    access = world.access(Role.MANAGER)
+    services.manual_rating_set(access=access, partner=partner, key="fit_to_icp", value=fit)
+    services.manual_rating_set(access=access, partner=partner, key="ease_of_working", value=ease)
+
+
+def test_a_run_proposes_a_promotion_with_its_explanation(world_a, in_tenant, tiers):
+    with in_tenant(world_a.tenant):
+        _rate(world_a, world_a.partner, 3, 3)  # 50 → Gold (Silver now)
+        services.score_run_execute(run_on=date(2026, 4, 1))
+        _rate(world_a, world_a.partner, 5, 3)  # 60 + 20 = 80 → Strategic
+        services.score_run_execute(run_on=date(2026, 4, 2))
+        proposal = TierChangeProposal.objects.get(partner=world_a.partner, status=Status.PENDING)
+        assert (proposal.from_tier, proposal.to_tier, proposal.direction) == (
+            tiers["Silver"],
+            tiers["Strategic"],
+            "promotion",
+        )
+        assert proposal.score == D("80.00")
+        explanation = proposal.explanation
+        assert explanation["previous_score"] == "50.00"
+        assert explanation["moved"] == [{"label": "Fit to ICP", "delta": "30.00"}]  # 30 → 60 points
+        assert explanation["rules"][0]["tier"] == "Strategic"
+        assert explanation["rules"][0]["qualifies"]
+        # The partner's tier has not changed: tiers never change silently.
+        assert Partner.objects.get(pk=world_a.partner.pk).tier == tiers["Silver"]
+        # One pending proposal per partner: the earlier one (to Gold) was superseded.
+        assert (
+            TierChangeProposal.objects.get(partner=world_a.partner, to_tier=tiers["Gold"]).status
+            == Status.SUPERSEDED
+        )
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.EXECUTIVE])
+def test_admins_and_executives_approve_and_the_history_records_it(world_a, in_tenant, tiers, role):
+    with in_tenant(world_a.tenant):
+        _rate(world_a, world_a.partner, 4, 4)  # 75 → Strategic
+        services.score_run_execute()
+        proposal = TierChangeProposal.objects.get(partner=world_a.partner, status=Status.PENDING)
+        services.tier_proposal_approve(access=world_a.access(role), proposal=proposal, reason="Earned it")
+        partner = Partner.objects.get(pk=world_a.partner.pk)
+        assert partner.tier == tiers["Strategic"]
+        change = TierChange.objects.get(partner=partner)
+        assert (change.from_tier, change.to_tier, change.proposal, change.changed_by) == (
+            tiers["Silver"], tiers["Strategic"], proposal, world_a.user(role),
+        )  # fmt: skip
+        assert change.reason == "Earned it"
+        event = AuditEvent.objects.get(verb="partner.tier_changed")
+        assert event.before == {"tier": "Silver"}
+        assert event.after["tier"] == "Strategic"
+        with pytest.raises(ValidationError, match="already approved"):
+            services.tier_proposal_approve(access=world_a.access(role), proposal=proposal)
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.FINANCE, Role.PARTNER_ADMIN])
+def test_other_roles_may_not_decide(world_a, in_tenant, tiers, role):
+    with in_tenant(world_a.tenant):
+        proposal = services.tier_proposal_create(
+            access=world_a.access(Role.MANAGER),
+            partner=world_a.partner,
+            to_tier=tiers["Gold"],
+            reason="Big new deal",
+        )
+        with pytest.raises(PermissionDenied):
+            services.tier_proposal_approve(access=world_a.access(role), proposal=proposal)
+        with pytest.raises(PermissionDenied):
+            services.tier_proposal_reject(access=world_a.access(role), proposal=proposal, reason="no")
+
+
+def test_managers_propose_and_a_rejection_needs_a_reason(world_a, in_tenant, tiers):
+    with in_tenant(world_a.tenant):
+        with pytest.raises(PermissionDenied):
+            services.tier_proposal_create(
+                access=world_a.access(Role.EXECUTIVE),
+                partner=world_a.partner,
+                to_tier=tiers["Gold"],
+                reason="x",
+            )
+        with pytest.raises(ValidationError) as error:
+            services.tier_proposal_create(
+                access=world_a.access(Role.MANAGER),
+                partner=world_a.partner,
+                to_tier=tiers["Gold"],
+                reason=" ",
+            )
+        assert error.value.message_dict == {"reason": ["Say why this partner should move."]}
+        proposal = services.tier_proposal_create(
+            access=world_a.access(Role.MANAGER),
+            partner=world_a.partner,
+            to_tier=tiers["Gold"],
+            reason="Big deal",
+        )
+        with pytest.raises(ValidationError, match="reason for rejecting"):
+            services.tier_proposal_reject(access=world_a.access(Role.EXECUTIVE), proposal=proposal, reason="")
+        services.tier_proposal_reject(
+            access=world_a.access(Role.EXECUTIVE), proposal=proposal, reason="Too early"
+        )
+        proposal.refresh_from_db()
+        assert (proposal.status, proposal.decision_reason) == (Status.REJECTED, "Too early")
+        assert Partner.objects.get(pk=world_a.partner.pk).tier == tiers["Silver"]
+        assert not TierChange.objects.exists()
+
+
+def test_a_promotion_beyond_the_strategic_cap_needs_an_admins_written_override(world_a, in_tenant, tiers):
+    with in_tenant(world_a.tenant):
+        services.tiering_settings_update(access=world_a.access(Role.ADMIN), strategic_cap=1)
+        PartnerFactory(tier=tiers["Strategic"])  # the cap of 1 is reached
+        proposal = services.tier_proposal_create(
+            access=world_a.access(Role.MANAGER),
+            partner=world_a.partner,
+            to_tier=tiers["Strategic"],
+            reason="Anchor",
+        )
+        with pytest.raises(ValidationError) as error:
+            services.tier_proposal_approve(access=world_a.access(Role.ADMIN), proposal=proposal)
+        assert (
+            "already has 1 strategic partners (cap 1)" in error.value.message_dict["cap_override_reason"][0]
+        )
+        with pytest.raises(ValidationError, match="Only a program admin"):
+            services.tier_proposal_approve(
+                access=world_a.access(Role.EXECUTIVE), proposal=proposal, cap_override_reason="Board decision"
+            )
+        services.tier_proposal_approve(
+            access=world_a.access(Role.ADMIN),
+            proposal=proposal,
+            cap_override_reason="Replaces a partner leaving in Q3",
+        )
+        assert services.strategic_count() == 2
+        change = TierChange.objects.get(partner=world_a.partner)
+        assert "Strategic cap overridden: Replaces a partner leaving in Q3" in change.reason
+        assert partner_queries.portfolio_balance()["over_cap"] is True
+
+
+def test_tactical_changes_apply_themselves_when_enabled_but_strategic_ones_wait(world_a, in_tenant, tiers):
+    with in_tenant(world_a.tenant):
+        services.tiering_settings_update(access=world_a.access(Role.ADMIN), tactical_auto_apply=True)
+        _rate(world_a, world_a.partner, 3, 3)  # 50 → Gold: tactical → applied
+        _rate(world_a, world_a.other_partner, 5, 5)  # 100 → Strategic: waits
+        run = services.score_run_execute()
+        assert run.changes_applied == 1
+        assert run.proposals_opened == 1
+        assert Partner.objects.get(pk=world_a.partner.pk).tier == tiers["Gold"]
+        change = TierChange.objects.get(partner=world_a.partner)
+        assert change.reason.startswith("Applied automatically")
+        assert Partner.objects.get(pk=world_a.other_partner.pk).tier == tiers["Silver"]
+        assert TierChangeProposal.objects.get(status=Status.PENDING).partner == world_a.other_partner
+
+
+def test_the_signed_plan_rule_reads_the_catalog_and_counts_as_missed_without_it(world_a, in_tenant, tiers):
+    with in_tenant(world_a.tenant):
+        strategic = tiers["Strategic"]
+        strategic.requires_signed_jbp = True
+        strategic.save()
+        _rate(world_a, world_a.partner, 5, 5)
+        _rate(world_a, world_a.other_partner, 5, 5)
+        with without_jbp_metric():
+            services.score_run_execute(run_on=date(2026, 6, 1))
+        snap = ScoreSnapshot.objects.get(partner=world_a.partner, run_on=date(2026, 6, 1))
+        assert snap.recommended_tier == tiers["Gold"]
+        missed = [r for block in snap.rules for r in block["rules"] if r["rule"] == "requires_signed_jbp"]
+        assert missed == [{"rule": "requires_signed_jbp", "met": False, "text": "A signed joint business plan "
+                           "(not checked: plans are not tracked in this installation)"}]  # fmt: skip
+        with stand_in_jbp_metric({world_a.partner.pk}):
+            services.score_run_execute(run_on=date(2026, 6, 2))
+        recommended = dict(
+            ScoreSnapshot.objects.filter(run_on=date(2026, 6, 2)).values_list(
+                "partner_id", "recommended_tier"
+            )
+        )
+        assert recommended == {world_a.partner.pk: strategic.pk, world_a.other_partner.pk: tiers["Gold"].pk}
+
+
+def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in_tenant, tiers):
+    with in_tenant(world_a.tenant):
+        world_a.partner.tier = tiers["Strategic"]
+        world_a.partner.save()
+        # Revenue: 800 for the strategic partner of 1,000 in all = 80 % > 35 %.
+        RevenueRecordFactory(account=AccountFactory(), partner=world_a.partner, amount=D(800))
+        RevenueRecordFactory(account=AccountFactory(), partner=world_a.other_partner, amount=D(200))
+        _rate(world_a, world_a.partner, 3, 3)  # 50 < Strategic's 70
+        services.score_run_execute(run_on=timezone.localdate().replace(day=1))
+        kinds = list(BalanceAlert.objects.filter(resolved_on__isnull=True).values_list("kind", flat=True))
+        assert kinds == [BalanceAlert.Kind.CONCENTRATION]  # below the minimum once only: no alert yet
+        alert = BalanceAlert.objects.get()
+        assert alert.share == D("0.8000")
+        assert "holds 80.0% of partner-sourced revenue" in alert.message
+        services.score_run_execute(run_on=timezone.localdate())
+        balance = partner_queries.portfolio_balance()
+        assert sorted(a.kind for a in balance["alerts"]) == ["below_minimum", "concentration"]
+        assert balance["strategic_count"] == 1
+        assert balance["strategic_cap"] == 10
+        # Raising the limit to 90 % resolves the concentration alert on the next run.
+        services.tiering_settings_update(access=world_a.access(Role.ADMIN), concentration_share=D("0.9"))
+        services.score_run_execute(run_on=timezone.localdate())
+        assert [a.kind for a in partner_queries.portfolio_balance()["alerts"]] == ["below_minimum"]
+        assert BalanceAlert.objects.get(kind="concentration").resolved_on == timezone.localdate()
+
+
+def test_tier_movements_lists_the_changes_within_a_fiscal_period(world_a, in_tenant, tiers):
+    with in_tenant(world_a.tenant):
+        proposal = services.tier_proposal_create(
+            access=world_a.access(Role.MANAGER),
+            partner=world_a.partner,
+            to_tier=tiers["Gold"],
+            reason="Growth",
+        )
+        services.tier_proposal_approve(access=world_a.access(Role.ADMIN), proposal=proposal)
+        today = timezone.localdate()
+        this_year = parse_period(f"FY{today.year}", 1)
+        moves = list(partner_queries.tier_movements(this_year))
+        assert [(m.partner, m.from_tier, m.to_tier) for m in moves] == [
+            (world_a.partner, tiers["Silver"], tiers["Gold"])
+        ]
+        assert list(partner_queries.tier_movements(parse_period(f"FY{today.year - 1}", 1))) == []
+
+
+def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_tenant, tiers, capsys):
+    call_command("recalculate_scores", "--tenant", "alpha", "--date", "2026-01-15")
+    assert "alpha: 2 partners scored for 2026-01-15 (FY2026-Q1)" in capsys.readouterr().out
+    result = recalculate_scores.delay(tenant_id=world_b.tenant.pk, run_on="2026-01-15").get()
+    assert result == {"run_on": "2026-01-15", "partners": 2, "proposals_opened": 2}
+    with in_tenant(world_b.tenant):
+        assert ScoreSnapshot.objects.count() == 2
+    entry = settings.CELERY_BEAT_SCHEDULE["recalculate-scores-nightly"]
+    assert entry["task"] == "prm.tasks.fan_out"
+    assert entry["kwargs"] == {"task_name": "partners.tasks.recalculate_scores"}
