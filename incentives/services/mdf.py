@@ -262,6 +262,9 @@ def fund_request_submit(
     values["expected_pipeline"] = _money(
         values.get("expected_pipeline") or 0, "expected_pipeline", positive=False
     )
+    partner = Partner.objects.get(pk=allocation.partner_id)  # its current status, not a stale copy
+    if partner.status != Partner.Status.ACTIVE or partner.archived_at is not None:
+        raise ValidationError(f"A {partner.get_status_display().lower()} partner cannot request funds.")
     fund = allocation.fund
     if timezone.localdate() > fund.claim_deadline:
         raise ValidationError(f"The fund {fund} closed for claims on {fund.claim_deadline:%d %b %Y}.")

@@ -334,3 +334,11 @@ def test_simultaneous_approvals_never_commit_more_than_the_allocation():
         fund = Fund.objects.get()
         assert allocation.committed == fund.committed == D("5000.00")
         assert FundRequest.objects.filter(status="approved").count() == 5
+
+
+def test_a_suspended_partner_cannot_request_funds(world_a):
+    _fund, allocation = make_fund(world_a)
+    with tenant_context(world_a.tenant):
+        type(world_a.partner).objects.filter(pk=world_a.partner.pk).update(status="suspended")
+    with pytest.raises(ValidationError, match="suspended partner cannot request funds"):
+        submit_request(world_a, allocation)
