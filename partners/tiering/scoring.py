@@ -84,10 +84,6 @@ def normalise_rating(rating: int | None) -> Decimal:
     return q2(Decimal(rating - 1) / Decimal(4) * HUNDRED)
 
 
-def _raw_text(raw: Any) -> str | None:
-    return None if raw is None else str(raw)
-
-
 def display(raw: Any, unit: str) -> str:
     """A raw value as people read it: money with separators, ratios in per cent, ratings of 5."""
     if raw is None:
@@ -122,35 +118,31 @@ def score_partners(
             normalised[c.key] = normalise_percentiles({pid: values.get(pid) for pid in ids})
         else:
             normalised[c.key] = {pid: normalise_target(values.get(pid), c.target) for pid in ids}
+    # The same (normalised value, weight) always gives the same points: compute each once.
+    points: dict[str, dict[Decimal, Decimal]] = {c.key: {} for c in criteria}
+    columns = []
+    for c in criteria:
+        values = raw.get(c.key, {})
+        unit = "manual" if c.kind == "manual" else (units or {}).get(c.key, "")
+        columns.append((c, values, normalised[c.key], points[c.key], unit))
     results: dict[int, tuple[Decimal, list[dict[str, Any]]]] = {}
     for pid in ids:
         total = ZERO
         breakdown = []
-        for c in criteria:
-            norm = normalised[c.key][pid]
-            contribution = q2(norm * c.weight / HUNDRED)
+        for c, values, norms, memo, unit in columns:
+            norm = norms[pid]
+            contribution = memo.get(norm)
+            if contribution is None:
+                contribution = memo[norm] = q2(norm * c.weight / HUNDRED)
             total += contribution
-            breakdown.append(
-                {
-                    "key": c.key,
-                    "label": c.label,
-                    "kind": c.kind,
-                    "raw": _raw_text(raw.get(c.key, {}).get(pid)),
-                    "normalised": str(norm),
-                    "weight": c.weight,
-                    "contribution": str(contribution),
-                    **(
-                        {
-                            "display": display(
-                                raw.get(c.key, {}).get(pid),
-                                "manual" if c.kind == "manual" else units.get(c.key, ""),
-                            )
-                        }
-                        if units is not None
-                        else {}
-                    ),
-                }
-            )
+            value = values.get(pid)
+            row = {
+                "key": c.key, "label": c.label, "kind": c.kind, "raw": None if value is None else str(value),
+                "normalised": str(norm), "weight": c.weight, "contribution": str(contribution),
+            }  # fmt: skip
+            if units is not None:
+                row["display"] = display(value, unit)
+            breakdown.append(row)
         results[pid] = (total, breakdown)
     return results
 
@@ -215,6 +207,21 @@ def tier_rules(tier: Any, facts: PartnerFacts, currency: str = "") -> list[dict[
     return rules
 
 
+def qualifies(tier: Any, facts: PartnerFacts) -> bool:
+    """Whether ``facts`` meet every rule of ``tier`` (the same rules as ``tier_rules``, no text)."""
+    if facts.score < tier.min_score:
+        return False
+    if tier.min_active_certifications and facts.certifications < tier.min_active_certifications:
+        return False
+    if (
+        tier.min_revenue_ttm is not None
+        and tier.min_revenue_ttm > 0
+        and facts.revenue_ttm < tier.min_revenue_ttm
+    ):
+        return False
+    return not (tier.requires_signed_jbp and not facts.jbp_signed)
+
+
 def recommend(
     tiers: list[Any], facts: PartnerFacts, currency: str = ""
 ) -> tuple[Any | None, list[dict[str, Any]]]:
@@ -223,8 +230,8 @@ def recommend(
     recommended = None
     explained: list[dict[str, Any]] = []
     for index, tier in enumerate(tiers):
-        rules = tier_rules(tier, facts, currency)
-        if all(r["met"] for r in rules):
+        if qualifies(tier, facts):
+            rules = tier_rules(tier, facts, currency)
             recommended = tier
             explained = [{"tier": tier.name, "tier_id": tier.pk, "qualifies": True, "rules": rules}]
             if index > 0:

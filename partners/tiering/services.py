@@ -7,13 +7,15 @@ moves may be auto-applied when the tenant enables it), and every change lands in
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -278,20 +280,70 @@ def score_run_request(*, access: TenantAccess | None, run_on: date | None = None
     return run
 
 
-def _previous_snapshots(run_on: date, ids: list[int]) -> dict[int, ScoreSnapshot]:
+@dataclass(frozen=True)
+class Previous:
+    """What a run needs of each partner's previous snapshot."""
+
+    score: Decimal
+    tier_at_run_id: int | None
+    breakdown: list[dict[str, Any]]
+
+
+def _previous_snapshots(run_on: date, ids: list[int]) -> dict[int, Previous]:
     """Each partner's latest snapshot before ``run_on`` (one query)."""
     latest = (
         ScoreSnapshot.objects.filter(partner_id=OuterRef("partner_id"), run_on__lt=run_on)
         .order_by("-run_on")
         .values("run_on")[:1]
     )
-    rows = ScoreSnapshot.objects.filter(run_on__lt=run_on, run_on=Subquery(latest)).select_related(
-        "tier_at_run"
+    rows = ScoreSnapshot.objects.filter(run_on__lt=run_on, run_on=Subquery(latest)).values_list(
+        "partner_id", "score", "tier_at_run_id", "breakdown"
     )
-    return {s.partner_id: s for s in rows}
+    return {pid: Previous(score, tier_id, breakdown) for pid, score, tier_id, breakdown in rows}
 
 
-def _moved(current: list[dict[str, Any]], previous: ScoreSnapshot | None) -> list[dict[str, Any]]:
+SNAPSHOT_COLUMNS = [
+    "tenant_id", "created_at", "updated_at", "run_id", "partner_id", "run_on", "scorecard_id", "score", "breakdown",
+    "tier_at_run_id", "recommended_tier_id", "rules",
+]  # fmt: skip
+SNAPSHOT_UPDATED = [
+    c for c in SNAPSHOT_COLUMNS if c not in {"tenant_id", "created_at", "partner_id", "run_on"}
+]
+
+
+def _upsert_snapshots(tenant_id: int, run_id: int, scorecard_id: int, run_on: date, result: Any) -> None:
+    """Insert or update the day's snapshot of every partner: multi-row ``INSERT … ON CONFLICT``
+    (the same SQL on PostgreSQL and SQLite), without building 10,000 model instances."""
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    day = ops.adapt_datefield_value(run_on)
+    rows = [
+        (
+            tenant_id, now, now, run_id, r.partner_id, day, scorecard_id, ops.adapt_decimalfield_value(r.score, 5, 2),
+            json.dumps(r.breakdown), r.tier_id, r.recommended.pk if r.recommended else None, json.dumps(r.rules),
+        )
+        for r in result.results.values()
+    ]  # fmt: skip
+    if not rows:
+        return
+    width = len(SNAPSHOT_COLUMNS)
+    limit = connection.features.max_query_params or 30000
+    batch = max(1, min(1000, limit // width))
+    table = ScoreSnapshot._meta.db_table
+    columns = ", ".join(f'"{c}"' for c in SNAPSHOT_COLUMNS)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in SNAPSHOT_UPDATED)
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            sql = (
+                f'INSERT INTO "{table}" ({columns}) VALUES {", ".join([one] * len(chunk))} '  # noqa: S608 (names from the model)
+                f'ON CONFLICT ("tenant_id", "partner_id", "run_on") DO UPDATE SET {updates}'
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+
+
+def _moved(current: list[dict[str, Any]], previous: Previous | None) -> list[dict[str, Any]]:
     """The criteria whose contribution changed since the previous snapshot, largest first."""
     if previous is None:
         return []
@@ -331,30 +383,7 @@ def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> Score
     ids = [pid for pid, _ in partners]
     previous = _previous_snapshots(run_on, ids)
 
-    rows = [
-        ScoreSnapshot(
-            tenant=tenant, run=run, partner_id=r.partner_id, run_on=run_on, scorecard=card, score=r.score,
-            breakdown=r.breakdown, tier_at_run_id=r.tier_id,
-            recommended_tier_id=r.recommended.pk if r.recommended else None, rules=r.rules,
-        )
-        for r in result.results.values()
-    ]  # fmt: skip
-    ScoreSnapshot.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["tenant", "partner", "run_on"],
-        update_fields=[
-            "run",
-            "scorecard",
-            "score",
-            "breakdown",
-            "tier_at_run",
-            "recommended_tier",
-            "rules",
-            "updated_at",
-        ],
-    )
+    _upsert_snapshots(tenant.pk, run.pk, card.pk, run_on, result)
     snapshot_ids = dict(ScoreSnapshot.objects.filter(run_on=run_on).values_list("partner_id", "pk"))
     run.processed = len(partners)
 
@@ -366,7 +395,7 @@ def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> Score
     return run
 
 
-def _explanation(r: engine.PartnerResult, prev: ScoreSnapshot | None) -> dict[str, Any]:
+def _explanation(r: engine.PartnerResult, prev: Previous | None) -> dict[str, Any]:
     return {
         "score": str(r.score),
         "previous_score": str(prev.score) if prev else None,
@@ -405,9 +434,14 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
             continue
         explanation = _explanation(r, previous.get(r.partner_id))
         if existing is not None and existing.to_tier_id == target.pk:
-            existing.score, existing.explanation = r.score, explanation
-            existing.snapshot_id = snapshot_ids.get(r.partner_id)
-            to_update.append(existing)
+            snapshot_id = snapshot_ids.get(r.partner_id)
+            if (existing.score, existing.explanation, existing.snapshot_id) != (
+                r.score,
+                explanation,
+                snapshot_id,
+            ):
+                existing.score, existing.explanation, existing.snapshot_id = r.score, explanation, snapshot_id
+                to_update.append(existing)
             continue
         if existing is not None:
             if existing.proposed_by_id is not None:
@@ -423,12 +457,38 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
         Proposal.objects.filter(pk__in=superseded).update(
             status=Proposal.Status.SUPERSEDED, decided_at=timezone.now()
         )
-    if to_update:
-        Proposal.objects.bulk_update(to_update, ["score", "explanation", "snapshot"], batch_size=1000)
+    _refresh_pending(to_update)
     Proposal.objects.bulk_create(to_create, batch_size=1000)
     if auto:
         _apply_many(auto, tiers, run_on, actor)
     return len(to_create), len(auto)
+
+
+def _refresh_pending(proposals: list[Proposal]) -> None:
+    """Refresh pending proposals' score, explanation and snapshot: one prepared UPDATE run for
+    all rows (``executemany``), since Django's ``bulk_update`` builds a CASE per row and field."""
+    if not proposals:
+        return
+    tenant_id = require_current_tenant().pk
+    now = timezone.now()
+    field = Proposal._meta.get_field("explanation")
+    table = Proposal._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f'UPDATE "{table}" SET score = %s, explanation = %s, snapshot_id = %s, updated_at = %s '  # noqa: S608 (table name from the model)
+            "WHERE id = %s AND tenant_id = %s",
+            [
+                (
+                    p.score,
+                    field.get_db_prep_value(p.explanation, connection),
+                    p.snapshot_id,
+                    now,
+                    p.pk,
+                    tenant_id,
+                )
+                for p in proposals
+            ],
+        )
 
 
 def _apply_many(moves, tiers, run_on, actor) -> None:
@@ -498,16 +558,25 @@ def _refresh_alerts(result, tiers, previous, settings_row, run_on) -> None:
     if resolved:
         BalanceAlert.objects.filter(pk__in=resolved).update(resolved_on=run_on)
     names = dict(Partner.objects.filter(pk__in=[pid for _, pid in found]).values_list("pk", "name"))
-    new = []
+    new, changed = [], []
     for (kind, pid), (text, share) in found.items():
         message = f"{names.get(pid, pid)} {text}"
         if (kind, pid) in open_alerts:
-            BalanceAlert.objects.filter(pk=open_alerts[(kind, pid)].pk).update(message=message, share=share)
+            alert = open_alerts[(kind, pid)]
+            if (alert.message, alert.share) != (message, share):
+                alert.message, alert.share = message, share
+                changed.append(alert)
         else:
             new.append(
                 BalanceAlert(kind=kind, partner_id=pid, opened_on=run_on, message=message, share=share)
             )
     BalanceAlert.objects.bulk_create(new)
+    if changed:  # still open with new figures: one prepared UPDATE for all of them
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{BalanceAlert._meta.db_table}" SET message = %s, share = %s WHERE id = %s',  # noqa: S608
+                [(a.message, a.share, a.pk) for a in changed],
+            )
 
 
 # --- proposals and tier changes -----------------------------------------------------------------

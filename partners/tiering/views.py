@@ -65,10 +65,11 @@ def partner_section_context(request: TenantRequest, partner: Any, **forms: Any) 
         **data,
         "chart": trend_chart(data["snapshots"], partner.name),
         "manual_criteria": [c for c in criteria if c.kind == "manual"],
-        "rating_form": forms.get("rating_form") or (RatingForm(criteria=criteria) if can_rate else None),
+        "rating_form": forms.get("rating_form")
+        or (RatingForm(criteria=criteria, prefix="rating") if can_rate else None),
         "propose_form": forms.get("propose_form")
         or (
-            ProposeForm(tiers=Tier.objects.exclude(pk=partner.tier_id))
+            ProposeForm(tiers=Tier.objects.exclude(pk=partner.tier_id), prefix="propose")
             if can_rate and not data["pending"]
             else None
         ),
@@ -90,7 +91,7 @@ def _partner_page_with(request: TenantRequest, partner: Any, **forms: Any) -> Ht
 @require_perm(Perm.MANAGE_PARTNERS)
 def partner_rate(request: TenantRequest, tenant_slug: str, partner_id: int) -> HttpResponse:
     partner = partner_queries.access_partner(request.access, partner_id)
-    form = RatingForm(request.POST, criteria=queries.scorecard_summary()["criteria"])
+    form = RatingForm(request.POST, criteria=queries.scorecard_summary()["criteria"], prefix="rating")
     if form.is_valid():
         done = run_service(
             form,
@@ -109,7 +110,7 @@ def partner_rate(request: TenantRequest, tenant_slug: str, partner_id: int) -> H
 @require_perm(Perm.MANAGE_PARTNERS)
 def partner_propose_tier(request: TenantRequest, tenant_slug: str, partner_id: int) -> HttpResponse:
     partner = partner_queries.access_partner(request.access, partner_id)
-    form = ProposeForm(request.POST, tiers=Tier.objects.exclude(pk=partner.tier_id))
+    form = ProposeForm(request.POST, tiers=Tier.objects.exclude(pk=partner.tier_id), prefix="propose")
     if form.is_valid():
         done = run_service(
             form,

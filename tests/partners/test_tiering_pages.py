@@ -47,10 +47,12 @@ def test_the_partner_page_shows_score_breakdown_trend_and_pending_proposal(world
 def test_a_manager_rates_a_partner_and_a_bad_rating_names_the_field(world_a, client_for, scored):
     client = client_for(world_a.user(Role.MANAGER))
     url = f"/t/alpha/partners/{world_a.other_partner.pk}/ratings/"
-    response = client.post(url, {"key": "fit_to_icp", "value": "9", "comment": "x"})
+    response = client.post(url, {"rating-key": "fit_to_icp", "rating-value": "9", "rating-comment": "x"})
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
-    response = client.post(url, {"key": "fit_to_icp", "value": "2", "comment": "Few shared customers"})
+    response = client.post(
+        url, {"rating-key": "fit_to_icp", "rating-value": "2", "rating-comment": "Few shared customers"}
+    )
     assert response.status_code == 302
     with __import__("prm.tenancy", fromlist=["tenant_context"]).tenant_context(world_a.tenant):
         assert ManualRating.objects.get(partner=world_a.other_partner).comment == "Few shared customers"

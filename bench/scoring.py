@@ -1,0 +1,219 @@
+"""Score recalculation at 10,000 partners in one tenant, against hand-written SQL.
+
+Generates (once, kept between runs) tenant ``bench-score`` with 10,000 active partners, each with
+0–5 certifications, two manual ratings and 0–4 revenue records in the trailing twelve months on
+500 end-customer accounts, and a scorecard of four criteria:
+
+  revenue_ttm            percentile rank in the tenant   weight 40
+  active_certifications  against a target of 5           weight 20
+  fit_to_icp             manual rating 1–5               weight 25
+  ease_of_working        manual rating 1–5               weight 15
+
+Then times, in the same run and interleaved, medians over N rounds:
+  sql      one hand-written SQL query computing every partner's score (CTEs for the metrics,
+           PERCENT_RANK for the percentile, the same rounding), fetched to Python;
+  compute  the recalculation engine without writes (catalog metrics, normalisation, weights, tier
+           recommendation for every partner): ``partners.tiering.engine.compute``;
+  recalc   the whole recalculation as the nightly job runs it (``score_run_execute``): compute,
+           upsert 10,000 snapshots with their breakdown, refresh proposals and alerts.
+Checks that both computations give the same scores, and prints the ratios to the SQL baseline.
+Fails (exit 1) when the recalculation takes 5 s or more, or compute exceeds 2× the SQL.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from partners.models import Certification, ManualRating, Partner  # noqa: E402
+from partners.services import tier_ensure_defaults  # noqa: E402
+from partners.tiering import engine  # noqa: E402
+from partners.tiering.services import active_criteria, score_run_execute, scorecard_save_version  # noqa: E402
+from pipeline.models import Account, RevenueRecord  # noqa: E402
+from prm.models import Tenant  # noqa: E402
+from prm.tenancy import tenant_context  # noqa: E402
+
+PARTNERS = int(os.environ.get("BENCH_PARTNERS", "10000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SLUG = "bench-score"
+CRITERIA = [
+    {"key": "revenue_ttm", "label": "Revenue (TTM)", "kind": "computed", "metric_key": "revenue_ttm",
+     "normalisation": "percentile", "weight": 40},
+    {"key": "active_certifications", "label": "Active certifications", "kind": "computed",
+     "metric_key": "active_certifications", "normalisation": "target", "target": Decimal(5), "weight": 20},
+    {"key": "fit_to_icp", "label": "Fit to ICP", "kind": "manual", "weight": 25},
+    {"key": "ease_of_working", "label": "Ease of working", "kind": "manual", "weight": 15},
+]  # fmt: skip
+
+
+def ensure_tenant() -> Tenant:
+    tenant, _ = Tenant.objects.get_or_create(slug=SLUG, defaults={"name": "Bench Scoring", "currency": "USD"})
+    with tenant_context(tenant):
+        tiers = tier_ensure_defaults()
+        for tier in tiers:  # plain score thresholds (the plans app is not part of this benchmark)
+            tier.requires_signed_jbp = False
+            tier.save()
+        if not active_criteria() or [c.key for c in active_criteria()] != [c["key"] for c in CRITERIA]:
+            scorecard_save_version(access=None, criteria=CRITERIA, note="benchmark")
+        have = Partner.objects.count()
+        if have < PARTNERS:
+            started = time.perf_counter()
+            generate(tenant, have, PARTNERS, tiers)
+            print(
+                f"generated {PARTNERS - have} partners in {time.perf_counter() - started:.1f} s", flush=True
+            )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh bulk data: give the planner statistics
+    return tenant
+
+
+def generate(tenant: Tenant, start: int, end: int, tiers) -> None:
+    rng = random.Random(f"bench-score-{start}")
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    accounts = list(Account.objects.all()[:500])
+    if len(accounts) < 500:
+        Account.objects.bulk_create(
+            [Account(name=f"Customer {i}", domain=f"c{i}.bench.example") for i in range(len(accounts), 500)]
+        )
+        accounts = list(Account.objects.all()[:500])
+    for chunk in range(start, end, 2000):
+        partners = [
+            Partner(name=f"Bench Partner {i:05d}", domain=f"p{i:05d}.bench.example", status=Partner.Status.ACTIVE,
+                    tier=rng.choice(tiers))
+            for i in range(chunk, min(end, chunk + 2000))
+        ]  # fmt: skip
+        Partner.objects.bulk_create(partners, batch_size=1000)
+        certs, ratings, revenue = [], [], []
+        for p in partners:
+            for _ in range(rng.randint(0, 5)):
+                earned = today - timedelta(days=rng.randint(10, 900))
+                expires = earned + timedelta(days=rng.choice([365, 730, 1095]))
+                certs.append(
+                    Certification(partner=p, name="Cloud Architect", earned_on=earned, expires_on=expires)
+                )
+            for key in ("fit_to_icp", "ease_of_working"):
+                if rng.random() < 0.9:
+                    ratings.append(ManualRating(partner=p, key=key, value=rng.randint(1, 5)))
+            for _ in range(rng.randint(0, 4)):
+                back = rng.randint(0, 11)
+                period = (month - timedelta(days=31 * back)).replace(day=1)
+                amount = Decimal(rng.randint(1, 400) * 250)
+                revenue.append(
+                    RevenueRecord(account=rng.choice(accounts), partner=p, period=period, kind="new", recurring=True,
+                                  amount=amount, currency="USD", amount_reporting=amount)
+                )  # fmt: skip
+        Certification.objects.bulk_create(certs, batch_size=2000)
+        ManualRating.objects.bulk_create(ratings, batch_size=2000)
+        RevenueRecord.objects.bulk_create(revenue, batch_size=2000)
+
+
+SQL = """
+WITH scored AS (
+    SELECT id AS partner_id FROM partners_partner
+    WHERE tenant_id = %(tenant)s AND archived_at IS NULL AND status IN ('onboarding', 'active', 'suspended')
+),
+rev AS (
+    SELECT partner_id, SUM(amount_reporting) AS value FROM pipeline_revenuerecord
+    WHERE tenant_id = %(tenant)s AND period >= %(ttm_start)s AND period <= %(end)s
+      AND kind IN ('new', 'expansion', 'renewal') AND partner_id IS NOT NULL
+    GROUP BY partner_id
+),
+certs AS (
+    SELECT partner_id, COUNT(*) AS n FROM partners_certification
+    WHERE tenant_id = %(tenant)s AND archived_at IS NULL AND earned_on <= %(end)s
+      AND (expires_on IS NULL OR expires_on >= %(end)s)
+    GROUP BY partner_id
+),
+ratings AS (
+    SELECT partner_id,
+           MAX(CASE WHEN key = 'fit_to_icp' THEN value END) AS fit,
+           MAX(CASE WHEN key = 'ease_of_working' THEN value END) AS ease
+    FROM partners_manualrating WHERE tenant_id = %(tenant)s GROUP BY partner_id
+)
+SELECT partner_id,
+         ROUND(ROUND(pct * 100, 2) * 40 / 100.0, 2)
+       + ROUND(ROUND(CASE WHEN n >= 5 THEN 100 ELSE n * 100.0 / 5 END, 2) * 20 / 100.0, 2)
+       + ROUND(ROUND(COALESCE((fit - 1) * 100.0 / 4, 0), 2) * 25 / 100.0, 2)
+       + ROUND(ROUND(COALESCE((ease - 1) * 100.0 / 4, 0), 2) * 15 / 100.0, 2) AS score
+FROM (
+    SELECT s.partner_id, CAST(PERCENT_RANK() OVER (ORDER BY COALESCE(rev.value, 0)) AS NUMERIC) AS pct,
+           COALESCE(c.n, 0) AS n, r.fit, r.ease
+    FROM scored s
+    LEFT JOIN rev ON rev.partner_id = s.partner_id
+    LEFT JOIN certs c ON c.partner_id = s.partner_id
+    LEFT JOIN ratings r ON r.partner_id = s.partner_id
+) AS facts
+"""
+
+
+def sql_scores(tenant: Tenant, run_on) -> dict[int, Decimal]:
+    period = engine.period_for(run_on)
+    end = period.end
+    ttm_start = date_months_back(end, 11)
+    params = {"tenant": tenant.pk, "end": end, "ttm_start": ttm_start}
+    with connection.cursor() as cursor:
+        cursor.execute(SQL, params)
+        return {pid: Decimal(str(score)).quantize(Decimal("0.01")) for pid, score in cursor.fetchall()}
+
+
+def date_months_back(day, months):
+    from datetime import date
+
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def main() -> int:
+    tenant = ensure_tenant()
+    today = timezone.localdate()
+    with tenant_context(tenant):
+        criteria = active_criteria()
+        partners = engine.scored_partners()
+        score_run_execute(run_on=today)  # warm-up (and the first run's inserts)
+        sql_t, compute_t, recalc_t = [], [], []
+        for _ in range(ROUNDS):
+            t, by_sql = timed(lambda: sql_scores(tenant, today))
+            sql_t.append(t)
+            t, computed = timed(lambda: engine.compute(run_on=today, criteria=criteria))
+            compute_t.append(t)
+            t, _run = timed(lambda: score_run_execute(run_on=today))
+            recalc_t.append(t)
+        mine = {pid: r.score for pid, r in computed.results.items()}
+        differ = [pid for pid in mine if abs(mine[pid] - by_sql.get(pid, Decimal(-1))) > Decimal("0.011")]
+    sql, compute, recalc = (statistics.median(x) for x in (sql_t, compute_t, recalc_t))
+    print(f"scoring benchmark on {connection.vendor}: {len(partners)} partners, {ROUNDS} rounds (medians)")
+    print(f"  hand-written SQL          {sql * 1000:8.0f} ms   1.00×")
+    print(f"  compute (engine, no write){compute * 1000:8.0f} ms   {compute / sql:.2f}×")
+    print(f"  recalculation (full run)  {recalc * 1000:8.0f} ms   {recalc / sql:.2f}×")
+    print(f"  scores that differ from the SQL by more than a cent: {len(differ)} of {len(mine)}")
+    ok = recalc < 5 and compute <= 2 * sql and not differ
+    print("  PASS" if ok else "  FAIL: target is recalculation < 5 s, compute ≤ 2× SQL, identical scores")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
