@@ -12,6 +12,7 @@ import prm.metrics
 from partners.models import Partner, Tier
 
 from .models import ActivityType, Allocation, RebateProgram
+from .services import proof_max_bytes
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
@@ -142,11 +143,13 @@ class ClaimForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     proof = MultipleFileField(
         label="Proof of performance",
-        help_text="Invoices, photos, reports: PDF, PNG, JPEG, DOCX, XLSX or PPTX, each at most 10 MB.",
+        help_text="Invoices, photos, reports: PDF, PNG, JPEG, DOCX, XLSX or PPTX.",
     )
 
     def __init__(self, *args: Any, registrations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        limit = proof_max_bytes()
+        self.fields["proof"].help_text += f" Each file at most {limit / 1048576:g} MB."
         registrations = list(registrations)
         if not registrations:
             del self.fields["registrations"]
