@@ -498,9 +498,9 @@ DEFAULT_TIERS: list[dict[str, Any]] = [
      "benefits": "Joint business plan with shared targets, executive sponsors on both sides, dedicated partner "
                  "manager, MDF by plan, custom rebates, roadmap access and co-sell coverage."},
     {"name": "Gold", "rank": 2, "classification": "tactical", "min_score": Decimal("50"),
-     "min_active_certifications": 2, "mdf_eligible": True, "rebate_eligible": True, "deal_protection_days": 120,
+     "min_active_certifications": 1, "mdf_eligible": True, "rebate_eligible": True, "deal_protection_days": 120,
      "benefits": "Standard Gold margins, MDF eligibility, volume rebates, templated co-marketing plays."},
-    {"name": "Silver", "rank": 3, "classification": "tactical", "min_score": Decimal("30"),
+    {"name": "Silver", "rank": 3, "classification": "tactical", "min_score": Decimal("25"),
      "rebate_eligible": True, "deal_protection_days": 90,
      "benefits": "Standard Silver margins, volume rebates, programmatic enablement."},
     {"name": "Registered", "rank": 4, "classification": "tactical", "min_score": Decimal("0"),

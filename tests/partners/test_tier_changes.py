@@ -264,3 +264,56 @@ def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_te
     entry = settings.CELERY_BEAT_SCHEDULE["recalculate-scores-nightly"]
     assert entry["task"] == "prm.tasks.fan_out"
     assert entry["kwargs"] == {"task_name": "partners.tasks.recalculate_scores"}
+
+
+def test_the_annual_review_lists_strategic_partners_and_candidates_and_closes_with_decisions(
+    world_a, in_tenant, tiers
+):
+    from partners.models import PortfolioReview
+    from partners.tiering.queries import review_candidates
+
+    admin = world_a.access(Role.ADMIN)
+    with in_tenant(world_a.tenant):
+        world_a.partner.tier = tiers["Strategic"]
+        world_a.partner.save()
+        _rate(world_a, world_a.other_partner, 4, 4)
+        services.score_run_execute(run_on=date(2026, 3, 1))
+        _rate(world_a, world_a.other_partner, 5, 4)
+        services.score_run_execute(run_on=date(2026, 6, 1))
+        with pytest.raises(ValidationError) as error:
+            services.portfolio_review_open(access=admin, fiscal_year="FY2026-Q2")
+        assert error.value.message_dict == {
+            "fiscal_year": ["A portfolio review covers a fiscal year: write FY2027."]
+        }
+        with pytest.raises(PermissionDenied):
+            services.portfolio_review_open(access=world_a.access(Role.MANAGER), fiscal_year="FY2027")
+        review = services.portfolio_review_open(access=admin, fiscal_year="fy2027")
+        assert review.fiscal_year == "FY2027"
+        rows = review_candidates(review)
+        assert [(r["partner"], r["strategic"]) for r in rows] == [
+            (world_a.partner, True),
+            (world_a.other_partner, False),
+        ]
+        # The candidate's trend: 75×60% + 75×40% = 75 → 100×60% + 75×40% = 90.
+        assert rows[1]["trend"] == [D("75.00"), D("90.00")]
+        assert rows[1]["delta"] == D("15.00")
+        services.portfolio_review_decide(
+            access=admin, review=review, partner=world_a.partner, decision="keep"
+        )
+        with pytest.raises(ValidationError, match="Decide on every listed partner first: ALPHA Partner Two"):
+            services.portfolio_review_close(access=admin, review=review, summary="Done")
+        services.portfolio_review_decide(
+            access=admin, review=review, partner=world_a.other_partner, decision="promote", note="Ready"
+        )
+        services.portfolio_review_close(
+            access=admin, review=review, summary="One anchor kept, one promotion."
+        )
+        review.refresh_from_db()
+        assert review.status == PortfolioReview.Status.CLOSED
+        event = AuditEvent.objects.get(verb="portfolio_review.closed")
+        assert event.after == {"summary": "One anchor kept, one promotion.", "keep": 1, "promote": 1,
+                               "move_to_tactical": 0}  # fmt: skip
+        with pytest.raises(ValidationError, match="closed"):
+            services.portfolio_review_decide(
+                access=admin, review=review, partner=world_a.partner, decision="keep"
+            )

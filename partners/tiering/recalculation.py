@@ -1,0 +1,351 @@
+"""The recalculation: score every partner of the tenant for a day, store the snapshots, refresh
+proposals and balance alerts. Set-based: one query per metric for all partners (the engine), one
+multi-row upsert for the snapshots, bulk statements for proposals, history and alerts; idempotent
+per day. Entry points: ``score_run_request`` (the button and the API: queue a run) and
+``score_run_execute`` (the task, the command and the demo).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from prm import audit
+from prm.access import TenantAccess
+from prm.models import AuditEvent
+from prm.permissions import Perm
+from prm.tenancy import require_current_tenant
+
+from ..models import Partner, Tier
+from ..services import tier_ensure_defaults
+from ..vocab import Classification
+from . import engine
+from .models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange
+from .scoring import CriterionSpec
+from .services import Proposal, _direction, _require, _user, active_scorecard, tiering_settings
+
+
+@transaction.atomic
+def score_run_request(*, access: TenantAccess | None, run_on: date | None = None) -> ScoreRun:
+    """Queue a recalculation for the day (the "recalculate now" button; admins)."""
+    _require(access, Perm.MANAGE_PROGRAM)
+    run_on = run_on or timezone.localdate()
+    run, _ = ScoreRun.objects.get_or_create(
+        run_on=run_on, defaults={"period_label": str(engine.period_for(run_on))}
+    )
+    if run.status == ScoreRun.Status.RUNNING:
+        return run
+    run.status, run.processed, run.error_message, run.started_by = (
+        ScoreRun.Status.QUEUED,
+        0,
+        "",
+        _user(access),
+    )
+    run.save()
+    tenant_id = require_current_tenant().pk
+    from ..tasks import recalculate_scores
+
+    transaction.on_commit(lambda: recalculate_scores.delay(tenant_id=tenant_id, run_on=run_on.isoformat()))
+    if access is not None:
+        audit.record(access=access, verb="tiering.recalculation_requested", target=run)
+    return run
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What a run needs of each partner's previous snapshot."""
+
+    score: Decimal
+    tier_at_run_id: int | None
+    breakdown: list[dict[str, Any]]
+
+
+def _previous_snapshots(run_on: date, ids: list[int]) -> dict[int, Previous]:
+    """Each partner's latest snapshot before ``run_on`` (one query)."""
+    latest = (
+        ScoreSnapshot.objects.filter(partner_id=OuterRef("partner_id"), run_on__lt=run_on)
+        .order_by("-run_on")
+        .values("run_on")[:1]
+    )
+    rows = ScoreSnapshot.objects.filter(run_on__lt=run_on, run_on=Subquery(latest)).values_list(
+        "partner_id", "score", "tier_at_run_id", "breakdown"
+    )
+    return {pid: Previous(score, tier_id, breakdown) for pid, score, tier_id, breakdown in rows}
+
+
+SNAPSHOT_COLUMNS = [
+    "tenant_id", "created_at", "updated_at", "run_id", "partner_id", "run_on", "scorecard_id", "score", "breakdown",
+    "tier_at_run_id", "recommended_tier_id", "rules",
+]  # fmt: skip
+SNAPSHOT_UPDATED = [
+    c for c in SNAPSHOT_COLUMNS if c not in {"tenant_id", "created_at", "partner_id", "run_on"}
+]
+
+
+def _upsert_snapshots(tenant_id: int, run_id: int, scorecard_id: int, run_on: date, result: Any) -> None:
+    """Insert or update the day's snapshot of every partner: multi-row ``INSERT … ON CONFLICT``
+    (the same SQL on PostgreSQL and SQLite), without building 10,000 model instances."""
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    day = ops.adapt_datefield_value(run_on)
+    rows = [
+        (
+            tenant_id, now, now, run_id, r.partner_id, day, scorecard_id, ops.adapt_decimalfield_value(r.score, 5, 2),
+            json.dumps(r.breakdown), r.tier_id, r.recommended.pk if r.recommended else None, json.dumps(r.rules),
+        )
+        for r in result.results.values()
+    ]  # fmt: skip
+    if not rows:
+        return
+    width = len(SNAPSHOT_COLUMNS)
+    limit = connection.features.max_query_params or 30000
+    batch = max(1, min(1000, limit // width))
+    table = ScoreSnapshot._meta.db_table
+    columns = ", ".join(f'"{c}"' for c in SNAPSHOT_COLUMNS)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in SNAPSHOT_UPDATED)
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            sql = (
+                f'INSERT INTO "{table}" ({columns}) VALUES {", ".join([one] * len(chunk))} '  # noqa: S608 (names from the model)
+                f'ON CONFLICT ("tenant_id", "partner_id", "run_on") DO UPDATE SET {updates}'
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+
+
+def _moved(current: list[dict[str, Any]], previous: Previous | None) -> list[dict[str, Any]]:
+    """The criteria whose contribution changed since the previous snapshot, largest first."""
+    if previous is None:
+        return []
+    before = {row["key"]: Decimal(row["contribution"]) for row in previous.breakdown}
+    moves = []
+    for row in current:
+        delta = Decimal(row["contribution"]) - before.get(row["key"], Decimal(0))
+        if delta:
+            moves.append({"label": row["label"], "delta": str(delta)})
+    return sorted(moves, key=lambda m: -abs(Decimal(m["delta"])))[:4]
+
+
+@transaction.atomic
+def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> ScoreRun:
+    """Recalculate every scored partner of the current tenant for ``run_on`` (default today).
+
+    Idempotent per day: the day's run and each partner's snapshot of that day are updated in
+    place, pending proposals are refreshed rather than duplicated, and alerts stay open once.
+    """
+    tenant = require_current_tenant()
+    run_on = run_on or timezone.localdate()
+    settings_row = tiering_settings()
+    if not Tier.objects.exists():
+        tier_ensure_defaults()  # the seeded default ladder
+    card = active_scorecard()
+    criteria = [CriterionSpec.of(c) for c in card.criteria.all()]
+    partners = engine.scored_partners()
+    run, _ = ScoreRun.objects.get_or_create(
+        run_on=run_on, defaults={"period_label": str(engine.period_for(run_on))}
+    )
+    run.status, run.total, run.processed, run.scorecard = ScoreRun.Status.RUNNING, len(partners), 0, card
+    run.period_label = str(engine.period_for(run_on))
+    run.save()
+
+    result = engine.compute(run_on=run_on, criteria=criteria, partners=partners)
+    tiers = {t.pk: t for t in result.tiers}
+    ids = [pid for pid, _ in partners]
+    previous = _previous_snapshots(run_on, ids)
+
+    _upsert_snapshots(tenant.pk, run.pk, card.pk, run_on, result)
+    snapshot_ids = dict(ScoreSnapshot.objects.filter(run_on=run_on).values_list("partner_id", "pk"))
+    run.processed = len(partners)
+
+    opened, applied = _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_on, actor)
+    _refresh_alerts(result, tiers, previous, settings_row, run_on)
+    run.status, run.finished_at = ScoreRun.Status.DONE, timezone.now()
+    run.proposals_opened, run.changes_applied = opened, applied
+    run.save()
+    return run
+
+
+def _explanation(r: engine.PartnerResult, prev: Previous | None) -> dict[str, Any]:
+    return {
+        "score": str(r.score),
+        "previous_score": str(prev.score) if prev else None,
+        "moved": _moved(r.breakdown, prev),
+        "rules": r.rules,
+    }
+
+
+def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_on, actor) -> tuple[int, int]:
+    pending = {p.partner_id: p for p in Proposal.objects.filter(status=Proposal.Status.PENDING)}
+    to_create: list[Proposal] = []
+    to_update: list[Proposal] = []
+    superseded: list[int] = []
+    auto: list[tuple[engine.PartnerResult, Tier]] = []
+    for r in result.results.values():
+        target = r.recommended
+        existing = pending.get(r.partner_id)
+        if target is None or target.pk == r.tier_id:
+            if existing is not None and existing.proposed_by_id is None:
+                superseded.append(existing.pk)
+            continue
+        current = tiers.get(r.tier_id) if r.tier_id else None
+        tactical_move = target.classification == Classification.TACTICAL and (
+            current is None or current.classification == Classification.TACTICAL
+        )
+        if settings_row.tactical_auto_apply and tactical_move:
+            if existing is not None and existing.proposed_by_id is None:
+                superseded.append(existing.pk)
+            auto.append((r, target))
+            continue
+        explanation = _explanation(r, previous.get(r.partner_id))
+        if existing is not None and existing.to_tier_id == target.pk:
+            snapshot_id = snapshot_ids.get(r.partner_id)
+            if (existing.score, existing.explanation, existing.snapshot_id) != (
+                r.score,
+                explanation,
+                snapshot_id,
+            ):
+                existing.score, existing.explanation, existing.snapshot_id = r.score, explanation, snapshot_id
+                to_update.append(existing)
+            continue
+        if existing is not None:
+            if existing.proposed_by_id is not None:
+                continue  # a manager's proposal waits for its decision
+            superseded.append(existing.pk)
+        to_create.append(
+            Proposal(
+                partner_id=r.partner_id, from_tier=current, to_tier=target, direction=_direction(current, target),
+                score=r.score, explanation=explanation, snapshot_id=snapshot_ids.get(r.partner_id),
+            )
+        )  # fmt: skip
+    if superseded:
+        Proposal.objects.filter(pk__in=superseded).update(
+            status=Proposal.Status.SUPERSEDED, decided_at=timezone.now()
+        )
+    _refresh_pending(to_update)
+    Proposal.objects.bulk_create(to_create, batch_size=1000)
+    if auto:
+        _apply_many(auto, tiers, run_on, actor)
+    return len(to_create), len(auto)
+
+
+def _refresh_pending(proposals: list[Proposal]) -> None:
+    """Refresh pending proposals' score, explanation and snapshot: one prepared UPDATE run for
+    all rows (``executemany``), since Django's ``bulk_update`` builds a CASE per row and field."""
+    if not proposals:
+        return
+    tenant_id = require_current_tenant().pk
+    now = timezone.now()
+    field = Proposal._meta.get_field("explanation")
+    table = Proposal._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f'UPDATE "{table}" SET score = %s, explanation = %s, snapshot_id = %s, updated_at = %s '  # noqa: S608 (table name from the model)
+            "WHERE id = %s AND tenant_id = %s",
+            [
+                (
+                    p.score,
+                    field.get_db_prep_value(p.explanation, connection),
+                    p.snapshot_id,
+                    now,
+                    p.pk,
+                    tenant_id,
+                )
+                for p in proposals
+            ],
+        )
+
+
+def _apply_many(moves, tiers, run_on, actor) -> None:
+    """Auto-apply tactical moves: tier, history and audit in three bulk statements per tier."""
+    now = timezone.now()
+    if run_on < timezone.localdate():  # a run for a past day (backfill): the change dates from that day
+        now = timezone.make_aware(datetime.combine(run_on, time(6, 0)))
+    names = dict(Partner.objects.filter(pk__in=[r.partner_id for r, _ in moves]).values_list("pk", "name"))
+    by_target: dict[int, list[int]] = {}
+    changes, events = [], []
+    for r, target in moves:
+        by_target.setdefault(target.pk, []).append(r.partner_id)
+        current = tiers.get(r.tier_id) if r.tier_id else None
+        reason = (
+            f"Applied automatically after the run of {run_on}: score {r.score} qualifies for {target.name}."
+        )
+        changes.append(TierChange(partner_id=r.partner_id, from_tier=current, to_tier=target, changed_at=now,
+                                  reason=reason, changed_by=actor))  # fmt: skip
+        events.append(
+            AuditEvent(
+                actor_label="system", verb="partner.tier_changed", target_type="partners.partner",
+                target_id=str(r.partner_id), target_repr=names.get(r.partner_id, ""), partner_id=r.partner_id,
+                before={"tier": current.name if current else None}, after={"tier": target.name, "reason": reason},
+            )
+        )  # fmt: skip
+    for tier_id, partner_ids in by_target.items():
+        Partner.objects.filter(pk__in=partner_ids).update(tier_id=tier_id)
+    TierChange.objects.bulk_create(changes, batch_size=1000)
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def _refresh_alerts(result, tiers, previous, settings_row, run_on) -> None:
+    strategic_ids = set(
+        Partner.objects.filter(
+            pk__in=list(result.results), tier__classification=Classification.STRATEGIC
+        ).values_list("pk", flat=True)
+    )
+    current_tier = dict(Partner.objects.filter(pk__in=strategic_ids).values_list("pk", "tier_id"))
+    total = sum(result.revenue_ttm.values(), Decimal(0))
+    found: dict[tuple[str, int], tuple[str, Decimal | None]] = {}
+    share_limit = settings_row.concentration_share
+    for pid in strategic_ids:
+        r = result.results[pid]
+        if total > 0:
+            share = result.revenue_ttm[pid] / total
+            if share > share_limit:
+                found[(BalanceAlert.Kind.CONCENTRATION, pid)] = (
+                    f"holds {share:.1%} of partner-sourced revenue (trailing twelve months), above the "
+                    f"{share_limit:.1%} limit: plan for the dependency.",
+                    share.quantize(Decimal("0.0001")),
+                )
+        tier = tiers.get(current_tier.get(pid))
+        prev = previous.get(pid)
+        if (
+            tier is not None
+            and r.score < tier.min_score
+            and prev is not None
+            and prev.tier_at_run_id == tier.pk
+            and prev.score < tier.min_score
+        ):
+            found[(BalanceAlert.Kind.BELOW_MINIMUM, pid)] = (
+                f"scored {r.score} and {prev.score} in the last two runs, below {tier.name}'s minimum of {tier.min_score}.",
+                None,
+            )
+    open_alerts = {(a.kind, a.partner_id): a for a in BalanceAlert.objects.filter(resolved_on__isnull=True)}
+    resolved = [a.pk for key, a in open_alerts.items() if key not in found]
+    if resolved:
+        BalanceAlert.objects.filter(pk__in=resolved).update(resolved_on=run_on)
+    names = dict(Partner.objects.filter(pk__in=[pid for _, pid in found]).values_list("pk", "name"))
+    new, changed = [], []
+    for (kind, pid), (text, share) in found.items():
+        message = f"{names.get(pid, pid)} {text}"
+        if (kind, pid) in open_alerts:
+            alert = open_alerts[(kind, pid)]
+            if (alert.message, alert.share) != (message, share):
+                alert.message, alert.share = message, share
+                changed.append(alert)
+        else:
+            new.append(
+                BalanceAlert(kind=kind, partner_id=pid, opened_on=run_on, message=message, share=share)
+            )
+    BalanceAlert.objects.bulk_create(new)
+    if changed:  # still open with new figures: one prepared UPDATE for all of them
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{BalanceAlert._meta.db_table}" SET message = %s, share = %s WHERE id = %s',  # noqa: S608
+                [(a.message, a.share, a.pk) for a in changed],
+            )
