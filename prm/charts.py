@@ -99,8 +99,14 @@ def _finish(chart: pygal.graph.graph.Graph, *, title: str, description: str, dat
     return mark_safe(svg)  # noqa: S308 - pygal escapes labels; title/desc escaped above
 
 
-def _base(kind: type, *, title: str, unit: str, width: int, height: int, **options: object):
+def _base(
+    kind: type, *, title: str, unit: str, width: int, height: int, legend: bool = True, **options: object
+):
+    # pygal places a bottom legend by its own font metrics and clips it at the edge of the
+    # viewBox; a bottom margin keeps it inside. A single series needs no legend.
     return kind(
+        show_legend=legend,
+        margin_bottom=26 if legend else 12,
         style=STYLE,
         js=[],
         disable_xml_declaration=True,
@@ -135,7 +141,7 @@ def bar_chart(
 ) -> SafeString:
     """Grouped (or stacked) bars: one group per label, one bar per series."""
     kind = (pygal.StackedBar if stacked else pygal.Bar) if not horizontal else pygal.HorizontalBar
-    chart = _base(kind, title=title, unit=unit, width=width, height=height)
+    chart = _base(kind, title=title, unit=unit, width=width, height=height, legend=len(series) > 1)
     chart.x_labels = list(labels)
     for name, values in series.items():
         chart.add(name, [_num(v) for v in values])
@@ -157,7 +163,9 @@ def line_chart(
     options: dict[str, object] = {"allow_interruptions": True, "dots_size": 3, "stroke_style": {"width": 2.5}}
     if y_range is not None:
         options["range"] = y_range
-    chart = _base(pygal.Line, title=title, unit=unit, width=width, height=height, **options)
+    chart = _base(
+        pygal.Line, title=title, unit=unit, width=width, height=height, legend=len(series) > 1, **options
+    )
     chart.x_labels = list(labels)
     for name, values in series.items():
         chart.add(name, [_num(v) for v in values])

@@ -41,6 +41,7 @@ class Perm(models.TextChoices):
     USE_PORTAL = "use_portal", "Work in the partner portal"
     EDIT_OWN_PARTNER = "edit_own_partner", "Edit the own company's profile, contacts and certifications"
     INVITE_COLLEAGUES = "invite_colleagues", "Invite colleagues of the own partner"
+    APPROVE_OWN_PLAN = "approve_own_plan", "Edit the own company's part of a shared plan and approve it"
 
 
 _STAFF_READ = {Perm.VIEW_PROGRAM, Perm.VIEW_REPORTS}
@@ -65,7 +66,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.FINANCE: frozenset(_STAFF_READ | {Perm.APPROVE_MONEY}),
     Role.EXECUTIVE: frozenset(_STAFF_READ | {Perm.SIGN_OFF_PLANS, Perm.DECIDE_TIER_CHANGES, Perm.VIEW_AUDIT}),
-    Role.PARTNER_ADMIN: frozenset({Perm.USE_PORTAL, Perm.INVITE_COLLEAGUES, Perm.EDIT_OWN_PARTNER}),
+    Role.PARTNER_ADMIN: frozenset(
+        {Perm.USE_PORTAL, Perm.INVITE_COLLEAGUES, Perm.EDIT_OWN_PARTNER, Perm.APPROVE_OWN_PLAN}
+    ),
     Role.PARTNER_USER: frozenset({Perm.USE_PORTAL}),
 }
 

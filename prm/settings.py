@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"task_name": "partners.tasks.recalculate_scores"},
     },
+    "plan-review-reminders-daily": {
+        "task": "prm.tasks.fan_out",
+        "schedule": timedelta(hours=24),
+        "kwargs": {"task_name": "jbp.tasks.send_review_reminders"},
+    },
 }
 
 # Proof of performance uploads for MDF claims: largest accepted file, in bytes.
@@ -251,6 +256,14 @@ SPECTACULAR_SETTINGS = {
         "VerticalEnum": "partners.vocab.Vertical",
         "CriterionKindEnum": "partners.tiering.models.Criterion.Kind",
         "RevenueKindEnum": "pipeline.models.RevenueRecord.Kind",
+        # Joint business plans.
+        "PlanStatusEnum": "jbp.models.Plan.Status",
+        "PlanSideEnum": "jbp.models.Side",
+        "TargetKindEnum": "jbp.models.Target.Kind",
+        "InvestmentKindEnum": "jbp.models.Investment.Kind",
+        "ActivityStatusEnum": "jbp.models.Activity.Status",
+        "ActionItemStatusEnum": "jbp.models.ActionItem.Status",
+        "PlanExportStatusEnum": "jbp.models.PlanExport.Status",
     },
 }
 

@@ -298,3 +298,42 @@ def test_roi_by_tier_counts_the_pipeline_of_partners_that_were_paid_mdf(world_a,
         rows = queries.roi_by_tier(world_a.access(Role.MANAGER), services.current_quarter(world_a.tenant))
     # 9,000 sourced / 2,000 paid = 4.50; the other partner got no MDF and does not count
     assert rows == [{"tier": "Gold", "paid": D("2000.00"), "sourced": D("9000.00"), "roi": D("4.50")}]
+
+
+def test_the_accelerator_follows_the_real_jbp_revenue_attainment(world_a):
+    """Against the jbp app's metric: revenue 120,000 on a 100,000 commitment (120 %) earns +1 %."""
+    from jbp.models import Plan, Target
+
+    quarter = services.current_quarter(world_a.tenant)
+    program = _program(world_a, basis_metric="revenue", method="retroactive")
+    with tenant_context(world_a.tenant):
+        for partner, committed in ((world_a.partner, "100000"), (world_a.other_partner, "200000")):
+            plan = Plan.objects.create(
+                partner=partner,
+                fiscal_year=quarter.fiscal_year,
+                title=f"{partner.name} plan",
+                status=sorted(Plan.SIGNED)[0],
+            )
+            Target.objects.create(
+                plan=plan,
+                kind=Target.Kind.REVENUE,
+                metric_key="revenue",
+                quarter=quarter.quarter,
+                value=D(committed),
+            )
+            RevenueRecordFactory(
+                account=AccountFactory(),
+                partner=partner,
+                period=quarter.start,
+                amount=D("120000"),
+                amount_reporting=D("120000"),
+            )
+        services.rebate_accruals_compute(access=world_a.access(Role.ADMIN), program=program)
+        mine = RebateAccrual.objects.get(partner=world_a.partner)
+        other = RebateAccrual.objects.get(partner=world_a.other_partner)
+    # 120,000 × 2 % = 2,400.00 plus the accelerator 120,000 × 1 % = 1,200.00 → 3,600.00
+    assert mine.accelerated
+    assert mine.amount == D("3600.00")
+    # 120,000 of a 200,000 commitment is 60 %: no accelerator
+    assert not other.accelerated
+    assert other.amount == D("2400.00")

@@ -342,3 +342,44 @@ def test_a_suspended_partner_cannot_request_funds(world_a):
         type(world_a.partner).objects.filter(pk=world_a.partner.pk).update(status="suspended")
     with pytest.raises(ValidationError, match="suspended partner cannot request funds"):
         submit_request(world_a, allocation)
+
+
+def test_strategic_allocation_reads_the_real_jbp_metric_when_the_plan_is_signed(world_a):
+    """Against the jbp app's own catalog metric: the vendor's MDF for the quarter in a signed plan."""
+    from jbp.models import Investment, Plan, Side
+
+    quarter = services.current_quarter(world_a.tenant)
+    with tenant_context(world_a.tenant):
+        strategic = TierFactory(name="Strategic", rank=1, classification="strategic")
+        partner = PartnerFactory(name="Big SI", tier=strategic)
+        plan = Plan.objects.create(
+            partner=partner,
+            fiscal_year=quarter.fiscal_year,
+            title="Big SI plan",
+            status=sorted(Plan.SIGNED)[0],
+        )
+        Investment.objects.create(
+            plan=plan,
+            side=Side.VENDOR,
+            kind=Investment.Kind.MDF,
+            description="Events",
+            quarter=quarter.quarter,
+            amount=Decimal("9000"),
+        )
+        Investment.objects.create(
+            plan=plan,
+            side=Side.VENDOR,
+            kind=Investment.Kind.MDF,
+            description="Year pool",
+            quarter=None,
+            amount=Decimal("4000"),
+        )  # a quarter of it counts: 1,000
+        fund = services.fund_create(
+            access=world_a.access(Role.ADMIN),
+            name="Strategic fund",
+            period=quarter.label,
+            budget="50000",
+            claim_deadline=timezone.localdate() + timedelta(days=30),
+        )
+        made = services.allocations_from_jbp(access=world_a.access(Role.MANAGER), fund=fund)
+    assert [(a.partner_id, a.allocated) for a in made] == [(partner.pk, D("10000.00"))]

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
 from incentives.models import Claim, Fund, FundRequest, ProofDocument, RebateProgram, RebateStatement
+from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
 from partners.models import (
     Certification,
     Contact,
@@ -44,6 +45,13 @@ OBJECT_KWARGS = {
     "proposal_id": TierChangeProposal,
     "run_id": ScoreRun,
     "review_id": PortfolioReview,
+    "plan_id": Plan,
+    "target_id": Target,
+    "investment_id": Investment,
+    "activity_id": Activity,
+    "plan_review_id": Review,
+    "action_item_id": ActionItem,
+    "export_id": PlanExport,
     "fund_id": Fund,
     "mdf_request_id": FundRequest,
     "claim_id": Claim,

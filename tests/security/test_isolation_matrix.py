@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 
+from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
 from partners.models import (
     ImportJob,
     ManualRating,
@@ -118,12 +119,39 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
             amount=1000, currency=tenant.currency, amount_reporting=1000, reference=f"{partner.name} invoice",
         )
         revenue_import = RevenueImport.objects.create(filename=f"{partner.name} revenue.csv", content="account_domain\n")
+        plan_objects = _plan_objects(partner)
     tiering = _tiering_objects(world, partner)
     incentives = incentive_objects(tenant, partner)
     return {**tiering, Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
             type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
             Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
-            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, **incentives}
+            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, **plan_objects, **incentives}
+
+
+def _plan_objects(partner) -> dict[type, int]:
+    """A signed plan of the partner with one of everything hanging off it (named after the partner)."""
+    today = timezone.localdate()
+    plan = Plan.objects.create(
+        partner=partner, fiscal_year=today.year, title=f"{partner.name} Plan", status=Plan.Status.ACTIVE
+    )
+    target = Target.objects.create(plan=plan, kind=Target.Kind.REVENUE, metric_key="revenue", quarter=1, value=1000)
+    investment = Investment.objects.create(
+        plan=plan, side="partner", kind=Investment.Kind.MDF, description=f"{partner.name} MDF", amount=100
+    )
+    activity = Activity.objects.create(
+        plan=plan, name=f"{partner.name} Webinar", type=Activity.Type.WEBINAR, quarter=1, owner_name="Owner"
+    )
+    review = Review.objects.create(
+        plan=plan, quarter=1, held_on=today, vendor_attendees="V", partner_attendees="P", notes=f"{partner.name} notes"
+    )
+    item = ActionItem.objects.create(
+        plan=plan, review=review, title=f"{partner.name} action", owner_side="partner", owner_name="Owner", due_on=today
+    )
+    export = PlanExport.objects.create(plan=plan, requested_by_label=f"{partner.name} requester")
+    return {
+        Plan: plan.pk, Target: target.pk, Investment: investment.pk, Activity: activity.pk, Review: review.pk,
+        ActionItem: item.pk, PlanExport: export.pk,
+    }
 
 
 def _tiering_objects(world: TenantWorld, partner) -> dict[type, int]:

@@ -1,0 +1,643 @@
+"""Joint business plan API: plans with sign-off transitions and comments, targets (with actuals),
+investments, activities, reviews, action items and PDF exports (request, poll, download).
+
+Reads come from the sealed tenant queryset built on ``queries.plans`` (partner callers see
+their own partner's plans once shared); every write goes through ``jbp.services``, which checks
+the role, the workflow state and validates (errors name the field). Transition endpoints are open
+to every staff reader at the routing level so another tenant's plan answers 404, never 403; the
+service then refuses a role that may not make the transition (403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from partners.api.serializers import StrictInputMixin
+from partners.api.viewsets import PartnerScopedViewSet, StableOrderingFilter
+from prm.api import TenantModelSerializer
+from prm.permissions import Perm
+
+from . import queries, services
+from .models import ActionItem, Activity, Comment, Investment, Plan, PlanExport, Review, Side, Target
+
+READ = {"list": Perm.VIEW_PROGRAM, "retrieve": Perm.VIEW_PROGRAM}
+PARTNER_READ = {"list": Perm.USE_PORTAL, "retrieve": Perm.USE_PORTAL}
+
+
+# --- serializers -------------------------------------------------------------------------------
+
+
+class TargetSerializer(TenantModelSerializer):
+    class Meta:
+        model = Target
+        fields = ["id", "plan", "kind", "metric_key", "quarter", "value", "note"]
+        read_only_fields = fields
+
+
+class TargetActualSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="target.pk")
+    kind = serializers.CharField(source="target.kind")
+    metric_key = serializers.CharField(source="target.metric_key")
+    metric = serializers.CharField(source="label")
+    unit = serializers.CharField()
+    quarter = serializers.IntegerField(source="target.quarter", allow_null=True)
+    period = serializers.CharField(source="period.label")
+    target = serializers.DecimalField(source="target.value", max_digits=16, decimal_places=4)
+    actual = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
+    attainment = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
+
+
+class TargetWriteSerializer(StrictInputMixin, TenantModelSerializer):
+    change_summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the plan is active (an amendment).",
+    )
+
+    class Meta:
+        model = Target
+        fields = ["plan", "kind", "metric_key", "quarter", "value", "note", "change_summary"]
+        extra_kwargs = {"metric_key": {"required": False, "allow_blank": True}}
+
+
+class InvestmentSerializer(TenantModelSerializer):
+    class Meta:
+        model = Investment
+        fields = [
+            "id",
+            "plan",
+            "side",
+            "kind",
+            "description",
+            "quarter",
+            "amount",
+            "quantity",
+            "delivered_amount",
+            "delivered_note",
+        ]
+        read_only_fields = fields
+
+
+class InvestmentWriteSerializer(StrictInputMixin, TenantModelSerializer):
+    change_summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Investment
+        fields = ["plan", *services.INVESTMENT_FIELDS, "change_summary"]
+
+
+class ActivitySerializer(TenantModelSerializer):
+    class Meta:
+        model = Activity
+        fields = ["id", "plan", *services.ACTIVITY_FIELDS]
+        read_only_fields = fields
+
+
+class ActivityWriteSerializer(StrictInputMixin, TenantModelSerializer):
+    change_summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Activity
+        fields = ["plan", *services.ACTIVITY_FIELDS, "change_summary"]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Comment
+        fields = ["id", "author_label", "side", "body", "created_at"]
+        read_only_fields = fields
+
+
+class CommentWriteSerializer(StrictInputMixin, serializers.Serializer):
+    body = serializers.CharField()
+
+
+class PlanSerializer(TenantModelSerializer):
+    partner_name = serializers.CharField(source="partner.name", read_only=True)
+    shared_by: serializers.StringRelatedField = serializers.StringRelatedField()
+    partner_approved_by = serializers.CharField(source="partner_approved_by_name", read_only=True)
+    signed_by: serializers.StringRelatedField = serializers.StringRelatedField()
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "partner",
+            "partner_name",
+            "fiscal_year",
+            "title",
+            "status",
+            "version",
+            "summary",
+            "objectives",
+            "vendor_owner",
+            "vendor_sponsor",
+            "partner_owner",
+            "partner_sponsor",
+            "review_cadence",
+            "next_review_on",
+            "shared_at",
+            "shared_by",
+            "partner_approved_at",
+            "partner_approved_by",
+            "signed_at",
+            "signed_by",
+            "closed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PlanDetailSerializer(PlanSerializer):
+    targets = serializers.SerializerMethodField()
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PlanSerializer.Meta.fields, "targets"]
+        read_only_fields = fields
+
+    @extend_schema_field(TargetActualSerializer(many=True))
+    def get_targets(self, plan: Plan) -> list[dict[str, Any]]:
+        return TargetActualSerializer(queries.scorecard(plan), many=True).data  # type: ignore[return-value]
+
+
+class PlanCreateSerializer(StrictInputMixin, TenantModelSerializer):
+    class Meta:
+        model = Plan
+        fields = [
+            "partner",
+            "fiscal_year",
+            "title",
+            "summary",
+            "objectives",
+            "review_cadence",
+            "next_review_on",
+        ]
+        extra_kwargs = {"title": {"required": False}}
+
+
+class PlanUpdateSerializer(StrictInputMixin, TenantModelSerializer):
+    change_summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Plan
+        fields = [*services.PLAN_FIELDS, "change_summary"]
+
+
+class ActionItemSerializer(TenantModelSerializer):
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "plan",
+            "review",
+            "title",
+            "owner_side",
+            "owner",
+            "owner_name",
+            "due_on",
+            "status",
+            "done_at",
+        ]
+        read_only_fields = fields
+
+
+class ReviewSerializer(TenantModelSerializer):
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "plan",
+            "quarter",
+            "held_on",
+            "vendor_attendees",
+            "partner_attendees",
+            "snapshot",
+            "notes",
+            "decisions",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class NewActionItemSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    owner_side = serializers.ChoiceField(choices=Side.choices)
+    owner_name = serializers.CharField(max_length=120)
+    due_on = serializers.DateField()
+    owner_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ReviewWriteSerializer(StrictInputMixin, TenantModelSerializer):
+    action_items = NewActionItemSerializer(many=True, required=False, default=list)
+
+    class Meta:
+        model = Review
+        fields = [
+            "plan",
+            "quarter",
+            "held_on",
+            "vendor_attendees",
+            "partner_attendees",
+            "notes",
+            "decisions",
+            "action_items",
+        ]
+
+
+class ExportSerializer(TenantModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlanExport
+        fields = [
+            "id",
+            "plan",
+            "status",
+            "error",
+            "pages",
+            "requested_by_label",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, export: PlanExport) -> str | None:
+        request = self.context.get("request")
+        if export.status != PlanExport.Status.DONE or request is None:
+            return None
+        return request.build_absolute_uri(
+            f"{export.pk}/download/" if request.path.endswith("/plan-exports/") else "download/"
+        )
+
+
+class ExportRequestSerializer(StrictInputMixin, TenantModelSerializer):
+    class Meta:
+        model = PlanExport
+        fields = ["plan"]
+
+
+# --- viewsets ----------------------------------------------------------------------------------
+
+
+class _PlanChildViewSet(PartnerScopedViewSet):
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filterset_fields = ["plan"]
+    ordering = ["pk"]
+    ordering_fields = ["pk"]
+    partner_field = "plan__partner_id"
+
+    def base_queryset(self) -> QuerySet:
+        return self.model._default_manager.filter(plan__in=queries.plans(self.access))
+
+    def _plan(self, plan: Plan) -> Plan:
+        return queries.access_plan(self.access, plan.pk)
+
+    def _payload(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+
+class PlanViewSet(PartnerScopedViewSet):
+    """Plans. Staff list and read all, managers create and edit (an edit of an active plan is an
+    amendment and needs ``change_summary``), share, withdraw, close; executives sign off; the
+    partner admin approves its side; both sides comment. ``/plans/{id}/`` carries the targets
+    with their actuals from the metric catalog and the attainment."""
+
+    model = Plan
+    serializer_class = PlanSerializer
+    read_serializer = PlanSerializer
+    write_serializers = {"create": PlanCreateSerializer, "partial_update": PlanUpdateSerializer}
+    partner_field = "partner_id"
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filterset_fields = ["status", "fiscal_year", "partner"]
+    ordering_fields = ["fiscal_year", "created_at", "status"]
+    ordering = ["-fiscal_year", "pk"]
+    permissions = {
+        **READ,
+        "create": Perm.MANAGE_PLANS,
+        "partial_update": Perm.MANAGE_PLANS,
+        "share": Perm.MANAGE_PLANS,
+        "withdraw": Perm.MANAGE_PLANS,
+        "close": Perm.MANAGE_PLANS,
+        # Open at routing so a foreign plan is 404; the service refuses roles that may not (403).
+        "sign_off": Perm.VIEW_PROGRAM,
+        "approve": Perm.VIEW_PROGRAM,
+        "comments": Perm.VIEW_PROGRAM,
+        "versions": Perm.VIEW_PROGRAM,
+    }
+    partner_permissions = {
+        **PARTNER_READ,
+        "approve": Perm.USE_PORTAL,
+        "sign_off": Perm.USE_PORTAL,
+        "comments": Perm.USE_PORTAL,
+        "versions": Perm.USE_PORTAL,
+    }
+
+    def base_queryset(self) -> QuerySet:
+        return queries.plans(self.access).select_related(
+            "partner", "shared_by", "partner_approved_by", "signed_by"
+        )
+
+    def retrieve(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        return Response(PlanDetailSerializer(self.get_object(), context=self.get_serializer_context()).data)
+
+    @extend_schema(request=PlanCreateSerializer, responses={201: PlanSerializer})
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        plan = services.plan_create(
+            access=self.access,
+            partner=fields.pop("partner"),
+            fiscal_year=fields.pop("fiscal_year"),
+            fields=fields,
+        )
+        return self._read(plan, 201)
+
+    @extend_schema(request=PlanUpdateSerializer, responses=PlanSerializer)
+    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        plan = self.get_object()
+        payload = self.get_serializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        summary = fields.pop("change_summary", "")
+        return self._read(
+            services.plan_update(access=self.access, plan=plan, fields=fields, change_summary=summary)
+        )
+
+    def _transition(self, service: Any) -> Response:
+        return self._read(service(access=self.access, plan=self.get_object()))
+
+    @extend_schema(request=None, responses=PlanSerializer)
+    @action(detail=True, methods=["post"])
+    def share(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Draft → shared with the partner."""
+        return self._transition(services.plan_share)
+
+    @extend_schema(request=None, responses=PlanSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Shared or partner-approved → back to draft."""
+        return self._transition(services.plan_unshare)
+
+    @extend_schema(request=None, responses=PlanSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Shared → approved by the partner (partner admin of the plan's partner only)."""
+        return self._transition(services.plan_partner_approve)
+
+    @extend_schema(request=None, responses=PlanSerializer)
+    @action(detail=True, methods=["post"], url_path="sign-off")
+    def sign_off(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Partner-approved → active, version 1 frozen (vendor executives only)."""
+        return self._transition(services.plan_sign_off)
+
+    @extend_schema(request=None, responses=PlanSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Active → closed, once the fiscal year is over."""
+        return self._transition(services.plan_close)
+
+    @extend_schema(methods=["get"], request=None, responses=CommentSerializer(many=True))
+    @extend_schema(methods=["post"], request=CommentWriteSerializer, responses={201: CommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """The plan's comment thread; post to add one (both sides)."""
+        plan = self.get_object()
+        if request.method == "POST":
+            payload = CommentWriteSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            comment = services.comment_add(access=self.access, plan=plan, body=payload.validated_data["body"])
+            return Response(CommentSerializer(comment).data, status=201)
+        return Response(CommentSerializer(queries.comments(plan), many=True).data)
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        """Signed versions; ``?a=1&b=2`` adds the field-by-field differences between two."""
+        plan = self.get_object()
+        data: dict[str, Any] = {
+            "versions": [
+                {
+                    "number": v.number,
+                    "change_summary": v.change_summary,
+                    "created_by": v.created_by_label,
+                    "created_at": v.created_at,
+                    "content": v.content,
+                }
+                for v in queries.versions(plan)
+            ]
+        }
+        a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
+        if a.isdigit() and b.isdigit():
+            older, newer = queries.access_version(plan, int(a)), queries.access_version(plan, int(b))
+            data["differences"] = [
+                {"field": d.field, "change": d.change, "before": d.before, "after": d.after}
+                for d in services.versions_compare(older, newer)
+            ]
+        return Response(data)
+
+
+class TargetViewSet(_PlanChildViewSet):
+    """Targets of plans (revenue commitments, pipeline targets, other catalog metrics)."""
+
+    model = Target
+    serializer_class = TargetSerializer
+    read_serializer = TargetSerializer
+    write_serializers = {"create": TargetWriteSerializer, "partial_update": TargetWriteSerializer}
+    permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
+    partner_permissions = PARTNER_READ
+
+    @extend_schema(request=TargetWriteSerializer, responses={201: TargetSerializer})
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        fields = self._payload(TargetWriteSerializer)
+        plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
+        return self._read(
+            services.target_save(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
+        )
+
+    @extend_schema(request=TargetWriteSerializer, responses=TargetSerializer)
+    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        target = self.get_object()
+        payload = TargetWriteSerializer(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        fields.pop("plan", None)
+        summary = fields.pop("change_summary", "")
+        plan = self._plan(target.plan)
+        return self._read(
+            services.target_save(
+                access=self.access, plan=plan, target=target, fields=fields, change_summary=summary
+            )
+        )
+
+
+class InvestmentViewSet(_PlanChildViewSet):
+    """Investments of both sides; partner admins add and change their own side's while shared."""
+
+    model = Investment
+    serializer_class = InvestmentSerializer
+    read_serializer = InvestmentSerializer
+    write_serializers = {"create": InvestmentWriteSerializer, "partial_update": InvestmentWriteSerializer}
+    permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
+    partner_permissions = {
+        **PARTNER_READ,
+        "create": Perm.APPROVE_OWN_PLAN,
+        "partial_update": Perm.APPROVE_OWN_PLAN,
+    }
+
+    @extend_schema(request=InvestmentWriteSerializer, responses={201: InvestmentSerializer})
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        fields = self._payload(InvestmentWriteSerializer)
+        plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
+        return self._read(
+            services.investment_save(access=self.access, plan=plan, fields=fields, change_summary=summary),
+            201,
+        )
+
+    @extend_schema(request=InvestmentWriteSerializer, responses=InvestmentSerializer)
+    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        investment = self.get_object()
+        payload = InvestmentWriteSerializer(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        fields.pop("plan", None)
+        summary = fields.pop("change_summary", "")
+        return self._read(
+            services.investment_save(
+                access=self.access,
+                plan=self._plan(investment.plan),
+                investment=investment,
+                fields=fields,
+                change_summary=summary,
+            )
+        )
+
+
+class ActivityViewSet(_PlanChildViewSet):
+    """Co-marketing activities of plans."""
+
+    model = Activity
+    serializer_class = ActivitySerializer
+    read_serializer = ActivitySerializer
+    write_serializers = {"create": ActivityWriteSerializer, "partial_update": ActivityWriteSerializer}
+    permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
+    partner_permissions = PARTNER_READ
+
+    @extend_schema(request=ActivityWriteSerializer, responses={201: ActivitySerializer})
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        fields = self._payload(ActivityWriteSerializer)
+        plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
+        return self._read(
+            services.activity_save(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
+        )
+
+    @extend_schema(request=ActivityWriteSerializer, responses=ActivitySerializer)
+    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        activity = self.get_object()
+        payload = ActivityWriteSerializer(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        fields.pop("plan", None)
+        summary = fields.pop("change_summary", "")
+        return self._read(
+            services.activity_save(
+                access=self.access,
+                plan=self._plan(activity.plan),
+                activity=activity,
+                fields=fields,
+                change_summary=summary,
+            )
+        )
+
+
+class ReviewViewSet(_PlanChildViewSet):
+    """Quarterly reviews with their frozen attainment snapshot; post one with its action items."""
+
+    model = Review
+    serializer_class = ReviewSerializer
+    read_serializer = ReviewSerializer
+    write_serializers = {"create": ReviewWriteSerializer}
+    http_method_names = ["get", "post", "head", "options"]
+    permissions = {**READ, "create": Perm.MANAGE_PLANS}
+    partner_permissions = PARTNER_READ
+
+    @extend_schema(request=ReviewWriteSerializer, responses={201: ReviewSerializer})
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        fields = self._payload(ReviewWriteSerializer)
+        plan = self._plan(fields.pop("plan"))
+        items = [services.NewActionItem(**item) for item in fields.pop("action_items", [])]
+        return self._read(
+            services.review_record(access=self.access, plan=plan, fields=fields, action_items=items), 201
+        )
+
+
+class ActionItemViewSet(_PlanChildViewSet):
+    """Action items from reviews; ``?status=open`` for the open ones. Complete one with ``/complete/``
+    (the vendor any; the partner its own side's)."""
+
+    model = ActionItem
+    serializer_class = ActionItemSerializer
+    read_serializer = ActionItemSerializer
+    filterset_fields = ["plan", "review", "status", "owner_side"]
+    ordering_fields = ["pk", "due_on"]
+    permissions = {**READ, "complete": Perm.MANAGE_PLANS}
+    partner_permissions = {**PARTNER_READ, "complete": Perm.USE_PORTAL}
+
+    @extend_schema(request=None, responses=ActionItemSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        return self._read(services.action_item_complete(access=self.access, item=self.get_object()))
+
+
+class ExportViewSet(_PlanChildViewSet):
+    """PDF exports: post ``{"plan": id}`` to queue one, poll ``/plan-exports/{id}/`` until
+    ``status`` is ``done`` (or ``failed`` with ``error``), then GET ``/download/``."""
+
+    model = PlanExport
+    serializer_class = ExportSerializer
+    read_serializer = ExportSerializer
+    write_serializers = {"create": ExportRequestSerializer}
+    http_method_names = ["get", "post", "head", "options"]
+    permissions = {**READ, "create": Perm.VIEW_PROGRAM, "download": Perm.VIEW_PROGRAM}
+    partner_permissions = {**PARTNER_READ, "create": Perm.USE_PORTAL, "download": Perm.USE_PORTAL}
+
+    @extend_schema(request=ExportRequestSerializer, responses={201: ExportSerializer})
+    def create(self, request: Request, tenant_slug: str) -> Response:
+        fields = self._payload(ExportRequestSerializer)
+        export = services.export_request(access=self.access, plan=self._plan(fields["plan"]))
+        export.refresh_from_db()
+        return self._read(export, 201)
+
+    @extend_schema(request=None, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, tenant_slug: str, pk: str) -> FileResponse:
+        export = self.get_object()
+        if export.status != PlanExport.Status.DONE or not export.file:
+            raise Http404
+        return FileResponse(
+            export.file.open("rb"),
+            as_attachment=True,
+            filename=f"plan-{export.plan_id}-export-{export.pk}.pdf",
+            content_type="application/pdf",
+        )
