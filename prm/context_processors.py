@@ -11,6 +11,8 @@ STAFF_NAV = [
     ("Deals", "registration_queue", Perm.VIEW_PROGRAM),
     ("Tiering", "tiering_home", Perm.VIEW_PROGRAM),
     ("Plans", "plan_list", Perm.VIEW_PROGRAM),
+    ("MDF", "fund_list", Perm.VIEW_PROGRAM),
+    ("Rebates", "rebate_list", Perm.VIEW_PROGRAM),
     ("Reports", "reporting_dashboard", Perm.VIEW_REPORTS),
     ("Members", "members", Perm.MANAGE_MEMBERS),
     ("API keys", "api_keys", Perm.MANAGE_API_KEYS),
@@ -21,6 +23,8 @@ PORTAL_NAV = [
     ("Deals", "portal:registration_list", Perm.USE_PORTAL),
     ("Our tier", "portal:tier", Perm.USE_PORTAL),
     ("Plans", "portal:plan_list", Perm.USE_PORTAL),
+    ("MDF", "portal:mdf", Perm.USE_PORTAL),
+    ("Rebates", "portal:rebates", Perm.USE_PORTAL),
     ("QBR", "portal:qbr", Perm.USE_PORTAL),
     ("Team", "portal:team", Perm.USE_PORTAL),
 ]

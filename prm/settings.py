@@ -194,6 +194,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "kwargs": {"task_name": "pipeline.tasks.escalate_overdue_registrations"},
     },
+    "expire-unclaimed-mdf-requests-daily": {
+        "task": "prm.tasks.fan_out",
+        "schedule": crontab(minute=15, hour=1),
+        "kwargs": {"task_name": "incentives.tasks.expire_unclaimed_requests"},
+    },
+    "accrue-rebates-monthly": {
+        "task": "prm.tasks.fan_out",
+        "schedule": crontab(minute=30, hour=3, day_of_month=1),
+        "kwargs": {"task_name": "incentives.tasks.accrue_rebates"},
+    },
     "recalculate-scores-nightly": {
         "task": "prm.tasks.fan_out",
         "schedule": crontab(hour=2, minute=30),
@@ -205,6 +215,9 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"task_name": "jbp.tasks.send_review_reminders"},
     },
 }
+
+# Proof of performance uploads for MDF claims: largest accepted file, in bytes.
+MDF_PROOF_MAX_BYTES = env.int("MDF_PROOF_MAX_BYTES", default=10 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["prm.drf.TenantAccessAuthentication"],

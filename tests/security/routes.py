@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
+from incentives.models import Claim, Fund, FundRequest, ProofDocument, RebateProgram, RebateStatement
 from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
 from partners.models import (
     Certification,
@@ -52,6 +53,12 @@ OBJECT_KWARGS = {
     "plan_review_id": Review,
     "action_item_id": ActionItem,
     "export_id": PlanExport,
+    "fund_id": Fund,
+    "mdf_request_id": FundRequest,
+    "claim_id": Claim,
+    "proof_id": ProofDocument,
+    "program_id": RebateProgram,
+    "statement_id": RebateStatement,
     "report_export_id": ReportExport,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.

@@ -36,6 +36,7 @@ from prm.tenancy import tenant_context
 from reporting.models import ReportExport
 from tests.conftest import TenantWorld, build_world
 from tests.factories import ApiKeyFactory, CertificationFactory, ContactFactory, InvitationFactory
+from tests.incentives.conftest import incentive_objects
 
 from .routes import OBJECT_KWARGS, tenant_api_operations, tenant_page_routes
 
@@ -125,10 +126,12 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
         )
         plan_objects = _plan_objects(partner)
     tiering = _tiering_objects(world, partner)
+    incentives = incentive_objects(tenant, partner)
     return {**tiering, Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
             type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
             Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
-            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, ReportExport: report_export.pk, **plan_objects}
+            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, ReportExport: report_export.pk,
+            **plan_objects, **incentives}
 
 
 def _plan_objects(partner) -> dict[type, int]:

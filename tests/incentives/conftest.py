@@ -1,0 +1,197 @@
+"""Helpers for incentives tests: a fund with an allocation for ALPHA Partner One, requests and
+claims made through the services, proof files, and stand-in JBP metrics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+import prm.metrics
+from incentives import services
+from prm.permissions import Role
+from prm.tenancy import tenant_context
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf(name: str = "invoice.pdf", content: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def current_period(tenant) -> str:
+    return services.current_quarter(tenant).label
+
+
+def make_fund(world, *, budget="50000", allocate="10000", deadline_days=30, partner=None):
+    """A fund of the current quarter with an allocation for the world's partner."""
+    with tenant_context(world.tenant):
+        fund = services.fund_create(
+            access=world.access(Role.ADMIN),
+            name="Field marketing",
+            period=current_period(world.tenant),
+            budget=budget,
+            claim_deadline=timezone.localdate() + timedelta(days=deadline_days),
+        )
+        allocation = services.allocation_set(
+            access=world.access(Role.MANAGER), fund=fund, partner=partner or world.partner, amount=allocate
+        )
+    return fund, allocation
+
+
+def request_fields(amount="1000", **extra):
+    today = timezone.localdate()
+    return {
+        "activity_type": "webinar",
+        "title": "Spring webinar",
+        "description": "Webinar on the data platform",
+        "starts_on": today,
+        "ends_on": today + timedelta(days=1),
+        "requested_amount": amount,
+        "expected_leads": 20,
+        "expected_pipeline": "50000",
+        **extra,
+    }
+
+
+def submit_request(world, allocation, amount="1000", role=Role.PARTNER_USER):
+    with tenant_context(world.tenant):
+        return services.fund_request_submit(
+            access=world.access(role), allocation=allocation, fields=request_fields(amount)
+        )
+
+
+def approved_request(world, allocation, amount="1000"):
+    request = submit_request(world, allocation, amount)
+    with tenant_context(world.tenant):
+        return services.fund_request_approve(access=world.access(Role.MANAGER), request=request)
+
+
+def submitted_claim(world, allocation, amount="1000", cost="1200"):
+    request = approved_request(world, allocation, amount)
+    with tenant_context(world.tenant):
+        return services.claim_submit(
+            access=world.access(Role.PARTNER_USER),
+            request=request,
+            fields={"actual_cost": cost, "amount": amount, "leads": 12, "pipeline_sourced": "30000"},
+            files=[pdf()],
+        )
+
+
+@pytest.fixture
+def stand_in_metrics():
+    """Register stand-ins for the JBP metrics (when the jbp app has not) and restore the catalog."""
+    saved = dict(prm.metrics._CATALOG)
+    values: dict[str, dict[int, Decimal]] = {"jbp_mdf_commitment": {}, "jbp_revenue_attainment": {}}
+
+    def metric(key, unit):
+        return prm.metrics.Metric(key, key, unit, lambda tenant, ids, period: dict(values[key]))
+
+    prm.metrics._CATALOG["jbp_mdf_commitment"] = metric("jbp_mdf_commitment", prm.metrics.Unit.MONEY)
+    prm.metrics._CATALOG["jbp_revenue_attainment"] = metric("jbp_revenue_attainment", prm.metrics.Unit.RATIO)
+    yield values
+    prm.metrics._CATALOG.clear()
+    prm.metrics._CATALOG.update(saved)
+
+
+def incentive_objects(tenant, partner) -> dict[type, int]:
+    """One of every incentive row for ``partner`` (named after it), for the isolation matrix."""
+    from datetime import date
+
+    from incentives.models import (
+        Allocation,
+        Claim,
+        Fund,
+        FundRequest,
+        Payout,
+        ProofDocument,
+        RebateAccrual,
+        RebateProgram,
+        RebateStatement,
+    )
+
+    today = timezone.localdate()
+    with tenant_context(tenant):
+        fund = Fund.objects.create(
+            name=f"{partner.name} Fund",
+            period="FY2026-Q1",
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2026, 3, 31),
+            budget=1000,
+            currency=tenant.currency,
+            claim_deadline=today + timedelta(days=30),
+            allocated=100,
+            committed=100,
+            claimed=100,
+            paid=50,
+        )
+        allocation = Allocation.objects.create(
+            fund=fund, partner=partner, allocated=100, committed=100, claimed=100, paid=50
+        )
+        request = FundRequest.objects.create(
+            allocation=allocation,
+            partner=partner,
+            activity_type="event",
+            title=f"{partner.name} Event",
+            description="x",
+            starts_on=today,
+            ends_on=today,
+            requested_amount=100,
+            approved_amount=100,
+            status="settled",
+            submitted_at=timezone.now(),
+        )
+        claim = Claim.objects.create(
+            request=request,
+            partner=partner,
+            actual_cost=100,
+            amount=100,
+            approved_amount=100,
+            paid_amount=50,
+            status="approved",
+            submitted_at=timezone.now(),
+            notes=f"{partner.name} claim",
+        )
+        proof = ProofDocument.objects.create(
+            claim=claim,
+            file="mdf-proof/seed.pdf",
+            original_name=f"{partner.name}.pdf",
+            content_type="application/pdf",
+            size=10,
+        )
+        payout = Payout.objects.create(
+            claim=claim, partner=partner, amount=50, reference=f"{partner.name} AP-1", paid_on=today
+        )
+        program = RebateProgram.objects.create(
+            name=f"{partner.name} Rebate",
+            period="FY2026-Q1",
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2026, 3, 31),
+            basis_metric="revenue",
+            currency=tenant.currency,
+        )
+        accrual = RebateAccrual.objects.create(
+            program=program,
+            partner=partner,
+            as_of=today,
+            basis=10,
+            amount=1,
+            lines=[{"text": f"{partner.name} line", "amount": "1.00"}],
+        )
+        statement = RebateStatement.objects.create(
+            program=program, partner=partner, basis=10, amount=1, status="approved"
+        )
+    return {
+        Fund: fund.pk,
+        Allocation: allocation.pk,
+        FundRequest: request.pk,
+        Claim: claim.pk,
+        ProofDocument: proof.pk,
+        Payout: payout.pk,
+        RebateProgram: program.pk,
+        RebateAccrual: accrual.pk,
+        RebateStatement: statement.pk,
+    }
