@@ -131,6 +131,19 @@ class DealRegistration(TenantOwnedModel):
             models.Index(fields=["tenant", "partner", "status"]),
             models.Index(fields=["tenant", "account", "status"]),
             models.Index(fields=["tenant", "status", "protected_until"]),
+            # Covering indexes for the catalog's pipeline metrics over all partners (reporting):
+            # a period's rows are one range, read without visiting the table.
+            models.Index(
+                fields=["tenant", "submitted_at"],
+                include=["partner", "partner_role", "status", "amount_reporting", "id"],
+                name="deal_submitted_metrics",
+            ),
+            models.Index(
+                fields=["tenant", "closed_on"],
+                include=["partner", "status", "closed_amount_reporting", "id"],
+                condition=Q(closed_on__isnull=False),
+                name="deal_closed_metrics",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -232,6 +245,11 @@ class RevenueRecord(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "partner", "period"]),
             models.Index(fields=["tenant", "account", "period"]),
+            models.Index(
+                fields=["tenant", "period"],
+                include=["partner", "kind", "recurring", "amount_reporting", "account"],
+                name="revenue_period_metrics",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(period__day=1), name="revenue_period_is_first_of_month"),

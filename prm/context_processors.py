@@ -10,6 +10,7 @@ STAFF_NAV = [
     ("Partners", "partner_list", Perm.VIEW_PROGRAM),
     ("Deals", "registration_queue", Perm.VIEW_PROGRAM),
     ("Tiering", "tiering_home", Perm.VIEW_PROGRAM),
+    ("Reports", "reporting_dashboard", Perm.VIEW_REPORTS),
     ("Members", "members", Perm.MANAGE_MEMBERS),
     ("API keys", "api_keys", Perm.MANAGE_API_KEYS),
     ("Audit trail", "audit_log", Perm.VIEW_AUDIT),
@@ -18,6 +19,7 @@ PORTAL_NAV = [
     ("Our company", "portal:home", Perm.USE_PORTAL),
     ("Deals", "portal:registration_list", Perm.USE_PORTAL),
     ("Our tier", "portal:tier", Perm.USE_PORTAL),
+    ("QBR", "portal:qbr", Perm.USE_PORTAL),
     ("Team", "portal:team", Perm.USE_PORTAL),
 ]
 

@@ -5,19 +5,79 @@ partners and a fiscal period it returns the value for every partner of the set i
 (an aggregate grouped by partner), never a loop over partners. Each app registers the metrics
 it owns from its ``metrics.py`` at start-up; scoring, plans, rebates and dashboards look them
 up by key, so no app imports another to use its numbers.
+
+Grouping. A ratio over a group of partners (the win rate of a tier) is not the average of the
+partners' ratios: it is the ratio of the group's sums. A metric that can be grouped says so with
+``Parts``: additive parts per partner (sums and counts, as SQL) and how to combine them into the
+value. The per-partner value is the same ``combine`` over one partner's parts, so there is one
+definition; ``compute_grouped`` sums the parts per group (per partner, per tier, per
+classification, in total) for several periods in one database statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from django.db import connection
 
 from .periods import FiscalPeriod
 
 Value = Decimal | int | None
 Computation = Callable[[Any, list[int], FiscalPeriod], dict[int, Value]]
+Sql = tuple[str, Sequence[Any]]
+# (tenant, partner ids or None for every partner of the tenant, period) → a queryset, or SQL with
+# parameters, whose rows are ``partner_id`` and then one column per part, one row per partner.
+PartsQuery = Callable[[Any, list[int] | None, FiscalPeriod], Any]
+
+
+def _as_sql(query: Any) -> Sql:
+    if isinstance(query, tuple):
+        return query
+    return query.query.sql_with_params()
+
+
+def _number(value: Any) -> Any:
+    # SQLite returns floats for sums of decimals; PostgreSQL returns Decimal. Parts are exact numbers.
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A metric as additive parts per partner and a ``combine`` of summed parts into the value.
+
+    ``combine`` receives a mapping part name → summed value (None when nothing was summed) and
+    returns the metric's value; it is used for one partner and for any group alike.
+    """
+
+    names: tuple[str, ...]
+    query: PartsQuery = field(repr=False)
+    combine: Callable[[Mapping[str, Any]], Value] = field(repr=False)
+    # Optional: the parts for several periods in one scan, as SQL whose rows are
+    # ``period_label, partner_id, *names`` (for metrics whose per-period scans overlap, like NRR).
+    query_periods: Callable[[Any, list[int] | None, Sequence[FiscalPeriod]], Sql] | None = field(
+        repr=False, default=None
+    )
+
+    def computation(self) -> Computation:
+        """The per-partner computation of the catalog, from the same parts."""
+
+        def compute(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Value]:
+            sql, params = _as_sql(self.query(tenant, partner_ids, period))
+            columns = ", ".join(f"parts.{name}" for name in self.names)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT parts.partner_id, {columns} FROM ({sql}) parts", params)  # noqa: S608 (Django's SQL, parameters bound)
+                rows = cursor.fetchall()
+            found = {row[0]: dict(zip(self.names, map(_number, row[1:]), strict=True)) for row in rows}
+            nothing = dict.fromkeys(self.names)
+            # A partner without rows has parts of nothing: combine says what that is (0, or empty).
+            return {pid: self.combine(found.get(pid, nothing)) for pid in partner_ids}
+
+        return compute
 
 
 class Unit:
@@ -32,14 +92,34 @@ class Metric:
     key: str
     label: str
     unit: str
-    compute_values: Computation = field(repr=False)
+    compute_values: Computation | None = field(repr=False, default=None)
     definition: str = ""
+    parts: Parts | None = field(repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.compute_values is None:
+            if self.parts is None:
+                raise ValueError(f"Metric {self.key!r} needs a computation or parts.")
+            object.__setattr__(self, "compute_values", self.parts.computation())
+
+    @property
+    def empty_value(self) -> Value:
+        """The value of a partner or group without data (0 for sums; empty for most ratios)."""
+        if self.parts is not None:
+            return self.parts.combine(dict.fromkeys(self.parts.names))
+        return self.empty
+
+    @property
+    def groupable(self) -> bool:
+        """True when the value for a group of partners can be computed (parts, or a plain sum)."""
+        return self.parts is not None or self.unit in {Unit.MONEY, Unit.COUNT}
 
     def compute(self, *, tenant: Any, partner_ids: Iterable[int], period: FiscalPeriod) -> dict[int, Value]:
         """The value for every partner id given (partners with no data get 0 or None, by metric)."""
         ids = sorted(set(partner_ids))
         if not ids:
             return {}
+        assert self.compute_values is not None  # set in __post_init__
         values = self.compute_values(tenant, ids, period)
         return {pid: values.get(pid, self.empty) for pid in ids}
 
@@ -67,3 +147,121 @@ def get(key: str) -> Metric:
 
 def catalog() -> list[Metric]:
     return sorted(_CATALOG.values(), key=lambda m: m.key)
+
+
+TOTAL = "total"
+PARTNER = "partner"
+
+
+def compute_grouped(
+    metric: Metric,
+    *,
+    tenant: Any,
+    partners: Any,
+    groupings: Sequence[str],
+    periods: Sequence[FiscalPeriod],
+) -> dict[tuple[str, str, str], Value]:
+    """The metric for groups of partners, for several periods, in one database statement.
+
+    ``partners`` is a queryset (or SQL) with an ``id`` column and one column per grouping name
+    (e.g. ``tier``, ``classification``); only these partners count. ``groupings`` names the
+    groupings wanted: those columns, ``PARTNER`` (each partner) and ``TOTAL`` (all of them).
+    Returns ``{(period label, grouping, group key as text): value}``; a group without data is
+    absent (its value is the metric's empty value). A metric without parts that is a sum (money,
+    count) is summed from its per-partner values; a ratio without parts cannot be grouped.
+    """
+    if metric.parts is None:
+        return _grouped_from_values(
+            metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods
+        )
+    summed = grouped_parts(metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods)
+    return {slot: metric.parts.combine(values) for slot, values in summed.items()}
+
+
+def grouped_parts(
+    metric: Metric,
+    *,
+    tenant: Any,
+    partners: Any,
+    groupings: Sequence[str],
+    periods: Sequence[FiscalPeriod],
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """As ``compute_grouped``, the summed parts instead of the value (to show the workings)."""
+    if metric.parts is None:
+        raise ValueError(f"Metric {metric.key!r} has no parts.")
+    parts = metric.parts
+    sql_parts: list[str] = []
+    params: list[Any] = []
+    columns = ", ".join(f"x.{name}" for name in parts.names)
+    if parts.query_periods is not None:
+        sql, inner_params = parts.query_periods(tenant, None, periods)
+        sql_parts.append(f"SELECT x.period_label, x.partner_id, {columns} FROM ({sql}) x")  # noqa: S608
+        params.extend(inner_params)
+    else:
+        for period in periods:
+            sql, inner_params = _as_sql(parts.query(tenant, None, period))
+            sql_parts.append(f"SELECT %s AS period_label, x.partner_id, {columns} FROM ({sql}) x")  # noqa: S608
+            params.extend([period.label, *inner_params])
+    partners_sql, partners_params = _as_sql(partners)
+    params.extend(partners_params)
+    sums = ", ".join(f"SUM(g.{name})" for name in parts.names)
+    selects = []
+    for grouping in groupings:
+        if grouping == TOTAL:
+            selects.append(
+                f"SELECT g.period_label, '{TOTAL}', '', {sums} FROM grouped g GROUP BY g.period_label"  # noqa: S608
+            )
+        else:
+            column = "partner_id" if grouping == PARTNER else grouping
+            if not column.isidentifier():
+                raise ValueError(f"Grouping {grouping!r} is not a column name.")
+            selects.append(
+                f"SELECT g.period_label, '{grouping}', CAST(g.{column} AS TEXT), {sums} "  # noqa: S608
+                f"FROM grouped g GROUP BY g.period_label, g.{column}"
+            )
+    extra = ", ".join(f"p.{grouping}" for grouping in groupings if grouping not in {TOTAL, PARTNER})
+    statement = (
+        f"WITH parts AS ({' UNION ALL '.join(sql_parts)}), "  # noqa: S608 (Django's SQL, parameters bound)
+        f"grouped AS (SELECT parts.*{', ' + extra if extra else ''} FROM parts "
+        f"JOIN ({partners_sql}) p ON p.id = parts.partner_id) " + " UNION ALL ".join(selects)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    return {
+        (label, grouping, "" if key is None else str(key)): {
+            name: _number(value) for name, value in zip(parts.names, values, strict=True)
+        }
+        for label, grouping, key, *values in rows
+    }
+
+
+def _grouped_from_values(
+    metric: Metric, *, tenant: Any, partners: Any, groupings: Sequence[str], periods: Sequence[FiscalPeriod]
+) -> dict[tuple[str, str, str], Value]:
+    if not metric.groupable:
+        raise ValueError(
+            f"Metric {metric.key!r} is a ratio without parts: it cannot be computed for a group."
+        )
+    sql, params = _as_sql(partners)
+    names = [g for g in groupings if g not in {TOTAL, PARTNER}]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT p.id{''.join(', p.' + n for n in names)} FROM ({sql}) p", params)  # noqa: S608
+        members = cursor.fetchall()
+    ids = [row[0] for row in members]
+    result: dict[tuple[str, str, str], Any] = {}
+    for period in periods:
+        values = metric.compute(tenant=tenant, partner_ids=ids, period=period)
+        # Sums over the partners' values: a metric defined as a sum per partner sums over a group.
+        for row in members:
+            value = values.get(row[0])
+            if value is None:
+                continue
+            keys = [(PARTNER, str(row[0])), (TOTAL, "")] + [
+                (n, "" if row[1 + i] is None else str(row[1 + i])) for i, n in enumerate(names)
+            ]
+            for grouping, key in keys:
+                if grouping in groupings:
+                    slot = (period.label, grouping, key)
+                    result[slot] = result.get(slot, 0) + value
+    return result

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_LABEL = re.compile(r"^FY(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$")
+_LABEL = re.compile(r"^(?P<ttm>TTM-)?FY(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$")
 
 
 def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
@@ -69,6 +69,49 @@ class FiscalPeriod:
         return self.label
 
 
+@dataclass(frozen=True, order=True)
+class TrailingFourQuarters(FiscalPeriod):
+    """The four fiscal quarters ending with ``quarter`` of ``fiscal_year`` (label ``TTM-FY2026-Q3``).
+
+    It is a period like the others to every metric (they read ``start`` and ``end``); its
+    previous period is the four quarters before it.
+    """
+
+    @property
+    def last_quarter(self) -> FiscalPeriod:
+        return FiscalPeriod(self.start_month, self.fiscal_year, self.quarter)
+
+    @property
+    def label(self) -> str:
+        return f"TTM-{self.last_quarter.label}"
+
+    @property
+    def start(self) -> date:
+        first = self.last_quarter
+        for _ in range(3):
+            first = first.previous()
+        return first.start
+
+    @property
+    def end(self) -> date:
+        return self.last_quarter.end
+
+    def quarters(self) -> list[FiscalPeriod]:
+        last = self.last_quarter
+        found = [last]
+        for _ in range(3):
+            found.insert(0, found[0].previous())
+        return found
+
+    def previous(self) -> FiscalPeriod:
+        before = self.quarters()[0].previous()
+        return TrailingFourQuarters(self.start_month, before.fiscal_year, before.quarter)
+
+    def next(self) -> FiscalPeriod:
+        after = self.last_quarter.next().next().next().next()
+        return TrailingFourQuarters(self.start_month, after.fiscal_year, after.quarter)
+
+
 def fiscal_year_of(day: date, start_month: int) -> FiscalPeriod:
     year = day.year if start_month == 1 or day.month < start_month else day.year + 1
     return FiscalPeriod(start_month, year)
@@ -80,11 +123,16 @@ def fiscal_quarter_of(day: date, start_month: int) -> FiscalPeriod:
 
 
 def parse_period(label: str, start_month: int) -> FiscalPeriod:
-    """``FY2026`` or ``FY2026-Q3`` → the period; ValueError naming the expected form otherwise."""
+    """``FY2026``, ``FY2026-Q3`` or ``TTM-FY2026-Q3`` (the four quarters to FY2026-Q3) → the period;
+    ValueError naming the expected form otherwise."""
     match = _LABEL.match(label.strip().upper())
-    if match is None:
-        raise ValueError(f"“{label}” is not a fiscal period; write FY2026 or FY2026-Q3.")
+    if match is None or (match["ttm"] and not match["quarter"]):
+        raise ValueError(
+            f"“{label}” is not a fiscal period; write FY2026 or FY2026-Q3 (or TTM-FY2026-Q3 for the four quarters to FY2026-Q3)."
+        )
     quarter = match["quarter"]
+    if match["ttm"]:
+        return TrailingFourQuarters(start_month, int(match["year"]), int(quarter))
     return FiscalPeriod(start_month, int(match["year"]), int(quarter) if quarter else None)
 
 

@@ -255,7 +255,9 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-SILENCED_SYSTEM_CHECKS: list[str] = []
+# The metric indexes carry INCLUDE columns for index-only scans on PostgreSQL; SQLite keeps the key
+# columns and ignores the rest, which is fine for the embedded default.
+SILENCED_SYSTEM_CHECKS: list[str] = ["models.W040"]
 # /healthz must answer over plain HTTP to the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
@@ -271,3 +273,6 @@ LOGGING = {
 PRM_INVITATION_DAYS = env.int("PRM_INVITATION_DAYS", default=7)
 # Absolute address of the app, for links in e-mails sent from background tasks.
 PRM_BASE_URL = env.str("PRM_BASE_URL", default="http://127.0.0.1:8000")
+
+# Longest age of a cached dashboard; any write in the tenant drops it earlier (reporting.cache).
+REPORTING_CACHE_SECONDS = env.int("REPORTING_CACHE_SECONDS", default=15 * 60)

@@ -3,3 +3,23 @@ from django.apps import AppConfig
 
 class ReportingConfig(AppConfig):
     name = "reporting"
+
+    def ready(self) -> None:
+        from partners.sections import PartnerSection, register_section
+        from prm.permissions import Perm
+
+        from . import cache, queries, tasks  # noqa: F401 (tasks register with Celery)
+
+        cache.connect()
+        register_section(
+            PartnerSection(
+                key="qbr",
+                title="Quarterly business review",
+                template="reporting/_partner_section.html",
+                order=90,
+                context=lambda request, partner: {
+                    "period": queries.default_period(request.access.tenant).label
+                },
+                permission=Perm.VIEW_REPORTS,
+            )
+        )

@@ -25,6 +25,7 @@ from partners.models import (
 )
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
+from reporting.models import ReportExport
 
 # URL argument name → the model whose id it carries.
 OBJECT_KWARGS = {
@@ -43,6 +44,7 @@ OBJECT_KWARGS = {
     "proposal_id": TierChangeProposal,
     "run_id": ScoreRun,
     "review_id": PortfolioReview,
+    "export_id": ReportExport,
 }
 # URL arguments that pick one of a few fixed words, not an object: the word the tests use.
 VALUE_KWARGS = {"kind": "partners"}

@@ -32,6 +32,7 @@ from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from prm.permissions import Role
 from prm.services import api_key_create
 from prm.tenancy import tenant_context
+from reporting.models import ReportExport
 from tests.conftest import TenantWorld, build_world
 from tests.factories import ApiKeyFactory, CertificationFactory, ContactFactory, InvitationFactory
 
@@ -117,11 +118,15 @@ def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
             amount=1000, currency=tenant.currency, amount_reporting=1000, reference=f"{partner.name} invoice",
         )
         revenue_import = RevenueImport.objects.create(filename=f"{partner.name} revenue.csv", content="account_domain\n")
+        report_export = ReportExport.objects.create(
+            kind=ReportExport.Kind.QBR, period="FY2026-Q1", partner=partner, status=ReportExport.Status.DONE,
+            content=b"%PDF-1.7 " + partner.name.encode(),
+        )
     tiering = _tiering_objects(world, partner)
     return {**tiering, Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
             type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
             Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
-            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk}
+            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, ReportExport: report_export.pk}
 
 
 def _tiering_objects(world: TenantWorld, partner) -> dict[type, int]:

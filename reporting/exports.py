@@ -1,0 +1,129 @@
+"""Exports: CSV of every dashboard table, and PDFs of the dashboard and of a partner's QBR.
+
+PDFs are rendered by WeasyPrint from the same templates and SVG charts as the pages, in a
+Celery task; the page shows the export's state until the file is ready.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from prm import audit
+from prm.access import TenantAccess
+from prm.periods import FiscalPeriod
+from prm.permissions import Perm
+
+from . import presenters, queries
+from .models import ReportExport
+
+Kind = ReportExport.Kind
+Status = ReportExport.Status
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+
+def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return out.getvalue()
+
+
+# --- PDF ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_request(
+    *, access: TenantAccess, kind: str, period: FiscalPeriod, partner_id: int | None = None
+) -> ReportExport:
+    """Queue a PDF of the dashboard (staff with VIEW_REPORTS) or of one partner's QBR (staff, or
+    the partner's own members for their own partner). Rendering starts after commit."""
+    if kind == Kind.DASHBOARD:
+        if not access.can(Perm.VIEW_REPORTS):
+            raise PermissionDenied
+        partner_id = None
+    elif access.is_partner:
+        if partner_id != access.require_partner():
+            raise PermissionDenied
+    elif not access.can(Perm.VIEW_REPORTS):
+        raise PermissionDenied
+    export = ReportExport(kind=kind, period=period.label, partner_id=partner_id, requested_by=access.user)
+    export.full_clean(exclude=["content"])
+    export.save()
+    audit.record(
+        access=access,
+        verb="report.export_requested",
+        target=export,
+        after={"kind": kind, "period": period.label},
+        partner_id=partner_id,
+    )
+    tenant_id, export_id = access.tenant.pk, export.pk
+    from .tasks import render_export
+
+    transaction.on_commit(lambda: render_export.delay(tenant_id=tenant_id, export_id=export_id))
+    return export
+
+
+def export_render(*, export_id: int) -> str:
+    """Render a queued export (idempotent: a finished export is left as it is)."""
+    from weasyprint import HTML
+
+    export = ReportExport.objects.select_related("partner", "tenant").get(pk=export_id)
+    if export.status == Status.DONE:
+        return export.status
+    ReportExport.objects.filter(pk=export.pk).update(status=Status.RUNNING)
+    tenant = export.tenant
+    try:
+        period = queries.period_from(tenant, export.period)
+        if export.kind == Kind.DASHBOARD:
+            context = presenters.dashboard_page(tenant, period)
+            template = "reporting/pdf/dashboard.html"
+        else:
+            assert export.partner is not None
+            context = presenters.qbr_context(tenant, queries.qbr(tenant, export.partner, period))
+            template = "reporting/pdf/qbr.html"
+        html = render_to_string(template, {**context, "tenant": tenant, "generated_at": timezone.now()})
+        pdf = HTML(string=html).write_pdf()
+    except Exception as error:  # any failure is shown on the page, then re-raised for the log
+        ReportExport.objects.filter(pk=export.pk).update(
+            status=Status.FAILED, error=str(error)[:500], finished_at=timezone.now()
+        )
+        raise
+    ReportExport.objects.filter(pk=export.pk).update(
+        status=Status.DONE, content=pdf, finished_at=timezone.now()
+    )
+    return Status.DONE
+
+
+def recent_exports(*, kind: str, partner_id: int | None = None, limit: int = 5) -> list[ReportExport]:
+    """The latest exports of a kind (for a partner's QBR: of that partner), without their files."""
+    exports = ReportExport.objects.filter(kind=kind).defer("content").select_related("requested_by")
+    if kind == Kind.QBR:
+        exports = exports.filter(partner_id=partner_id)
+    return list(exports[:limit])
+
+
+def access_export(access: TenantAccess, export_id: int) -> ReportExport:
+    """One finished or pending export the caller may download; 404 for missing and not-yours."""
+    from django.http import Http404
+
+    exports = ReportExport.objects.all()
+    if access.is_partner:
+        exports = exports.filter(kind=Kind.QBR, partner_id=access.require_partner())
+    elif not access.can(Perm.VIEW_REPORTS):
+        raise Http404
+    found = exports.filter(pk=export_id).first()
+    if found is None:
+        raise Http404("No such export")
+    return found

@@ -1,0 +1,164 @@
+"""A partner's QBR (staff page and portal), PDF exports through the task, and isolation."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from prm.periods import parse_period
+from prm.permissions import Role
+from prm.tenancy import tenant_context
+from reporting import exports, queries
+from reporting.models import ReportExport
+from tests.factories import MembershipFactory
+from tests.pipeline.test_metrics import build_metric_world
+
+D = Decimal
+
+
+@pytest.fixture
+def world(db):
+    w = build_metric_world(slug="qbr")
+    w.executive = MembershipFactory(tenant=w.tenant, role=Role.EXECUTIVE).user
+    return w
+
+
+def test_the_qbr_shows_each_figure_this_period_the_previous_and_a_year_before(world):
+    p1 = world.partners[0]
+    with tenant_context(world.tenant):
+        qbr = queries.qbr(world.tenant, p1, parse_period("FY2026-Q2", 4))
+    rows = {r.key: r for r in qbr.rows}
+    # The pipeline metric world's hand computations for P1 (tests/pipeline/test_metrics.py).
+    assert rows["pipeline_sourced"].value == D("4400.00")
+    assert rows["win_rate"].value == D("0.6667")
+    assert rows["nrr"].value == D("1.0800")
+    assert rows["revenue_ttm"].value == D("2800.00")
+    # FY2026-Q1: the 4000 submitted on 30 June; a year before (FY2025-Q2): nothing.
+    assert rows["pipeline_sourced"].previous == D("4000.00")
+    assert rows["pipeline_sourced"].year_ago == D("0.00")
+    assert qbr.previous.label == "FY2026-Q1"
+    # Deals submitted or closed in the period: all of P1's but the 600 submitted on 1 October.
+    assert sorted(d.opportunity_name for d in qbr.deals) == [f"Deal {n}" for n in (1, 2, 3, 4, 5, 6, 8)]
+
+
+def test_staff_qbr_page_csv_and_pdf(world, client_for, django_capture_on_commit_callbacks):
+    p1 = world.partners[0]
+    client = client_for(world.executive)
+    url = f"/t/qbr/reports/partners/{p1.pk}/qbr/?period=FY2026-Q2"
+    body = client.get(url).content.decode()
+    assert "Quarterly business review: Metric Partner 1" in body
+    assert "4,400 USD" in body
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    f"/t/qbr/reports/partners/{p1.pk}/qbr/export.csv?table=metrics&period=FY2026-Q2"
+                ).content.decode()
+            )
+        )
+    )
+    assert rows[0] == ["Figure", "FY2026-Q2", "FY2026-Q1", "Change", "A year before"]
+    assert rows[1] == ["Pipeline sourced", "4400.00", "4000.00", "10.0", "0.00"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/t/qbr/reports/partners/{p1.pk}/qbr/pdf/", {"period": "FY2026-Q2"})
+    assert response.status_code == 302
+    with tenant_context(world.tenant):
+        export = ReportExport.objects.get()
+    assert (export.kind, export.period, export.partner_id, export.status) == (
+        "qbr",
+        "FY2026-Q2",
+        p1.pk,
+        "done",
+    )
+    assert bytes(export.content).startswith(b"%PDF")
+    pdf = client.get(f"/t/qbr/reports/exports/{export.pk}/")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert f"qbr-{p1.pk}-FY2026-Q2.pdf" in pdf["Content-Disposition"]
+    assert "Ready" in client.get(url).content.decode()
+
+
+def test_dashboard_pdf_is_rendered_by_the_task_and_shown_on_the_page(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(world.executive)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/t/qbr/reports/pdf/", {"period": "FY2026-Q2"}).status_code == 302
+    with tenant_context(world.tenant):
+        export = ReportExport.objects.get()
+    assert export.status == ReportExport.Status.DONE
+    assert len(bytes(export.content)) > 5000
+    page = client.get("/t/qbr/reports/?period=FY2026-Q2").content.decode()
+    assert f"/t/qbr/reports/exports/{export.pk}/" in page
+    # Rendering again does nothing to a finished export.
+    with tenant_context(world.tenant):
+        assert exports.export_render(export_id=export.pk) == "done"
+
+
+def test_a_partner_sees_its_own_qbr_in_the_portal_and_nothing_else(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    p1, p2, _ = world.partners
+    client = client_for(world.partner_user)  # a user of P1
+    body = client.get("/t/qbr/portal/qbr/?period=FY2026-Q2").content.decode()
+    assert "Quarterly business review: Metric Partner 1" in body
+    assert "Metric Partner 2" not in body
+    # Staff pages stay closed; the portal takes the partner from the membership, not the URL.
+    assert client.get("/t/qbr/reports/").status_code == 403
+    assert client.get(f"/t/qbr/reports/partners/{p2.pk}/qbr/").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/t/qbr/portal/qbr/pdf/", {"period": "FY2026-Q2"})
+    with tenant_context(world.tenant):
+        own = ReportExport.objects.get()
+        other = ReportExport.objects.create(
+            kind="qbr", period="FY2026-Q2", partner=p2, status="done", content=b"%PDF x"
+        )
+        dashboard = ReportExport.objects.create(
+            kind="dashboard", period="FY2026-Q2", status="done", content=b"%PDF y"
+        )
+    assert own.partner_id == p1.pk
+    assert client.get(f"/t/qbr/portal/qbr/exports/{own.pk}/").status_code == 200
+    assert client.get(f"/t/qbr/portal/qbr/exports/{other.pk}/").status_code == 404
+    assert client.get(f"/t/qbr/portal/qbr/exports/{dashboard.pk}/").status_code == 404
+
+
+def test_an_executive_of_one_tenant_sees_nothing_of_another(world, client_for):
+    other = build_metric_world(slug="other")
+    client = client_for(world.executive)
+    body = client.get("/t/qbr/reports/?period=FY2026-Q2").content.decode()
+    # Both tenants have partners named alike; the figures are this tenant's only (P1 4400 + P2 300).
+    assert "4,700 USD" in body
+    assert "9,400 USD" not in body
+    assert client.get("/t/other/reports/").status_code == 404
+    assert client.get(f"/t/qbr/reports/partners/{other.partners[0].pk}/qbr/").status_code == 404
+    with tenant_context(other.tenant):
+        foreign = ReportExport.objects.create(
+            kind="dashboard", period="FY2026-Q2", status="done", content=b"%PDF"
+        )
+    assert client.get(f"/t/qbr/reports/exports/{foreign.pk}/").status_code == 404
+
+
+def test_the_qbr_shows_the_partners_score_and_tier_movement(world):
+    from datetime import UTC, date, datetime
+
+    from partners.models import Tier
+    from partners.tiering.models import Scorecard, ScoreRun, ScoreSnapshot, TierChange
+
+    p1 = world.partners[0]
+    with tenant_context(world.tenant):
+        gold = Tier.objects.create(name="Gold", rank=1, classification="strategic")
+        card = Scorecard.objects.create(version=1, is_active=True)
+        for day, score in ((date(2025, 6, 1), 60), (date(2025, 9, 1), 72)):
+            run = ScoreRun.objects.create(run_on=day, period_label="x", scorecard=card)
+            ScoreSnapshot.objects.create(run=run, partner=p1, run_on=day, scorecard=card, score=score)
+        TierChange.objects.create(
+            partner=p1, to_tier=gold, changed_at=datetime(2025, 9, 2, tzinfo=UTC), reason="Up"
+        )
+        qbr = queries.qbr(world.tenant, p1, parse_period("FY2026-Q2", 4))
+    score = next(r for r in qbr.rows if r.key == "partner_score")
+    # Latest score on or before 30 Sep 2025 (72), before 30 Jun 2025 (60), a year before: none.
+    assert (score.value, score.previous, score.year_ago) == (D("72"), D("60"), None)
+    assert [(m["from"], m["to"], m["up"]) for m in qbr.extra["movements"]] == [("No tier", "Gold", True)]
