@@ -301,7 +301,9 @@ def _refuse_archived(partner: Partner, what_to_do: str) -> None:
     (read from the database, so a partner archived since it was loaded is refused too)."""
     archived = Partner.objects.filter(pk=partner.pk, archived_at__isnull=False).exists()
     if archived or partner.archived_at is not None:
-        raise ValidationError({"partner": f"{partner.name} is archived: its tier does not change. {what_to_do}"})
+        raise ValidationError(
+            {"partner": f"{partner.name} is archived: its tier does not change. {what_to_do}"}
+        )
 
 
 def _pending(proposal: Proposal) -> Proposal:
