@@ -14,6 +14,9 @@ Then times, in the same run and interleaved, medians over N rounds:
            PERCENT_RANK for the percentile, the same rounding), fetched to Python;
   compute  the recalculation engine without writes (catalog metrics, normalisation, weights, tier
            recommendation for every partner): ``partners.tiering.engine.compute``;
+  compute + explanations (for information) the same, then each partner's breakdown and rule
+           explanation built (they are built on first access: a run stores them, a what-if
+           does not need them);
   recalc   the whole recalculation as the nightly job runs it (``score_run_execute``): compute,
            upsert 10,000 snapshots with their breakdown, refresh proposals and alerts.
 Checks that both computations give the same scores, and prints the ratios to the SQL baseline.
@@ -187,6 +190,14 @@ def timed(fn):
     return time.perf_counter() - started, result
 
 
+def explained(criteria, today):
+    """compute, then every partner's breakdown and rule explanation built (as a run stores them)."""
+    computed = engine.compute(run_on=today, criteria=criteria)
+    for r in computed.results.values():
+        r.breakdown, r.rules  # noqa: B018 (built on first access)
+    return computed
+
+
 def main() -> int:
     tenant = ensure_tenant()
     today = timezone.localdate()
@@ -194,20 +205,23 @@ def main() -> int:
         criteria = active_criteria()
         partners = engine.scored_partners()
         score_run_execute(run_on=today)  # warm-up (and the first run's inserts)
-        sql_t, compute_t, recalc_t = [], [], []
+        sql_t, compute_t, explained_t, recalc_t = [], [], [], []
         for _ in range(ROUNDS):
             t, by_sql = timed(lambda: sql_scores(tenant, today))
             sql_t.append(t)
             t, computed = timed(lambda: engine.compute(run_on=today, criteria=criteria))
             compute_t.append(t)
+            t, _explained = timed(lambda: explained(criteria, today))
+            explained_t.append(t)
             t, _run = timed(lambda: score_run_execute(run_on=today))
             recalc_t.append(t)
         mine = {pid: r.score for pid, r in computed.results.items()}
         differ = [pid for pid in mine if abs(mine[pid] - by_sql.get(pid, Decimal(-1))) > Decimal("0.011")]
-    sql, compute, recalc = (statistics.median(x) for x in (sql_t, compute_t, recalc_t))
+    sql, compute, explain, recalc = (statistics.median(x) for x in (sql_t, compute_t, explained_t, recalc_t))
     print(f"scoring benchmark on {connection.vendor}: {len(partners)} partners, {ROUNDS} rounds (medians)")
     print(f"  hand-written SQL          {sql * 1000:8.0f} ms   1.00×")
     print(f"  compute (engine, no write){compute * 1000:8.0f} ms   {compute / sql:.2f}×")
+    print(f"  compute + explanations    {explain * 1000:8.0f} ms   {explain / sql:.2f}×   (information)")
     print(f"  recalculation (full run)  {recalc * 1000:8.0f} ms   {recalc / sql:.2f}×")
     print(f"  scores that differ from the SQL by more than a cent: {len(differ)} of {len(mine)}")
     ok = recalc < 5 and compute <= 2 * sql and not differ

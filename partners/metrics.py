@@ -6,18 +6,19 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
-from prm.metrics import Metric, Unit, register
+from prm.metrics import Metric, Parts, Unit, register
 from prm.periods import FiscalPeriod
 
 from .models import Certification, ScoreSnapshot
 
 
-def _certifications(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
-    active = Certification.objects.filter(
-        partner_id__in=partner_ids, archived_at__isnull=True, earned_on__lte=period.end
-    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=period.end))
-    rows = active.order_by().values("partner_id").annotate(value=Count("pk"))
-    return {row["partner_id"]: row["value"] for row in rows}
+def _certifications(tenant: Any, partner_ids: list[int] | None, period: FiscalPeriod) -> Any:
+    active = Certification.objects.filter(archived_at__isnull=True, earned_on__lte=period.end).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=period.end)
+    )
+    if partner_ids is not None:
+        active = active.filter(partner_id__in=partner_ids)
+    return active.order_by().values("partner_id").annotate(n=Count("pk"))
 
 
 def _partner_score(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
@@ -34,8 +35,9 @@ def _partner_score(tenant: Any, partner_ids: list[int], period: FiscalPeriod) ->
 
 METRICS = [
     Metric(
-        "active_certifications", "Active certifications", Unit.COUNT, _certifications,
+        "active_certifications", "Active certifications", Unit.COUNT, None,
         "Certifications of the partner earned by the period's end and not expired at it (archived ones excluded).",
+        parts=Parts(("n",), _certifications, lambda p: p["n"] or 0),
     ),
     Metric(
         "partner_score", "Partner score", Unit.SCORE, _partner_score,

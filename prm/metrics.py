@@ -67,17 +67,24 @@ class Parts:
         """The per-partner computation of the catalog, from the same parts."""
 
         def compute(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Value]:
-            sql, params = _as_sql(self.query(tenant, partner_ids, period))
-            columns = ", ".join(f"parts.{name}" for name in self.names)
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT parts.partner_id, {columns} FROM ({sql}) parts", params)  # noqa: S608 (Django's SQL, parameters bound)
-                rows = cursor.fetchall()
-            found = {row[0]: dict(zip(self.names, map(_number, row[1:]), strict=True)) for row in rows}
-            nothing = dict.fromkeys(self.names)
+            found = self.compute_found(tenant, partner_ids, period)
             # A partner without rows has parts of nothing: combine says what that is (0, or empty).
-            return {pid: self.combine(found.get(pid, nothing)) for pid in partner_ids}
+            empty = self.combine(dict.fromkeys(self.names))
+            return {pid: found.get(pid, empty) for pid in partner_ids}
 
         return compute
+
+    def compute_found(
+        self, tenant: Any, partner_ids: list[int] | None, period: FiscalPeriod
+    ) -> dict[int, Value]:
+        """The value of every partner with rows (of ``partner_ids``, or of the whole tenant)."""
+        sql, params = _as_sql(self.query(tenant, partner_ids, period))
+        columns = ", ".join(f"parts.{name}" for name in self.names)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT parts.partner_id, {columns} FROM ({sql}) parts", params)  # noqa: S608 (Django's SQL, parameters bound)
+            rows = cursor.fetchall()
+        names, combine = self.names, self.combine
+        return {row[0]: combine(dict(zip(names, map(_number, row[1:]), strict=True))) for row in rows}
 
 
 class Unit:
@@ -122,6 +129,20 @@ class Metric:
         assert self.compute_values is not None  # set in __post_init__
         values = self.compute_values(tenant, ids, period)
         return {pid: values.get(pid, self.empty) for pid in ids}
+
+    def compute_all(
+        self, *, tenant: Any, period: FiscalPeriod, partner_ids: Iterable[int] | None = None
+    ) -> dict[int, Value]:
+        """The value of the tenant's partners that have data, in one query over all of them (no
+        list of ids sent to the database); a partner that is absent has ``empty_value``.
+
+        Needs parts (their query for every partner of the tenant); a metric without parts is
+        computed for ``partner_ids`` instead, which is then required."""
+        if self.parts is None:
+            if partner_ids is None:
+                raise ValueError(f"Metric {self.key!r} has no parts: give the partner ids.")
+            return self.compute(tenant=tenant, partner_ids=partner_ids, period=period)
+        return self.parts.compute_found(tenant, None, period)
 
     @property
     def empty(self) -> Value:

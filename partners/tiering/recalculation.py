@@ -1,19 +1,21 @@
 """The recalculation: score every partner of the tenant for a day, store the snapshots, refresh
 proposals and balance alerts. Set-based: one query per metric for all partners (the engine), one
 multi-row upsert for the snapshots, bulk statements for proposals, history and alerts; idempotent
-per day. Entry points: ``score_run_request`` (the button and the API: queue a run) and
-``score_run_execute`` (the task, the command and the demo).
+per day. Entry points: ``score_run_request`` (the button and the API: queue a run),
+``score_run_execute`` (the demo and tests) and ``score_run_attempt`` (the task and the command:
+``score_run_execute`` that records a crash on the day's run instead of leaving it queued).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -30,6 +32,11 @@ from . import engine
 from .models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange
 from .scoring import CriterionSpec
 from .services import Proposal, _direction, _require, _user, active_scorecard, tiering_settings
+
+logger = logging.getLogger(__name__)
+# Failures worth retrying (the task retries them): the database or the network went away, and
+# recording anything would fail the same way.
+TRANSIENT = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
 
 
 @transaction.atomic
@@ -98,7 +105,7 @@ def _upsert_snapshots(tenant_id: int, run_id: int, scorecard_id: int, run_on: da
     rows = [
         (
             tenant_id, now, now, run_id, r.partner_id, day, scorecard_id, ops.adapt_decimalfield_value(r.score, 5, 2),
-            json.dumps(r.breakdown), r.tier_id, r.recommended.pk if r.recommended else None, json.dumps(r.rules),
+            r.breakdown_json, r.tier_id, r.recommended.pk if r.recommended else None, json.dumps(r.rules),
         )
         for r in result.results.values()
     ]  # fmt: skip
@@ -153,6 +160,7 @@ def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> Score
         run_on=run_on, defaults={"period_label": str(engine.period_for(run_on))}
     )
     run.status, run.total, run.processed, run.scorecard = ScoreRun.Status.RUNNING, len(partners), 0, card
+    run.error_message = ""  # a failure of an earlier attempt that day is replaced by this run
     run.period_label = str(engine.period_for(run_on))
     run.save()
 
@@ -170,6 +178,41 @@ def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> Score
     run.status, run.finished_at = ScoreRun.Status.DONE, timezone.now()
     run.proposals_opened, run.changes_applied = opened, applied
     run.save()
+    return run
+
+
+def score_run_attempt(*, run_on: date | None = None, actor: Any = None) -> ScoreRun:
+    """``score_run_execute``, and when it crashes, the day's run marked failed with the reason.
+
+    The run's work is a savepoint of its own (``score_run_execute`` is atomic): a crash rolls it
+    back entirely (no partial snapshots or proposals), then the failure is written outside it, in
+    the caller's transaction (the task's tenant transaction), which commits. Transient failures
+    are raised for the task to retry."""
+    run_on = run_on or timezone.localdate()
+    try:
+        return score_run_execute(run_on=run_on, actor=actor)
+    except TRANSIENT:
+        raise
+    except Exception as error:
+        logger.exception("Score recalculation of %s failed", run_on)
+        return score_run_fail(run_on=run_on, error=error)
+
+
+def score_run_fail(*, run_on: date, error: BaseException) -> ScoreRun:
+    """Mark the day's run failed with the reason (nothing of the run was kept)."""
+    run, _ = ScoreRun.objects.get_or_create(
+        run_on=run_on, defaults={"period_label": str(engine.period_for(run_on))}
+    )
+    reason = str(error).strip() or "no details"
+    run.status, run.processed, run.finished_at = ScoreRun.Status.FAILED, 0, timezone.now()
+    run.error_message = (
+        f"The recalculation stopped: {type(error).__name__}: {reason[:500]}. Nothing was changed; "
+        "scores, proposals and tiers are as before the run. Run it again once the cause is fixed."
+    )
+    run.save()
+    audit.record(
+        access=None, verb="tiering.recalculation_failed", target=run, after={"error": run.error_message}
+    )
     return run
 
 

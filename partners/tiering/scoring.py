@@ -14,9 +14,11 @@ best-ranked tier it qualifies for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 HUNDRED = Decimal(100)
@@ -62,20 +64,21 @@ def normalise_target(raw: Any, target: Decimal | None) -> Decimal:
 
 def normalise_percentiles(values: Mapping[int, Any]) -> dict[int, Decimal]:
     """Percentile rank of every partner's value among those that have one (see the module doc)."""
-    present = sorted(Decimal(v) for v in values.values() if v is not None)
+    ids = list(values)
+    return dict(zip(ids, _percentile_column([values[pid] for pid in ids]), strict=True))
+
+
+def _percentile_column(column: Sequence[Any]) -> list[Decimal]:
+    present = sorted(v for v in column if v is not None)
     n = len(present)
-    result: dict[int, Decimal] = {}
-    lower_count: dict[Decimal, int] = {}
+    lower_count: dict[Any, int] = {}
     for index, value in enumerate(present):
         lower_count.setdefault(value, index)  # first index of a value = how many are strictly lower
-    for pid, raw in values.items():
-        if raw is None:
-            result[pid] = ZERO
-        elif n == 1:
-            result[pid] = HUNDRED
-        else:
-            result[pid] = q2(Decimal(lower_count[Decimal(raw)]) / Decimal(n - 1) * HUNDRED)
-    return result
+    # Equal numbers hash alike (Decimal("5.00"), 5): one entry per distinct value, each computed once.
+    norms: dict[Any, Decimal] = {None: ZERO}
+    for value, lower in lower_count.items():
+        norms[value] = HUNDRED if n == 1 else q2(Decimal(lower) / Decimal(n - 1) * HUNDRED)
+    return [norms[raw] for raw in column]
 
 
 def normalise_rating(rating: int | None) -> Decimal:
@@ -98,6 +101,99 @@ def display(raw: Any, unit: str) -> str:
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
 
 
+@dataclass
+class ScoreColumns:
+    """The scores of a list of partners, column by column (index i is the i-th partner)."""
+
+    scores: list[Decimal]
+    normalised: dict[str, list[Decimal]]
+    contributions: dict[str, list[Decimal]]
+
+
+def _memoised(fn: Callable[[Any], Decimal], column: Sequence[Any]) -> list[Decimal]:
+    # A column has few distinct values (ratings 1–5, counts, shared amounts): normalise each once.
+    memo = {raw: fn(raw) for raw in set(column)}
+    return [memo[raw] for raw in column]
+
+
+def _points(norm: Decimal, weight: int) -> Decimal:
+    return q2(norm * weight / HUNDRED)
+
+
+def score_columns(
+    criteria: Sequence[CriterionSpec], raw: Mapping[str, Sequence[Any]], size: int
+) -> ScoreColumns:
+    """Normalised values, contributions and scores of ``size`` partners from each criterion's
+    column of raw values (``raw[key][i]`` is the i-th partner's value, None when it has none)."""
+    normalised: dict[str, list[Decimal]] = {}
+    contributions: dict[str, list[Decimal]] = {}
+    for c in criteria:
+        column = raw[c.key]
+        if c.kind == "manual":
+            norms = _memoised(normalise_rating, column)
+        elif c.normalisation == "percentile":
+            norms = _percentile_column(column)
+        else:
+            norms = _memoised(partial(normalise_target, target=c.target), column)
+        normalised[c.key] = norms
+        # The same (normalised value, weight) always gives the same points: compute each once.
+        contributions[c.key] = _memoised(partial(_points, weight=c.weight), norms)
+    columns = [contributions[c.key] for c in criteria]
+    scores = [sum(row, ZERO) for row in zip(*columns, strict=True)] if columns else [ZERO] * size
+    return ScoreColumns(scores, normalised, contributions)
+
+
+class Breakdowns:
+    """Each partner's breakdown from the score columns: each criterion's raw value, normalised
+    value, weight and contribution (and a readable ``display`` of the raw value when ``units`` is
+    given). A row depends only on the criterion and the raw value, so each distinct row is built
+    (and turned into JSON) once and shared: treat the rows as read-only."""
+
+    def __init__(
+        self,
+        criteria: Sequence[CriterionSpec],
+        raw: Mapping[str, Sequence[Any]],
+        columns: ScoreColumns,
+        units: Mapping[str, str] | None = None,
+    ) -> None:
+        self.criteria, self.raw, self.columns, self.units = list(criteria), raw, columns, units
+        self._rows: list[dict[Any, tuple[dict[str, Any], str]]] = [{} for _ in self.criteria]
+
+    def _row(self, position: int, index: int) -> tuple[dict[str, Any], str]:
+        c = self.criteria[position]
+        value = self.raw[c.key][index]
+        memo = self._rows[position]
+        found = memo.get(value)
+        if found is None:
+            row = {
+                "key": c.key, "label": c.label, "kind": c.kind, "raw": None if value is None else str(value),
+                "normalised": str(self.columns.normalised[c.key][index]), "weight": c.weight,
+                "contribution": str(self.columns.contributions[c.key][index]),
+            }  # fmt: skip
+            if self.units is not None:
+                unit = "manual" if c.kind == "manual" else self.units.get(c.key, "")
+                row["display"] = display(value, unit)
+            found = memo[value] = (row, json.dumps(row))
+        return found
+
+    def of(self, index: int) -> list[dict[str, Any]]:
+        return [self._row(position, index)[0] for position in range(len(self.criteria))]
+
+    def json_of(self, index: int) -> str:
+        return "[" + ", ".join(self._row(position, index)[1] for position in range(len(self.criteria))) + "]"
+
+
+def breakdown_of(
+    criteria: Sequence[CriterionSpec],
+    raw: Mapping[str, Sequence[Any]],
+    columns: ScoreColumns,
+    index: int,
+    units: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The breakdown of the ``index``-th partner (see ``Breakdowns``)."""
+    return Breakdowns(criteria, raw, columns, units).of(index)
+
+
 def score_partners(
     criteria: Iterable[CriterionSpec],
     raw: Mapping[str, Mapping[int, Any]],
@@ -109,42 +205,12 @@ def score_partners(
     ``units`` (criterion key → catalog unit) adds a readable ``display`` of each raw value."""
     ids = list(partner_ids)
     criteria = list(criteria)
-    normalised: dict[str, dict[int, Decimal]] = {}
-    for c in criteria:
-        values = raw.get(c.key, {})
-        if c.kind == "manual":
-            normalised[c.key] = {pid: normalise_rating(values.get(pid)) for pid in ids}
-        elif c.normalisation == "percentile":
-            normalised[c.key] = normalise_percentiles({pid: values.get(pid) for pid in ids})
-        else:
-            normalised[c.key] = {pid: normalise_target(values.get(pid), c.target) for pid in ids}
-    # The same (normalised value, weight) always gives the same points: compute each once.
-    points: dict[str, dict[Decimal, Decimal]] = {c.key: {} for c in criteria}
-    columns = []
-    for c in criteria:
-        values = raw.get(c.key, {})
-        unit = "manual" if c.kind == "manual" else (units or {}).get(c.key, "")
-        columns.append((c, values, normalised[c.key], points[c.key], unit))
-    results: dict[int, tuple[Decimal, list[dict[str, Any]]]] = {}
-    for pid in ids:
-        total = ZERO
-        breakdown = []
-        for c, values, norms, memo, unit in columns:
-            norm = norms[pid]
-            contribution = memo.get(norm)
-            if contribution is None:
-                contribution = memo[norm] = q2(norm * c.weight / HUNDRED)
-            total += contribution
-            value = values.get(pid)
-            row = {
-                "key": c.key, "label": c.label, "kind": c.kind, "raw": None if value is None else str(value),
-                "normalised": str(norm), "weight": c.weight, "contribution": str(contribution),
-            }  # fmt: skip
-            if units is not None:
-                row["display"] = display(value, unit)
-            breakdown.append(row)
-        results[pid] = (total, breakdown)
-    return results
+    columns_raw = {c.key: [raw.get(c.key, {}).get(pid) for pid in ids] for c in criteria}
+    columns = score_columns(criteria, columns_raw, len(ids))
+    return {
+        pid: (columns.scores[i], breakdown_of(criteria, columns_raw, columns, i, units))
+        for i, pid in enumerate(ids)
+    }
 
 
 # --- tier rules --------------------------------------------------------------------------------
@@ -160,7 +226,12 @@ class PartnerFacts:
     jbp_signed: bool | None  # None: the signed-plan metric is not in the catalog
 
 
-def tier_rules(tier: Any, facts: PartnerFacts, currency: str = "") -> list[dict[str, Any]]:
+def tier_rules(
+    tier: Any,
+    facts: PartnerFacts,
+    currency: str = "",
+    revenue_text: Callable[[Any, Decimal], str] | None = None,
+) -> list[dict[str, Any]]:
     """Each rule of ``tier`` with whether ``facts`` meet it and a sentence saying so."""
     rules = [
         {
@@ -182,7 +253,9 @@ def tier_rules(tier: Any, facts: PartnerFacts, currency: str = "") -> list[dict[
             {
                 "rule": "min_revenue_ttm",
                 "met": facts.revenue_ttm >= tier.min_revenue_ttm,
-                "text": f"Trailing-twelve-month revenue {currency} {facts.revenue_ttm:,.0f} "
+                "text": revenue_text(tier, facts.revenue_ttm)
+                if revenue_text is not None
+                else f"Trailing-twelve-month revenue {currency} {facts.revenue_ttm:,.0f} "
                 f"of at least {currency} {tier.min_revenue_ttm:,.0f}".replace("  ", " ").strip(),
             }
         )
@@ -257,3 +330,69 @@ def recommend(
             }
         ]
     return recommended, explained
+
+
+class RuleExplainer:
+    """``recommend``'s explanation for many partners, with each tier's fixed parts prepared once
+    (the same output as ``recommend(tiers, facts, currency)[1]``, as JSON too)."""
+
+    def __init__(self, tiers: list[Any], currency: str = "") -> None:
+        self.tiers, self.currency = tiers, currency
+        self._texts: dict[Any, str] = {}
+        self._memo: dict[tuple, list[dict[str, Any]]] = {}
+
+    def explain(self, facts: PartnerFacts, recommended_index: int | None) -> list[dict[str, Any]]:
+        """The rules of the recommended tier (index in ``tiers``) and of the next better one."""
+        if not self.tiers:
+            return []
+        if recommended_index is None:
+            lowest = self.tiers[-1]
+            return [
+                {
+                    "tier": lowest.name,
+                    "tier_id": lowest.pk,
+                    "qualifies": False,
+                    "rules": self._rules(lowest, facts),
+                }
+            ]
+        tier = self.tiers[recommended_index]
+        explained = [
+            {"tier": tier.name, "tier_id": tier.pk, "qualifies": True, "rules": self._rules(tier, facts)}
+        ]
+        if recommended_index > 0:
+            better = self.tiers[recommended_index - 1]
+            explained.insert(
+                0,
+                {
+                    "tier": better.name,
+                    "tier_id": better.pk,
+                    "qualifies": False,
+                    "rules": self._rules(better, facts),
+                },
+            )
+        return explained
+
+    def _revenue_text(self, tier: Any, revenue: Decimal) -> str:
+        key = (tier.pk, revenue)
+        text = self._texts.get(key)
+        if text is None:
+            currency = self.currency
+            text = self._texts[key] = (
+                f"Trailing-twelve-month revenue {currency} {revenue:,.0f} "
+                f"of at least {currency} {tier.min_revenue_ttm:,.0f}".replace("  ", " ").strip()
+            )
+        return text
+
+    def _rules(self, tier: Any, facts: PartnerFacts) -> list[dict[str, Any]]:
+        # Memoised on what the tier's rules look at: many partners share a score and the counts.
+        key = (
+            tier.pk,
+            facts.score,
+            facts.certifications if tier.min_active_certifications else None,
+            facts.revenue_ttm if tier.min_revenue_ttm else None,
+            facts.jbp_signed if tier.requires_signed_jbp else None,
+        )
+        rules = self._memo.get(key)
+        if rules is None:
+            rules = self._memo[key] = tier_rules(tier, facts, self.currency, revenue_text=self._revenue_text)
+        return rules

@@ -277,6 +277,7 @@ def _apply_change(*, access: TenantAccess | None, partner: Partner, to_tier: Tie
 def tier_proposal_create(*, access: TenantAccess, partner: Partner, to_tier: Tier, reason: str) -> Proposal:
     """A manager proposes moving a partner to another tier, with a reason."""
     _require(access, Perm.MANAGE_PARTNERS)
+    _refuse_archived(partner, "Restore it before proposing a tier change.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why this partner should move."})
     if partner.tier_id == to_tier.pk:
@@ -293,6 +294,16 @@ def tier_proposal_create(*, access: TenantAccess, partner: Partner, to_tier: Tie
     audit.record(access=access, verb="tier_proposal.created", target=proposal, partner_id=partner.pk,
                  after={"to_tier": to_tier.name, "reason": proposal.reason})  # fmt: skip
     return proposal
+
+
+def _refuse_archived(partner: Partner, what_to_do: str) -> None:
+    """Archived partners are out of the program: no tier proposal for them, nor approval of one
+    (read from the database, so a partner archived since it was loaded is refused too)."""
+    archived = Partner.objects.filter(pk=partner.pk, archived_at__isnull=False).exists()
+    if archived or partner.archived_at is not None:
+        raise ValidationError(
+            {"partner": f"{partner.name} is archived: its tier does not change. {what_to_do}"}
+        )
 
 
 def _pending(proposal: Proposal) -> Proposal:
@@ -313,6 +324,7 @@ def tier_proposal_approve(*, access: TenantAccess, proposal: Proposal, reason: s
     _require(access, Perm.DECIDE_TIER_CHANGES)
     proposal = _pending(proposal)
     partner = Partner.objects.select_related("tier").get(pk=proposal.partner_id)
+    _refuse_archived(partner, "Reject the proposal, or restore the partner first.")
     to_tier = proposal.to_tier
     entering_strategic = to_tier.classification == Classification.STRATEGIC and (
         partner.tier is None or partner.tier.classification != Classification.STRATEGIC
@@ -469,4 +481,4 @@ def portfolio_review_close(*, access: TenantAccess, review: PortfolioReview, sum
 
 
 # The recalculation lives in its own module; its entry points are services too.
-from .recalculation import score_run_execute, score_run_request  # noqa: E402, F401
+from .recalculation import score_run_attempt, score_run_execute, score_run_request  # noqa: E402, F401

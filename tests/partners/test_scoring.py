@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from partners.models import ScoreRun, ScoreSnapshot, Tier
 from partners.tiering import services
+from partners.tiering.engine import period_for
 from partners.tiering.scoring import (
     CriterionSpec,
     normalise_percentiles,
@@ -267,3 +268,54 @@ def test_computed_criteria_read_the_catalog_metrics(world_a, in_tenant):
     # P1: certs 3/4 = 75 → 37.50; revenue 500 is the lower of two → 0.   = 37.50
     # P2: certs 0 → 0; revenue 900 the higher → 100 → 50.                 = 50.00
     assert scores == {world_a.partner.pk: D("37.50"), world_a.other_partner.pk: D("50.00")}
+
+
+def test_a_metric_for_every_partner_of_the_tenant_equals_the_metric_for_a_list_of_ids(
+    world_a, world_b, in_tenant
+):
+    """``compute_all`` (one query over the tenant, no id list) gives what ``compute`` gives for the
+    partners with data; the others are absent and take the metric's empty value."""
+    today = timezone.localdate()
+    with in_tenant(world_b.tenant):  # another tenant's certification is not counted
+        CertificationFactory(partner=world_b.partner, earned_on=today - timedelta(days=10))
+    with in_tenant(world_a.tenant):
+        for _ in range(2):
+            CertificationFactory(partner=world_a.partner, earned_on=today - timedelta(days=10))
+        CertificationFactory(partner=world_a.partner, expires_on=today - timedelta(days=200))  # expired
+        RevenueRecordFactory(account=AccountFactory(), partner=world_a.other_partner, amount=D(700),
+                             period=today.replace(day=1))  # fmt: skip
+        period = period_for(today)
+        ids = [world_a.partner.pk, world_a.other_partner.pk]
+        for key, expected in (
+            ("active_certifications", {ids[0]: 2}),
+            ("revenue_ttm", {ids[1]: D("700.00")}),
+        ):
+            metric = metrics.get(key)
+            every = metric.compute_all(tenant=world_a.tenant, period=period)
+            assert every == expected
+            listed = metric.compute(tenant=world_a.tenant, partner_ids=ids, period=period)
+            assert listed == {pid: every.get(pid, metric.empty_value) for pid in ids}
+
+
+def test_the_prepared_explanations_equal_the_rules_sentence_by_sentence():
+    """``RuleExplainer`` (memoised, used by runs) explains exactly as ``recommend`` does."""
+    from types import SimpleNamespace
+
+    from partners.tiering.scoring import PartnerFacts, RuleExplainer, recommend
+
+    def tier(pk, name, min_score, certs=0, revenue=None, jbp=False):
+        return SimpleNamespace(pk=pk, name=name, min_score=D(min_score), min_active_certifications=certs,
+                               min_revenue_ttm=revenue, requires_signed_jbp=jbp)  # fmt: skip
+
+    tiers = [tier(1, "Strategic", "70", 3, D(100000), True), tier(2, "Gold", "50", 2), tier(3, "Silver", "30"),
+             tier(4, "Registered", "0")]  # fmt: skip
+    explainer = RuleExplainer(tiers, "EUR")
+    for score, certs, revenue, jbp in [("80", 4, "250000", True), ("80", 4, "250000", False), ("55", 1, "0", None),
+                                       ("55", 2, "90000", True), ("10", 0, "0", False), ("80", 4, "250000", True)]:  # fmt: skip
+        facts = PartnerFacts(D(score), certs, D(revenue), jbp)
+        recommended, expected = recommend(tiers, facts, "EUR")
+        index = None if recommended is None else tiers.index(recommended)
+        assert explainer.explain(facts, index) == expected
+    assert explainer.explain(PartnerFacts(D("80"), 4, D(0), None), 1)[0]["rules"][2]["text"] == (
+        "Trailing-twelve-month revenue EUR 0 of at least EUR 100,000"
+    )

@@ -258,7 +258,9 @@ def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_te
     call_command("recalculate_scores", "--tenant", "alpha", "--date", "2026-01-15")
     assert "alpha: 2 partners scored for 2026-01-15 (FY2026-Q1)" in capsys.readouterr().out
     result = recalculate_scores.delay(tenant_id=world_b.tenant.pk, run_on="2026-01-15").get()
-    assert result == {"run_on": "2026-01-15", "partners": 2, "proposals_opened": 2}
+    assert result == {
+        "run_on": "2026-01-15", "status": "done", "partners": 2, "proposals_opened": 2, "error": "",
+    }  # fmt: skip
     with in_tenant(world_b.tenant):
         assert ScoreSnapshot.objects.count() == 2
     entry = settings.CELERY_BEAT_SCHEDULE["recalculate-scores-nightly"]
@@ -317,3 +319,89 @@ def test_the_annual_review_lists_strategic_partners_and_candidates_and_closes_wi
             services.portfolio_review_decide(
                 access=admin, review=review, partner=world_a.partner, decision="keep"
             )
+
+
+def test_a_crashed_recalculation_shows_failed_with_the_reason_and_keeps_nothing(
+    world_a, in_tenant, tiers, monkeypatch, client_for
+):
+    """The task's work rolls back (no snapshot written before the crash survives), and the day's
+    run, queued by the button, says it failed and why instead of staying queued."""
+    from partners.models import ScoreRun
+    from partners.tiering import recalculation
+
+    with in_tenant(world_a.tenant):
+        _rate(world_a, world_a.partner, 5, 3)
+        run = services.score_run_request(access=world_a.access(Role.ADMIN), run_on=date(2026, 4, 1))
+        assert run.status == ScoreRun.Status.QUEUED
+
+    def crash(*args, **kwargs):  # after the snapshots were upserted
+        raise ZeroDivisionError("division by zero in the alerts")
+
+    monkeypatch.setattr(recalculation, "_refresh_alerts", crash)
+    result = recalculate_scores(tenant_id=world_a.tenant.pk, run_on="2026-04-01")  # the task's own call
+    assert result["status"] == "failed"
+    with in_tenant(world_a.tenant):
+        run = ScoreRun.objects.get(run_on=date(2026, 4, 1))
+        assert run.status == ScoreRun.Status.FAILED
+        assert "ZeroDivisionError: division by zero in the alerts" in run.error_message
+        assert "Nothing was changed" in run.error_message
+        assert run.finished_at is not None
+        assert not ScoreSnapshot.objects.exists()  # the run's work was rolled back
+        assert not TierChangeProposal.objects.exists()
+        assert AuditEvent.objects.filter(verb="tiering.recalculation_failed").count() == 1
+    page = client_for(world_a.user(Role.ADMIN)).get("/t/alpha/tiering/").content.decode()
+    assert "failed: The recalculation stopped: ZeroDivisionError" in page
+    # A later successful run of the same day replaces the failure.
+    monkeypatch.undo()
+    recalculate_scores(tenant_id=world_a.tenant.pk, run_on="2026-04-01")
+    with in_tenant(world_a.tenant):
+        run = ScoreRun.objects.get(run_on=date(2026, 4, 1))
+        assert (run.status, run.error_message) == (ScoreRun.Status.DONE, "")
+        assert ScoreSnapshot.objects.count() == 2
+
+
+def test_the_command_reports_a_failed_run_and_transient_errors_are_left_to_retry(
+    world_a, in_tenant, tiers, monkeypatch
+):
+    from django.core.management.base import CommandError
+    from django.db import OperationalError
+
+    from partners.tiering import recalculation
+
+    monkeypatch.setattr(recalculation, "_refresh_alerts", lambda *a, **k: 1 / 0)
+    with pytest.raises(CommandError, match="failed for alpha"):
+        call_command("recalculate_scores", "--tenant", "alpha", "--date", "2026-01-15")
+
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(recalculation, "_refresh_alerts", gone)
+    with in_tenant(world_a.tenant), pytest.raises(OperationalError):
+        services.score_run_attempt(run_on=date(2026, 1, 16))  # raised: the task retries it
+
+
+def test_no_tier_proposal_for_an_archived_partner(world_a, in_tenant, tiers):
+    from partners.services import partner_archive
+
+    with in_tenant(world_a.tenant):
+        manager, admin = world_a.access(Role.MANAGER), world_a.access(Role.ADMIN)
+        pending = services.tier_proposal_create(
+            access=manager, partner=world_a.other_partner, to_tier=tiers["Gold"], reason="Strong quarter"
+        )
+        partner_archive(access=admin, partner=world_a.partner)
+        partner_archive(access=admin, partner=world_a.other_partner)
+        partner = Partner.all_tenants.get(pk=world_a.partner.pk)
+        with pytest.raises(ValidationError) as error:
+            services.tier_proposal_create(
+                access=manager, partner=partner, to_tier=tiers["Gold"], reason="Grew"
+            )
+        assert error.value.message_dict["partner"] == [
+            f"{partner.name} is archived: its tier does not change. Restore it before proposing a tier change."
+        ]
+        # Archived since the proposal was made: it cannot be approved either (a stale object too).
+        with pytest.raises(ValidationError) as error:
+            services.tier_proposal_approve(access=admin, proposal=pending)
+        assert "is archived" in error.value.message_dict["partner"][0]
+        assert TierChangeProposal.objects.get(pk=pending.pk).status == Status.PENDING
+        assert Partner.all_tenants.get(pk=world_a.other_partner.pk).tier == tiers["Silver"]
+        assert TierChangeProposal.objects.count() == 1

@@ -5,7 +5,8 @@ from time import perf_counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.tiering.services import score_run_execute
+from partners.tiering.models import ScoreRun
+from partners.tiering.services import score_run_attempt
 from prm.models import Tenant
 from prm.tenancy import tenant_context
 
@@ -29,15 +30,22 @@ class Command(BaseCommand):
             run_on = _parse(date)
         except ValueError:
             raise CommandError(f"“{date}” is not a date; write YYYY-MM-DD.") from None
+        failed = []
         for row in tenants.order_by("slug"):
             started = perf_counter()
             with tenant_context(row):
-                run = score_run_execute(run_on=run_on)
+                run = score_run_attempt(run_on=run_on)
+            if run.status == ScoreRun.Status.FAILED:
+                self.stderr.write(f"{row.slug}: {run.error_message}")
+                failed.append(row.slug)
+                continue
             self.stdout.write(
                 f"{row.slug}: {run.total} partners scored for {run.run_on} ({run.period_label}), "
                 f"{run.proposals_opened} new proposals, {run.changes_applied} applied, "
                 f"{perf_counter() - started:.2f} s"
             )
+        if failed:
+            raise CommandError(f"The recalculation failed for {', '.join(failed)} (see above).")
 
 
 def _parse(value):
