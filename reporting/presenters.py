@@ -73,6 +73,8 @@ def format_value(value: Any, unit: str, currency: str = "") -> str:
         return "—"
     if unit == "score":
         return f"{Decimal(value):,.1f}"
+    if unit == "times":
+        return f"{Decimal(value):,.2f}×"
     if unit == Unit.MONEY:
         return f"{Decimal(value):,.0f} {currency}".strip()
     if unit == Unit.RATIO:
@@ -231,6 +233,30 @@ def dashboard_tables(dashboard: queries.Dashboard, tenant: Any | None = None) ->
             ]
         )
     tables["plans"] = plans
+    incentives = Table(
+        "incentives", f"MDF and rebates, {period}", ["Figure", "All partners", "Strategic", "Tactical"]
+    )
+    for figure_row in dashboard.incentives:
+        incentives.rows.append(
+            [
+                TableCell(figure_row["label"]),
+                TableCell(figure_row["total"], figure_row["unit"]),
+                TableCell(figure_row["strategic"], figure_row["unit"]),
+                TableCell(figure_row["tactical"], figure_row["unit"]),
+            ]
+        )
+    tables["incentives"] = incentives
+    roi = Table("roi", f"MDF ROI by tier, {period}", ["Tier", "MDF paid", "Pipeline sourced", "ROI"])
+    for r in dashboard.roi_by_tier:
+        roi.rows.append(
+            [
+                TableCell(r["tier"]),
+                TableCell(r["paid"], Unit.MONEY),
+                TableCell(r["sourced"], Unit.MONEY),
+                TableCell(r["roi"], "times"),
+            ]
+        )
+    tables["roi"] = roi
     scores = Table("scores", f"Partner scores at the end of {period}", ["Score band", "Partners"])
     scores.rows = [[TableCell(band), TableCell(n, Unit.COUNT)] for band, n in dashboard.score_bands]
     tables["scores"] = scores

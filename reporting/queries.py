@@ -199,6 +199,8 @@ class Dashboard:
     score_bands: list[tuple[str, int]] = field(default_factory=list)
     scored_partners: int = 0
     plans: list[dict[str, Any]] = field(default_factory=list)
+    incentives: list[dict[str, Any]] = field(default_factory=list)
+    roi_by_tier: list[dict[str, Any]] = field(default_factory=list)
     statements: int = 0
     cached: bool = False
 
@@ -353,7 +355,47 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
     )
     dashboard.score_bands, dashboard.scored_partners = score_distribution(tenant, period)
     dashboard.plans = plan_attainment(tenant, period)
+    dashboard.incentives, dashboard.roi_by_tier = incentive_figures(tenant, period)
     return dashboard
+
+
+INCENTIVE_METRICS = ["mdf_allocated", "mdf_paid", "rebate_accrued", "rebate_forecast"]
+
+
+@dataclass
+class _TenantOnly:
+    """What incentives' per-tier ROI query reads of an access: the tenant (reporting is read-only)."""
+
+    tenant: Any
+
+
+def incentive_figures(tenant: Any, period: FiscalPeriod) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """MDF utilisation and rebate liability (incentives' catalog metrics) for all partners,
+    strategic and tactical, and MDF ROI per tier (incentives' query)."""
+    from incentives import queries as incentive_queries
+
+    rows = []
+    for key in INCENTIVE_METRICS:
+        metric = catalog.get(key)
+        values = catalog.compute_grouped(
+            metric, tenant=tenant, partners=partners_grouping(), groupings=[CLASS, TOTAL], periods=[period]
+        )
+        rows.append(
+            {
+                "key": key,
+                "label": metric.label,
+                "unit": metric.unit,
+                "total": values.get((period.label, TOTAL, ""), metric.empty_value),
+                "strategic": values.get(
+                    (period.label, CLASS, Classification.STRATEGIC.value), metric.empty_value
+                ),
+                "tactical": values.get(
+                    (period.label, CLASS, Classification.TACTICAL.value), metric.empty_value
+                ),
+            }
+        )
+    roi = incentive_queries.roi_by_tier(_TenantOnly(tenant), period)  # type: ignore[arg-type]
+    return rows, roi
 
 
 def plan_attainment(tenant: Any, period: FiscalPeriod) -> list[dict[str, Any]]:

@@ -133,8 +133,9 @@ def test_one_statement_per_metric_and_period_set_whatever_the_number_of_partners
         queries.compute_dashboard(world.tenant, parse_period("FY2026-Q2", 4))
     assert len(small) == len(large)
     # Two statements per headline metric (period + previous, then the trend), tiers (2), names (1),
-    # the tiering panels (settings, strategic count, alerts, movements, partner ids, scores).
-    assert len(large) <= 2 * len(queries.HEADLINE) + 3 + 2 + 6
+    # the tiering panels (settings, strategic count, alerts, movements, partner ids, scores), the JBP
+    # attainment (plans, targets, revenue) and the incentive panels (four metrics, ROI per tier).
+    assert len(large) <= 2 * len(queries.HEADLINE) + 3 + 2 + 6 + 11
 
 
 def test_a_fiscal_year_and_trailing_four_quarters_with_an_april_year(world):
@@ -293,3 +294,20 @@ def test_tier_movements_scores_and_the_strategic_cap_from_tiering(world):
     assert dashboard.score_bands == [("0–20", 0), ("20–40", 0), ("40–60", 2), ("60–80", 0), ("80–100", 1)]
     assert dashboard.scored_partners == 3
     assert dashboard.strategic_cap is not None
+
+
+def test_mdf_and_rebate_figures_from_the_incentive_metrics(world):
+    from tests.incentives.conftest import incentive_objects
+
+    p1 = world.partners[0]
+    incentive_objects(world.tenant, p1)  # a fund of January–March 2026 (FY2026-Q4): 100 allocated, 50 paid
+    dashboard = _dashboard(world, "FY2026-Q4")
+    figures = {row["key"]: row for row in dashboard.incentives}
+    assert (figures["mdf_allocated"]["total"], figures["mdf_allocated"]["strategic"]) == (
+        D("100.00"),
+        D("100.00"),
+    )
+    assert figures["mdf_allocated"]["tactical"] == D("0.00")
+    assert figures["mdf_paid"]["total"] == D("50.00")
+    # MDF ROI per tier from incentives: Gold (P1) was paid 50 and sourced nothing in FY2026-Q4.
+    assert [(r["tier"], r["paid"]) for r in dashboard.roi_by_tier] == [("Gold", D("50"))]
