@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "jbp.models.Plan.Status",
         "PlanSideEnum": "jbp.models.Side",
         "TargetKindEnum": "jbp.models.Target.Kind",
+        "ReportExportKindEnum": "reporting.models.ReportExport.Kind",
         "InvestmentKindEnum": "jbp.models.Investment.Kind",
         "ActivityStatusEnum": "jbp.models.Activity.Status",
         "ActionItemStatusEnum": "jbp.models.ActionItem.Status",

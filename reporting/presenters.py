@@ -431,12 +431,57 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
                 TableCell(a["status"]),
             ]
         )
+    incentives = q.extra.get("incentives") or {}
+    mdf = Table("mdf", f"MDF and rebates, {q.period.label}", ["Figure", q.period.label])
+    for f in incentives.get("figures", []):
+        mdf.rows.append([TableCell(f["label"]), TableCell(f["value"], f["unit"])])
+    open_mdf = Table(
+        "mdf_open", "Open MDF requests and claims", ["Item", "Kind", "Status", "Since", "Amount"]
+    )
+    for r in incentives.get("open_requests", []):
+        open_mdf.rows.append(
+            [
+                TableCell(r["title"]),
+                TableCell("Fund request"),
+                TableCell(r["status"]),
+                TableCell(r["starts_on"].isoformat()),
+                TableCell(r["amount"], Unit.MONEY),
+            ]
+        )
+    for c in incentives.get("open_claims", []):
+        open_mdf.rows.append(
+            [
+                TableCell(c["title"]),
+                TableCell("Claim"),
+                TableCell(c["status"]),
+                TableCell(c["submitted_on"].isoformat()),
+                TableCell(c["amount"], Unit.MONEY),
+            ]
+        )
+    statements = Table(
+        "statements",
+        f"Rebate statements, {q.period.label}",
+        ["Program", "Basis", "Rebate", "Status", "Paid on"],
+    )
+    for st in incentives.get("statements", []):
+        statements.rows.append(
+            [
+                TableCell(st["program"]),
+                TableCell(st["basis"], Unit.MONEY),
+                TableCell(st["amount"], Unit.MONEY),
+                TableCell(st["status"]),
+                TableCell(st["paid_on"].isoformat() if st["paid_on"] else ""),
+            ]
+        )
     return {
         "metrics": metrics,
         "deals": deals,
         "movements": movements,
         "targets": targets,
         "actions": actions,
+        "mdf": mdf,
+        "mdf_open": open_mdf,
+        "statements": statements,
     }
 
 

@@ -648,7 +648,11 @@ def qbr(tenant: Any, partner: Partner, period: FiscalPeriod) -> Qbr:
         .order_by("-closed_on", "-pk")[:50]
     )
     movements = tier_movements(period, partner_id=partner.pk)
-    extra = {"movements": movements, "plan": partner_plan(partner, period)}
+    extra = {
+        "movements": movements,
+        "plan": partner_plan(partner, period),
+        "incentives": partner_incentives(tenant, partner, period),
+    }
     return Qbr(partner, period, previous, rows, quarters, trend, deals, extra=extra)
 
 
@@ -693,5 +697,90 @@ def partner_plan(partner: Partner, period: FiscalPeriod) -> dict[str, Any] | Non
                 "status": a.get_status_display(),
             }
             for a in (last_review.action_items.all() if last_review else [])
+        ],
+    }
+
+
+QBR_INCENTIVE_METRICS = [
+    "mdf_allocated",
+    "mdf_committed",
+    "mdf_claimed",
+    "mdf_paid",
+    "rebate_accrued",
+    "rebate_forecast",
+]
+OPEN_ROWS = 20
+
+
+def partner_incentives(tenant: Any, partner: Partner, period: FiscalPeriod) -> dict[str, Any]:
+    """The partner's MDF and rebates for the QBR: the incentives catalog metrics for the period
+    (funds and rebate programs starting in it), its open fund requests and claims, and its rebate
+    statements of the period's programs once finance approved them (what the partner also sees)."""
+    from incentives.models import Claim, FundRequest, RebateStatement
+
+    figures = []
+    for key in QBR_INCENTIVE_METRICS:
+        metric = catalog.get(key)
+        value = metric.compute(tenant=tenant, partner_ids=[partner.pk], period=period).get(partner.pk)
+        figures.append({"key": key, "label": metric.label, "unit": metric.unit, "value": value or Decimal(0)})
+    requests = list(
+        FundRequest.objects.filter(
+            partner=partner, status__in=[FundRequest.Status.SUBMITTED, FundRequest.Status.APPROVED]
+        )
+        .order_by("starts_on", "pk")
+        .values("pk", "title", "status", "requested_amount", "approved_amount", "starts_on")[:OPEN_ROWS]
+    )
+    claims = list(
+        Claim.objects.filter(partner=partner, status__in=[Claim.Status.SUBMITTED, Claim.Status.APPROVED])
+        .select_related("request")
+        .order_by("submitted_at", "pk")[:OPEN_ROWS]
+    )
+    statements = list(
+        RebateStatement.objects.filter(
+            partner=partner,
+            program__starts_on__gte=period.start,
+            program__starts_on__lte=period.end,
+        )
+        .exclude(status=RebateStatement.Status.DRAFT)
+        .select_related("program")
+        .order_by("program__starts_on", "pk")
+    )
+    return {
+        "figures": figures,
+        "open_requests": [
+            {
+                "id": r["pk"],
+                "title": r["title"],
+                "status": FundRequest.Status(r["status"]).label,
+                "amount": r["approved_amount"]
+                if r["status"] == FundRequest.Status.APPROVED
+                else r["requested_amount"],
+                "starts_on": r["starts_on"],
+            }
+            for r in requests
+        ],
+        "open_claims": [
+            {
+                "id": c.pk,
+                "title": c.request.title,
+                "status": c.get_status_display(),
+                "amount": c.approved_amount if c.status == Claim.Status.APPROVED else c.amount,
+                "outstanding": c.approved_amount - c.paid_amount
+                if c.status == Claim.Status.APPROVED
+                else c.amount,
+                "submitted_on": c.submitted_at.date(),
+            }
+            for c in claims
+        ],
+        "statements": [
+            {
+                "id": s.pk,
+                "program": s.program.name,
+                "basis": s.basis,
+                "amount": s.amount,
+                "status": s.get_status_display(),
+                "paid_on": s.paid_on,
+            }
+            for s in statements
         ],
     }

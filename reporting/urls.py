@@ -1,6 +1,7 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from . import portal, views
+from . import api, portal, views
 
 urlpatterns = [
     path("reports/", views.dashboard, name="reporting_dashboard"),
@@ -24,4 +25,11 @@ portal_urlpatterns = [
     path("qbr/pdf/", portal.portal_qbr_pdf, name="qbr_pdf"),
     path("qbr/exports/<int:report_export_id>/", portal.portal_export_download, name="qbr_export_download"),
 ]
-api_urlpatterns: list = []
+api_router = SimpleRouter()
+api_router.register("reporting/partner-qbrs", api.PartnerQbrViewSet, basename="partner-qbr")
+api_router.register("reporting/exports", api.ReportExportViewSet, basename="report-export")
+api_urlpatterns = [
+    path("reporting/dashboard/", api.DashboardView.as_view(), name="reporting-dashboard"),
+    path("reporting/figure-rows/", api.FigureRowsView.as_view(), name="reporting-figure-rows"),
+    *api_router.urls,
+]

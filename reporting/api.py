@@ -1,0 +1,426 @@
+"""Reporting API: the executive dashboard's figures, the rows behind a figure, a partner's QBR
+and PDF exports — the same numbers as the pages, from the same query code and cache.
+
+Permissions come from the one table (``prm.permissions``): staff with ``VIEW_REPORTS`` read
+everything; a partner caller reads only its own partner's QBR and exports (``partner_field``),
+another partner's is a 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partners import queries as partner_queries
+from partners.api.serializers import StrictInputMixin
+from partners.api.viewsets import PartnerScopedViewSet
+from partners.models import Partner
+from prm.api import TenantApiRequest, TenantScopedMixin
+from prm.drf import Pagination
+from prm.periods import FiscalPeriod, parse_period
+from prm.permissions import Perm
+
+from . import exports, presenters, queries
+from .models import ReportExport
+
+PERIOD = OpenApiParameter(
+    "period",
+    OpenApiTypes.STR,
+    description="FY2026-Q3 (fiscal quarter), FY2026 (fiscal year) or TTM-FY2026-Q3 (four quarters to "
+    "FY2026-Q3); default: the last complete fiscal quarter.",
+)
+
+
+def plain(value: Any) -> Any:
+    """JSON of a figure: money and ratios as strings (never floats), dates in ISO form."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def period_param(tenant: Any, label: str | None) -> FiscalPeriod:
+    if not label:
+        return queries.default_period(tenant)
+    try:
+        return parse_period(label, tenant.fiscal_year_start_month)
+    except ValueError as error:
+        raise serializers.ValidationError({"period": [str(error)]}) from None
+
+
+def _cell(cell: queries.Cell) -> dict[str, Any]:
+    return plain(
+        {"value": cell.value, "previous": cell.previous, "change": cell.change, "drill_group": cell.group}
+    )
+
+
+def dashboard_json(dashboard: queries.Dashboard) -> dict[str, Any]:
+    """The dashboard's numbers as the page shows them (the page's cached ``Dashboard``)."""
+    names = dashboard.partner_names
+    figures = []
+    for f in dashboard.figures:
+        figures.append(
+            {
+                "key": f.key,
+                "label": f.label,
+                "unit": f.unit,
+                "definition": f.definition,
+                "total": _cell(f.total),
+                "strategic": _cell(f.by_class["strategic"]),
+                "tactical": _cell(f.by_class["tactical"]),
+                "untiered": _cell(f.by_class[queries.UNTIERED]),
+                "by_tier": [
+                    {"tier_id": t.key, "tier": t.name, "classification": t.classification or None}
+                    | _cell(f.by_tier[t.key])
+                    for t in dashboard.tiers
+                ],
+                "top": [
+                    {"partner_id": pid, "partner": names.get(pid, ""), "value": plain(v)} for pid, v in f.top
+                ],
+                "bottom": [
+                    {"partner_id": pid, "partner": names.get(pid, ""), "value": plain(v)}
+                    for pid, v in f.bottom
+                ],
+                "trend": plain(f.trend),
+            }
+        )
+    return plain(
+        {
+            "period": dashboard.period.label,
+            "previous_period": dashboard.previous.label,
+            "computed_at": dashboard.computed_at,
+            "cached": dashboard.cached,
+            "quarters": [q.label for q in dashboard.quarters],
+            "tiers": [
+                {
+                    "tier_id": t.key,
+                    "tier": t.name,
+                    "classification": t.classification or None,
+                    "partners": t.partners,
+                }
+                for t in dashboard.tiers
+            ],
+            "figures": figures,
+            "balance": {
+                "partners": dashboard.partner_count,
+                "strategic": dashboard.strategic_count,
+                "strategic_cap": dashboard.strategic_cap,
+                "tactical": dashboard.tactical_count,
+                "untiered": dashboard.untiered_count,
+                "top_partner_share": dashboard.concentration.get("top1"),
+                "top_five_share": dashboard.concentration.get("top5"),
+                "tier_movements": [
+                    {
+                        "partner_id": m["partner_id"],
+                        "partner": m["partner"],
+                        "from": m["from"],
+                        "to": m["to"],
+                        "promotion": m["up"],
+                        "on": m["on"],
+                    }
+                    for m in dashboard.movements
+                ],
+                "score_bands": [{"band": band, "partners": n} for band, n in dashboard.score_bands],
+            },
+            "plans": dashboard.plans,
+            "incentives": dashboard.incentives,
+            "mdf_roi_by_tier": dashboard.roi_by_tier,
+        }
+    )
+
+
+class _ReportView(TenantScopedMixin, APIView):
+    permissions = {"get": Perm.VIEW_REPORTS}
+
+    @property
+    def tenant(self) -> Any:
+        return self.access.tenant
+
+
+class DashboardView(_ReportView):
+    """The executive dashboard for a period: headline figures in total, strategic vs tactical
+    and per tier with the change against the previous period, 8-quarter trends, top and bottom
+    partners, portfolio balance, JBP attainment, MDF and rebates. Equal to the page's numbers."""
+
+    @extend_schema(
+        parameters=[
+            PERIOD,
+            OpenApiParameter(
+                "fresh", OpenApiTypes.BOOL, description="Recompute instead of the cached figures."
+            ),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: TenantApiRequest, tenant_slug: str) -> Response:
+        period = period_param(self.tenant, request.query_params.get("period"))
+        fresh = request.query_params.get("fresh") in {"1", "true"}
+        context = presenters.dashboard_page(self.tenant, period, fresh=fresh)
+        return Response(dashboard_json(context["dashboard"]))
+
+
+class FigureRowsView(_ReportView):
+    """The rows behind one figure: each partner of a group (``total``, ``class_key:strategic``,
+    ``tier_key:<tier id>``) with the metric's parts and value; ``total`` is the group's figure."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "metric", OpenApiTypes.STR, enum=queries.HEADLINE, description="Default: pipeline_sourced."
+            ),
+            OpenApiParameter(
+                "group", OpenApiTypes.STR, description="total (default), class_key:strategic, tier_key:3"
+            ),
+            PERIOD,
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: TenantApiRequest, tenant_slug: str) -> Response:
+        key = request.query_params.get("metric") or queries.HEADLINE[0]
+        if key not in queries.HEADLINE:
+            raise serializers.ValidationError({"metric": [f"Choose one of {', '.join(queries.HEADLINE)}."]})
+        period = period_param(self.tenant, request.query_params.get("period"))
+        try:
+            drill = queries.drill(
+                self.tenant, queries.metric_or_404(key), period, request.query_params.get("group")
+            )
+        except Http404:  # an unknown group is the caller's mistake: name the field
+            raise serializers.ValidationError({"group": ["No such group of partners."]}) from None
+        paginator = Pagination()
+        rows = paginator.paginate_queryset(drill.rows, request, view=self) or []
+        return _drill_response(paginator, drill, rows)
+
+
+def _drill_response(paginator: Pagination, drill: queries.Drill, rows: list[queries.DrillRow]) -> Response:
+    response = paginator.get_paginated_response(
+        plain(
+            [
+                {
+                    "partner_id": r.partner_id,
+                    "partner": r.partner,
+                    "tier": r.tier,
+                    "classification": r.classification,
+                    "parts": dict(zip(drill.part_names, r.parts, strict=False)),
+                    "value": r.value,
+                }
+                for r in rows
+            ]
+        )
+    )
+    response.data = {
+        "metric": drill.metric.key,
+        "label": drill.metric.label,
+        "unit": drill.metric.unit,
+        "period": drill.period.label,
+        "group": drill.group,
+        "group_label": drill.group_label,
+        "total": plain(drill.total),
+        **response.data,
+    }
+    return response
+
+
+def qbr_json(context: dict[str, Any]) -> dict[str, Any]:
+    q: queries.Qbr = context["qbr"]
+    plan = q.extra.get("plan")
+    return plain(
+        {
+            "partner_id": q.partner.pk,
+            "partner": q.partner.name,
+            "period": q.period.label,
+            "previous_period": q.previous.label,
+            "figures": [
+                {
+                    "key": r.key,
+                    "label": r.label,
+                    "unit": r.unit,
+                    "value": r.value,
+                    "previous": r.previous,
+                    "change": r.change,
+                    "year_ago": r.year_ago,
+                }
+                for r in q.rows
+            ],
+            "quarters": [p.label for p in q.quarters],
+            "trend": dict(q.trend),
+            "deals": [
+                {
+                    "id": d.pk,
+                    "opportunity": d.opportunity_name,
+                    "customer": d.account.name,
+                    "role": d.partner_role,
+                    "status": d.status,
+                    "submitted_on": d.submitted_at.date(),
+                    "closed_on": d.closed_on,
+                    "amount": d.closed_amount_reporting
+                    if d.closed_amount_reporting is not None
+                    else d.amount_reporting,
+                }
+                for d in q.deals
+            ],
+            "tier_movements": [
+                {"from": m["from"], "to": m["to"], "promotion": m["up"], "on": m["on"]}
+                for m in q.extra.get("movements", [])
+            ],
+            "plan": plan,
+            "incentives": q.extra.get("incentives"),
+        }
+    )
+
+
+class PartnerQbrSerializer(serializers.ModelSerializer):
+    """A partner whose QBR can be read (the list); the QBR itself is a document of figures."""
+
+    tier = serializers.CharField(source="tier.name", default=None, read_only=True)
+    classification = serializers.CharField(source="tier.classification", default=None, read_only=True)
+
+    class Meta:
+        model = Partner
+        fields = ["id", "name", "tier", "classification"]
+        read_only_fields = fields
+
+
+class PartnerQbrViewSet(PartnerScopedViewSet):
+    """Partners' QBRs: the list names the partners whose QBR the caller may read; ``{id}`` (the
+    partner's id) is one partner's QBR for a period. A partner caller lists and reads its own
+    partner's only; any other partner is a 404."""
+
+    model = Partner
+    partner_field = "pk"
+    http_method_names = ["get", "head", "options"]
+    permissions = {"list": Perm.VIEW_REPORTS, "retrieve": Perm.VIEW_REPORTS}
+    partner_permissions = {"list": Perm.USE_PORTAL, "retrieve": Perm.USE_PORTAL}
+    serializer_class = read_serializer = PartnerQbrSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+    ordering = ["name", "pk"]
+
+    def base_queryset(self) -> QuerySet:
+        return Partner.objects.select_related("tier")
+
+    @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
+    def retrieve(self, request: Request, tenant_slug: str, pk: str) -> Response:
+        partner = self.get_object()
+        tenant = self.access.tenant
+        period = period_param(tenant, request.query_params.get("period"))
+        return Response(qbr_json(presenters.qbr_context(tenant, queries.qbr(tenant, partner, period))))
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+class ReportExportSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportExport
+        fields = [
+            "id",
+            "kind",
+            "period",
+            "partner",
+            "status",
+            "error",
+            "created_at",
+            "finished_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, export: ReportExport) -> str | None:
+        if export.status != ReportExport.Status.DONE:
+            return None
+        return reverse(
+            "api:report-export-download", kwargs={"tenant_slug": export.tenant.slug, "pk": export.pk}
+        )
+
+
+class ReportExportCreateSerializer(StrictInputMixin, serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReportExport.Kind.choices)
+    period = serializers.CharField(
+        required=False, allow_blank=True, help_text="Default: the last complete quarter."
+    )
+    partner = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="For a QBR: the partner (a partner caller: its own, the default).",
+    )
+
+
+class ReportExportViewSet(mixins.CreateModelMixin, PartnerScopedViewSet):
+    """PDF exports of the dashboard (staff) and of partners' QBRs: request one (rendered in the
+    background), poll its ``status`` (queued, running, done, failed), then download it."""
+
+    model = ReportExport
+    partner_field = "partner_id"
+    http_method_names = ["get", "post", "head", "options"]
+    read_serializer = serializer_class = ReportExportSerializer
+    write_serializers = {"create": ReportExportCreateSerializer}
+    filterset_fields = ["kind", "status", "partner"]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
+    permissions = {
+        "list": Perm.VIEW_REPORTS,
+        "retrieve": Perm.VIEW_REPORTS,
+        "create": Perm.VIEW_REPORTS,
+        "download": Perm.VIEW_REPORTS,
+    }
+    partner_permissions = {
+        "list": Perm.USE_PORTAL,
+        "retrieve": Perm.USE_PORTAL,
+        "create": Perm.USE_PORTAL,
+        "download": Perm.USE_PORTAL,
+    }
+
+    def base_queryset(self) -> QuerySet:
+        return ReportExport.objects.defer("content")
+
+    @extend_schema(request=ReportExportCreateSerializer, responses={202: ReportExportSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = ReportExportCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        access = self.access
+        period = period_param(access.tenant, data.get("period"))
+        partner_id = None
+        if data["kind"] == ReportExport.Kind.QBR:
+            wanted = data.get("partner") or (access.partner_id if access.is_partner else None)
+            if wanted is None:
+                raise serializers.ValidationError({"partner": ["Name the partner of the QBR."]})
+            # Another tenant's or (for a partner caller) another partner's: 404, like its QBR.
+            partner_id = partner_queries.access_partner(access, wanted).pk
+        export = exports.export_request(
+            access=access, kind=data["kind"], period=period, partner_id=partner_id
+        )
+        return self._read(self.base_queryset().get(pk=export.pk), 202)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, tenant_slug: str, pk: str) -> HttpResponse:
+        """The PDF, once ``status`` is ``done`` (404 before)."""
+        export = self.get_object()
+        return _pdf(ReportExport.objects.get(pk=export.pk))
+
+
+def _pdf(export: ReportExport) -> HttpResponse:
+    from .views import _download
+
+    return _download(export)
