@@ -123,6 +123,10 @@ def _base(
         truncate_label=-1,
         value_formatter=lambda v: _fmt(v, unit),
         margin=12,
+        # Room for the last x label (pygal centres it on the edge), and a readable y axis:
+        # at most about eight labelled steps, not pygal's default sixteen.
+        margin_right=28,
+        max_scale=8,
         **options,
     )
 

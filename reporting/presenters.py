@@ -39,6 +39,7 @@ def _chart(kind: str, **options: Any) -> Any:
 
 
 TEXT = "text"
+DATE = "date"
 CHANGE = "change"
 
 
@@ -56,6 +57,14 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[TableCell]] = field(default_factory=list)
+
+    @property
+    def header(self) -> list[tuple[str, bool]]:
+        """Each column's name and whether it holds figures (aligned right, like its cells)."""
+        return [
+            (name, i > 0 and any(len(row) > i and row[i].unit != TEXT for row in self.rows))
+            for i, name in enumerate(self.columns)
+        ]
 
     def csv(self) -> tuple[list[str], list[list[Any]]]:
         return self.columns, [[_csv_value(cell) for cell in row] for row in self.rows]
@@ -81,6 +90,8 @@ def format_value(value: Any, unit: str, currency: str = "") -> str:
         return f"{Decimal(value) * 100:,.1f} %"
     if unit == Unit.COUNT:
         return f"{int(value):,}"
+    if unit == DATE:
+        return f"{value:%-d %b %Y}"
     if unit == "share":
         return f"{Decimal(value) * 100:,.1f} %"
     return str(value)
@@ -207,7 +218,7 @@ def dashboard_tables(dashboard: queries.Dashboard, tenant: Any | None = None) ->
                 TableCell(m["from"]),
                 TableCell(m["to"]),
                 TableCell("Promotion" if m["up"] else "Demotion"),
-                TableCell(m["on"].isoformat()),
+                TableCell(m["on"], DATE),
             ]
         )
     tables["movements"] = movements
@@ -263,8 +274,13 @@ def dashboard_tables(dashboard: queries.Dashboard, tenant: Any | None = None) ->
     return tables
 
 
+def short_quarter(quarter: FiscalPeriod) -> str:
+    """A chart's axis label for a fiscal quarter: FY2026-Q3 → Q3 '26 (eight fit side by side)."""
+    return f"Q{quarter.quarter} '{quarter.fiscal_year % 100:02d}"
+
+
 def trend_charts(dashboard: queries.Dashboard, currency: str) -> list[tuple[str, Any]]:
-    labels = [q.label.split("-")[-1] + " " + q.label[2:6] for q in dashboard.quarters]
+    labels = [short_quarter(q) for q in dashboard.quarters]
     result = []
     for f in dashboard.figures:
         unit = "%" if f.unit == Unit.RATIO else (currency if f.unit == Unit.MONEY else "")
@@ -390,8 +406,8 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
                 TableCell(d.account.name),
                 TableCell(d.get_partner_role_display()),
                 TableCell(d.get_status_display()),
-                TableCell(d.submitted_at.date().isoformat()),
-                TableCell(d.closed_on.isoformat() if d.closed_on else ""),
+                TableCell(d.submitted_at.date(), DATE),
+                TableCell(d.closed_on, DATE),
                 TableCell(
                     d.closed_amount_reporting
                     if d.closed_amount_reporting is not None
@@ -404,7 +420,7 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
     for m in q.extra.get("movements", []):
         direction = "Promotion" if m["up"] else "Demotion"
         movements.rows.append(
-            [TableCell(m["from"]), TableCell(m["to"]), TableCell(direction), TableCell(m["on"].isoformat())]
+            [TableCell(m["from"]), TableCell(m["to"]), TableCell(direction), TableCell(m["on"], DATE)]
         )
     plan = q.extra.get("plan") or {}
     targets = Table("targets", "Plan targets", ["Target", "When", "Target value", "Actual", "Attainment"])
@@ -427,7 +443,7 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
                 TableCell(a["title"]),
                 TableCell(a["owner"]),
                 TableCell(a["side"]),
-                TableCell(a["due"].isoformat()),
+                TableCell(a["due"], DATE),
                 TableCell(a["status"]),
             ]
         )
@@ -444,7 +460,7 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
                 TableCell(r["title"]),
                 TableCell("Fund request"),
                 TableCell(r["status"]),
-                TableCell(r["starts_on"].isoformat()),
+                TableCell(r["starts_on"], DATE),
                 TableCell(r["amount"], Unit.MONEY),
             ]
         )
@@ -454,7 +470,7 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
                 TableCell(c["title"]),
                 TableCell("Claim"),
                 TableCell(c["status"]),
-                TableCell(c["submitted_on"].isoformat()),
+                TableCell(c["submitted_on"], DATE),
                 TableCell(c["amount"], Unit.MONEY),
             ]
         )
@@ -470,7 +486,7 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
                 TableCell(st["basis"], Unit.MONEY),
                 TableCell(st["amount"], Unit.MONEY),
                 TableCell(st["status"]),
-                TableCell(st["paid_on"].isoformat() if st["paid_on"] else ""),
+                TableCell(st["paid_on"], DATE),
             ]
         )
     return {
@@ -487,7 +503,7 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
 
 def qbr_context(tenant: Any, q: queries.Qbr) -> dict[str, Any]:
     currency = tenant.currency
-    labels = [p.label.split("-")[-1] + " " + p.label[2:6] for p in q.quarters]
+    labels = [short_quarter(p) for p in q.quarters]
     trend = []
     for key, series in q.trend.items():
         ratio = key == "win_rate"

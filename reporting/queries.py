@@ -129,8 +129,9 @@ def change(metric: Metric, value: Any, previous: Any) -> dict[str, Any] | None:
     """The change against the previous period: relative for sums, in points for ratios."""
     if value is None or previous is None:
         return None
-    if metric.unit == Unit.RATIO:
-        points = (Decimal(value) - Decimal(previous)) * 100
+    if metric.unit in (Unit.RATIO, Unit.SCORE):
+        scale = 100 if metric.unit == Unit.RATIO else 1  # a ratio's points are percentage points
+        points = (Decimal(value) - Decimal(previous)) * scale
         return {
             "kind": "points",
             "value": points.quantize(Decimal("0.1")),

@@ -34,3 +34,12 @@ def is_change(unit: str) -> bool:
 @register.filter
 def get_item(mapping: dict, key: Any) -> Any:
     return mapping.get(key, "")
+
+
+@register.filter
+def tier_text(tier: Any) -> str:
+    """``Tier Gold (Tactical)``; just ``Tier Strategic`` when the name already says the class."""
+    classification = tier.get_classification_display()
+    if not classification or classification.lower() == tier.name.lower():
+        return f"Tier {tier.name}"
+    return f"Tier {tier.name} ({classification})"

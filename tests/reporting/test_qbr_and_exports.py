@@ -161,6 +161,8 @@ def test_the_qbr_shows_the_partners_score_and_tier_movement(world):
     score = next(r for r in qbr.rows if r.key == "partner_score")
     # Latest score on or before 30 Sep 2025 (72), before 30 Jun 2025 (60), a year before: none.
     assert (score.value, score.previous, score.year_ago) == (D("72"), D("60"), None)
+    # A score moves in points (72 − 60), not by a percentage of itself.
+    assert score.change == {"kind": "points", "value": D("12.0"), "up": True, "down": False}
     assert [(m["from"], m["to"], m["up"]) for m in qbr.extra["movements"]] == [("No tier", "Gold", True)]
 
 
@@ -217,3 +219,19 @@ def test_jbp_attainment_on_the_dashboard_and_targets_and_actions_on_the_qbr(worl
         .content.decode()
     )
     assert "Joint webinar" in qbr_page
+
+
+def test_chart_quarter_labels_and_tier_wording():
+    from types import SimpleNamespace
+
+    from reporting.presenters import short_quarter
+    from reporting.templatetags.reporting_tags import tier_text
+
+    assert short_quarter(parse_period("FY2026-Q3", 4)) == "Q3 '26"
+    assert short_quarter(parse_period("FY2030-Q1", 1)) == "Q1 '30"
+
+    def tier(name, label):
+        return SimpleNamespace(name=name, get_classification_display=lambda: label)
+
+    assert tier_text(tier("Strategic", "Strategic")) == "Tier Strategic"
+    assert tier_text(tier("Gold", "Tactical")) == "Tier Gold (Tactical)"
