@@ -279,6 +279,17 @@ def short_quarter(quarter: FiscalPeriod) -> str:
     return f"Q{quarter.quarter} '{quarter.fiscal_year % 100:02d}"
 
 
+def top_groups(table: Table) -> list[tuple[str, Table]]:
+    """The top-and-bottom table cut per figure (one small table each: rank, partner, value), as
+    the page and the PDF show it; the CSV keeps the one long table."""
+    groups: dict[str, Table] = {}
+    for row in table.rows:
+        label = str(row[0].value)
+        part = groups.setdefault(label, Table(table.name, f"{label}: {table.title}", table.columns[1:]))
+        part.rows.append(row[1:])
+    return list(groups.items())
+
+
 def trend_charts(dashboard: queries.Dashboard, currency: str) -> list[tuple[str, Any]]:
     labels = [short_quarter(q) for q in dashboard.quarters]
     result = []
@@ -331,7 +342,8 @@ def dashboard_context(tenant: Any, dashboard: queries.Dashboard) -> dict[str, An
     currency = tenant.currency
     return {
         "dashboard": dashboard,
-        "tables": dashboard_tables(dashboard, tenant),
+        "tables": (tables := dashboard_tables(dashboard, tenant)),
+        "top_groups": top_groups(tables["top"]),
         "trend_charts": trend_charts(dashboard, currency),
         "tier_charts": [
             tier_chart(dashboard, key, currency) for key in ("win_rate", "average_deal_size", "nrr")
@@ -373,7 +385,7 @@ def dashboard_page(tenant: Any, period: FiscalPeriod, *, fresh: bool = False) ->
             dashboard_context(tenant, queries.compute_dashboard(tenant, period)), timezone.now()
         )
 
-    page = cache.cached(tenant, f"dashboard-page:{period.label}", compute, fresh=fresh)
+    page = cache.cached(tenant, f"dashboard-page-v2:{period.label}", compute, fresh=fresh)
     page.context["dashboard"].cached = page.cached
     return page.context
 
