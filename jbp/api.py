@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -452,48 +452,78 @@ class PlanViewSet(PartnerScopedViewSet):
         return Response(data)
 
 
-class TargetViewSet(_PlanChildViewSet):
-    """Targets of plans (revenue commitments, pipeline targets, other catalog metrics)."""
+class _PlanPartViewSet(_PlanChildViewSet):
+    """Create and change one kind of plan part (target, investment, activity) through its service.
 
-    model = Target
-    serializer_class = TargetSerializer
-    read_serializer = TargetSerializer
-    write_serializers = {"create": TargetWriteSerializer, "partial_update": TargetWriteSerializer}
-    permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
-    partner_permissions = PARTNER_READ
+    A subclass names its write serializer and its service; the service takes the plan, the part
+    (``None`` on create, under ``part_name``), the fields and the change summary.
+    """
 
-    @extend_schema(request=TargetWriteSerializer, responses={201: TargetSerializer})
+    write_serializer: type[serializers.Serializer]
+    part_name: str
+
+    def _save(self, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
     def create(self, request: Request, tenant_slug: str) -> Response:
-        fields = self._payload(TargetWriteSerializer)
+        fields = self._payload(self.write_serializer)
         plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
         return self._read(
-            services.target_save(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
+            self._save(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
         )
 
-    @extend_schema(request=TargetWriteSerializer, responses=TargetSerializer)
     def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
-        target = self.get_object()
-        payload = TargetWriteSerializer(
+        part = self.get_object()
+        payload = self.write_serializer(
             data=request.data, partial=True, context=self.get_serializer_context()
         )
         payload.is_valid(raise_exception=True)
         fields = dict(payload.validated_data)
         fields.pop("plan", None)
         summary = fields.pop("change_summary", "")
-        plan = self._plan(target.plan)
         return self._read(
-            services.target_save(
-                access=self.access, plan=plan, target=target, fields=fields, change_summary=summary
+            self._save(
+                access=self.access,
+                plan=self._plan(part.plan),
+                fields=fields,
+                change_summary=summary,
+                **{self.part_name: part},
             )
         )
 
 
-class InvestmentViewSet(_PlanChildViewSet):
+def _part_schema(write: type[serializers.Serializer], read: type[serializers.Serializer]) -> Any:
+    return extend_schema_view(
+        create=extend_schema(request=write, responses={201: read}),
+        partial_update=extend_schema(request=write, responses=read),
+    )
+
+
+@_part_schema(TargetWriteSerializer, TargetSerializer)
+class TargetViewSet(_PlanPartViewSet):
+    """Targets of plans (revenue commitments, pipeline targets, other catalog metrics)."""
+
+    model = Target
+    serializer_class = TargetSerializer
+    read_serializer = TargetSerializer
+    write_serializer = TargetWriteSerializer
+    write_serializers = {"create": TargetWriteSerializer, "partial_update": TargetWriteSerializer}
+    permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
+    partner_permissions = PARTNER_READ
+    part_name = "target"
+
+    def _save(self, **kwargs: Any) -> Any:
+        return services.target_save(**kwargs)
+
+
+@_part_schema(InvestmentWriteSerializer, InvestmentSerializer)
+class InvestmentViewSet(_PlanPartViewSet):
     """Investments of both sides; partner admins add and change their own side's while shared."""
 
     model = Investment
     serializer_class = InvestmentSerializer
     read_serializer = InvestmentSerializer
+    write_serializer = InvestmentWriteSerializer
     write_serializers = {"create": InvestmentWriteSerializer, "partial_update": InvestmentWriteSerializer}
     permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
     partner_permissions = {
@@ -501,74 +531,27 @@ class InvestmentViewSet(_PlanChildViewSet):
         "create": Perm.APPROVE_OWN_PLAN,
         "partial_update": Perm.APPROVE_OWN_PLAN,
     }
+    part_name = "investment"
 
-    @extend_schema(request=InvestmentWriteSerializer, responses={201: InvestmentSerializer})
-    def create(self, request: Request, tenant_slug: str) -> Response:
-        fields = self._payload(InvestmentWriteSerializer)
-        plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
-        return self._read(
-            services.investment_save(access=self.access, plan=plan, fields=fields, change_summary=summary),
-            201,
-        )
-
-    @extend_schema(request=InvestmentWriteSerializer, responses=InvestmentSerializer)
-    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
-        investment = self.get_object()
-        payload = InvestmentWriteSerializer(
-            data=request.data, partial=True, context=self.get_serializer_context()
-        )
-        payload.is_valid(raise_exception=True)
-        fields = dict(payload.validated_data)
-        fields.pop("plan", None)
-        summary = fields.pop("change_summary", "")
-        return self._read(
-            services.investment_save(
-                access=self.access,
-                plan=self._plan(investment.plan),
-                investment=investment,
-                fields=fields,
-                change_summary=summary,
-            )
-        )
+    def _save(self, **kwargs: Any) -> Any:
+        return services.investment_save(**kwargs)
 
 
-class ActivityViewSet(_PlanChildViewSet):
+@_part_schema(ActivityWriteSerializer, ActivitySerializer)
+class ActivityViewSet(_PlanPartViewSet):
     """Co-marketing activities of plans."""
 
     model = Activity
     serializer_class = ActivitySerializer
     read_serializer = ActivitySerializer
+    write_serializer = ActivityWriteSerializer
     write_serializers = {"create": ActivityWriteSerializer, "partial_update": ActivityWriteSerializer}
     permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
     partner_permissions = PARTNER_READ
+    part_name = "activity"
 
-    @extend_schema(request=ActivityWriteSerializer, responses={201: ActivitySerializer})
-    def create(self, request: Request, tenant_slug: str) -> Response:
-        fields = self._payload(ActivityWriteSerializer)
-        plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
-        return self._read(
-            services.activity_save(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
-        )
-
-    @extend_schema(request=ActivityWriteSerializer, responses=ActivitySerializer)
-    def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
-        activity = self.get_object()
-        payload = ActivityWriteSerializer(
-            data=request.data, partial=True, context=self.get_serializer_context()
-        )
-        payload.is_valid(raise_exception=True)
-        fields = dict(payload.validated_data)
-        fields.pop("plan", None)
-        summary = fields.pop("change_summary", "")
-        return self._read(
-            services.activity_save(
-                access=self.access,
-                plan=self._plan(activity.plan),
-                activity=activity,
-                fields=fields,
-                change_summary=summary,
-            )
-        )
+    def _save(self, **kwargs: Any) -> Any:
+        return services.activity_save(**kwargs)
 
 
 class ReviewViewSet(_PlanChildViewSet):

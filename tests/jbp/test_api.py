@@ -160,3 +160,43 @@ def test_investments_partner_side_only_for_the_partner(world_a, client_for):
     assert theirs.status_code == 400
     assert "side" in theirs.json()
     assert Decimal(mine.json()["quantity"]) == 2
+
+
+def test_an_activity_is_planned_and_moved_on_over_the_api(world_a, client_for):
+    plan = draft(world_a)
+    manager = client_for(world_a.user(Role.MANAGER))
+    created = manager.post(
+        f"{API}/plan-activities/",
+        {
+            "plan": plan.pk,
+            "name": "Joint webinar",
+            "type": "webinar",
+            "quarter": 2,
+            "budget": "2500.00",
+            "owner_side": "partner",
+            "owner_name": "Pat Partner",
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["status"] == "planned"
+    moved = manager.patch(
+        f"{API}/plan-activities/{created.json()['id']}/", {"status": "done"}, content_type="application/json"
+    )
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["status"] == "done"
+    assert Decimal(moved.json()["budget"]) == Decimal("2500.00")
+    wrong = manager.post(
+        f"{API}/plan-activities/",
+        {"plan": plan.pk, "name": "x", "type": "webinar", "quarter": 5, "owner_name": "Pat"},
+        content_type="application/json",
+    )
+    assert wrong.status_code == 400
+    assert "quarter" in wrong.json()
+    partner = client_for(world_a.user(Role.PARTNER_ADMIN))
+    refused = partner.patch(
+        f"{API}/plan-activities/{created.json()['id']}/",
+        {"status": "cancelled"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
