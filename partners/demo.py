@@ -272,14 +272,20 @@ RUN_DAYS_AGO = (273, 182, 91, 0)
 
 
 def finish(*, tenant: Tenant, staff: dict[str, User]) -> None:
-    """After every app has seeded: recalculate scores for the past three quarters and today
-    (idempotent), so the trend, the proposals and the balance alerts reflect the whole program."""
+    """After every app has seeded: recalculate scores for the past three quarters (once: their
+    runs are backfilled only while missing) and today (idempotent), so the trend, the proposals
+    and the balance alerts reflect the whole program. Re-running a past day after later days
+    would re-decide tactical moves already made and repeat them in the tier history."""
+    from .tiering.models import ScoreRun
     from .tiering.services import score_run_execute
 
     today = timezone.localdate()
     _demo_concentration_limit(today)
+    done = set(ScoreRun.objects.filter(status=ScoreRun.Status.DONE).values_list("run_on", flat=True))
     for days in RUN_DAYS_AGO:
-        score_run_execute(run_on=today - timedelta(days=days))
+        run_on = today - timedelta(days=days)
+        if run_on == today or run_on not in done:
+            score_run_execute(run_on=run_on)
 
 
 def _demo_concentration_limit(today) -> None:

@@ -9,7 +9,10 @@ from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.test import Client
 
+from incentives.models import Claim, FundRequest, Payout, RebateAccrual
+from jbp.models import Plan, Review
 from partners.models import Partner
+from partners.tiering.models import ScoreSnapshot, TierChange, TierChangeProposal
 from pipeline.models import Account, DealRegistration, DealStatusChange, RevenueRecord
 from prm.management.commands.seed_demo import DEMO_PASSWORD
 from prm.models import Membership, Tenant, User
@@ -37,6 +40,10 @@ def row_counts() -> dict[str, int]:
             counts[f"registrations:{tenant.slug}"] = DealRegistration.objects.count()
             counts[f"status_changes:{tenant.slug}"] = DealStatusChange.objects.count()
             counts[f"revenue_records:{tenant.slug}"] = RevenueRecord.objects.count()
+            # Every app's demo, including the score runs of demo.finish, adds nothing on a re-run.
+            for model in (ScoreSnapshot, TierChange, TierChangeProposal, Plan, Review, FundRequest, Claim,
+                          Payout, RebateAccrual):  # fmt: skip
+                counts[f"{model.__name__}:{tenant.slug}"] = model.objects.count()
     return counts
 
 
