@@ -58,13 +58,42 @@ EXPORT_FILTERS = {"status": "active", "segment": "enterprise"}  # ~20 % of partn
 STATUSES = [("active", 55), ("onboarding", 15), ("prospect", 15), ("suspended", 8), ("exited", 7)]
 SEGMENTS = [("enterprise", 36), ("mid_market", 34), ("smb", 30)]
 COUNTRIES = ["DE", "AT", "CH", "GB", "FR", "NL", "SE", "US", "CA", "BR", "IN", "JP", "AU", "SG"]
-WORDS = ["Adatum", "Alpine", "Atlas", "Aurora", "Baltic", "Beacon", "Cobalt", "Contoso", "Danube", "Delta",
-         "Ember", "Fabrikam", "Falcon", "Granite", "Harbor", "Iberia", "Litware", "Nordic", "Quarry", "Tailspin"]
+WORDS = [
+    "Adatum",
+    "Alpine",
+    "Atlas",
+    "Aurora",
+    "Baltic",
+    "Beacon",
+    "Cobalt",
+    "Contoso",
+    "Danube",
+    "Delta",
+    "Ember",
+    "Fabrikam",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Iberia",
+    "Litware",
+    "Nordic",
+    "Quarry",
+    "Tailspin",
+]
 SUFFIXES = ["Systems", "Solutions", "Integrators", "Consulting", "Cloud Ops", "Resellers", "Labs", "Digital"]
-TIERS = [("Strategic", 1, "strategic", 3), ("Gold", 2, "tactical", 17), ("Silver", 3, "tactical", 35),
-         ("Registered", 4, "tactical", 35), (None, None, None, 10)]  # last: no tier
-CERTS = [("Sales Foundations", "Foundation"), ("Cloud Architect", "Professional"),
-         ("Security Specialist", "Expert"), ("Data Platform Engineer", "Associate")]
+TIERS = [
+    ("Strategic", 1, "strategic", 3),
+    ("Gold", 2, "tactical", 17),
+    ("Silver", 3, "tactical", 35),
+    ("Registered", 4, "tactical", 35),
+    (None, None, None, 10),
+]  # last: no tier
+CERTS = [
+    ("Sales Foundations", "Foundation"),
+    ("Cloud Architect", "Professional"),
+    ("Security Specialist", "Expert"),
+    ("Data Platform Engineer", "Associate"),
+]
 MANAGERS = 5
 
 
@@ -96,11 +125,15 @@ def ensure_tenant(slug: str, size: int) -> Tenant:
         tiers = {}
         for name, rank, classification, _ in TIERS:
             if name:
-                tiers[name], _ = Tier.objects.get_or_create(name=name, defaults={"rank": rank, "classification": classification})
+                tiers[name], _ = Tier.objects.get_or_create(
+                    name=name, defaults={"rank": rank, "classification": classification}
+                )
         started = time.perf_counter()
         for start in range(have, size, 2000):
             generate(tenant, range(start, min(size, start + 2000)), tiers, managers)
-        print(f"generated {size - have} partners in {slug} in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"generated {size - have} partners in {slug} in {time.perf_counter() - started:.1f} s", flush=True
+        )
     return tenant
 
 
@@ -147,9 +180,13 @@ def generate(tenant: Tenant, numbers: range, tiers: dict[str, Tier], managers: l
             holder = contacts[2 * n + rng.randint(0, 1)] if rng.random() < 0.7 else None
             certifications.append(
                 Certification(
-                    partner=p, name=f"Acme {name}", level=level, earned_on=earned,
+                    partner=p,
+                    name=f"Acme {name}",
+                    level=level,
+                    earned_on=earned,
                     expires_on=earned + timedelta(days=rng.choice([365, 730, 1095])),
-                    holder=Certification.Holder.PERSON if holder else Certification.Holder.COMPANY, contact=holder,
+                    holder=Certification.Holder.PERSON if holder else Certification.Holder.COMPANY,
+                    contact=holder,
                 )
             )
     Certification.objects.bulk_create(certifications, batch_size=2000)
@@ -171,9 +208,7 @@ BASELINE_ROWS = (
     f" FROM {P} p LEFT JOIN {T} t ON t.id = p.tier_id LEFT JOIN {U} u ON u.id = p.partner_manager_id"
     f" WHERE {WHERE} ORDER BY t.rank ASC NULLS LAST, p.name, p.id LIMIT {PER_PAGE}"
 )
-BASELINE_ATTRIBUTES = (
-    f"SELECT partner_id, kind, value FROM {A} WHERE tenant_id = %s AND partner_id IN ({{ids}}) ORDER BY kind, value"
-)
+BASELINE_ATTRIBUTES = f"SELECT partner_id, kind, value FROM {A} WHERE tenant_id = %s AND partner_id IN ({{ids}}) ORDER BY kind, value"
 
 
 def baseline_params(tenant: Tenant) -> list:
@@ -207,7 +242,9 @@ def query_count(client: Client, url: str) -> tuple[int, list[int]]:
         response = client.get(url)
         body = response.content
     assert response.status_code == 200, body[:300]
-    return len(queries), [int(pk) for pk in re.findall(rb'<a href="/t/[\w-]+/partners/(\d+)/"><strong>', body)]
+    return len(queries), [
+        int(pk) for pk in re.findall(rb'<a href="/t/[\w-]+/partners/(\d+)/"><strong>', body)
+    ]
 
 
 def main() -> None:
@@ -226,7 +263,9 @@ def main() -> None:
 
     query = "&".join(f"{k}={v}" for k, v in PAGE_FILTERS.items())
     page_url = f"/t/{tenant.slug}/partners/?{query}"
-    export_url = f"/t/{tenant.slug}/partners/export.csv?" + "&".join(f"{k}={v}" for k, v in EXPORT_FILTERS.items())
+    export_url = f"/t/{tenant.slug}/partners/export.csv?" + "&".join(
+        f"{k}={v}" for k, v in EXPORT_FILTERS.items()
+    )
 
     small_queries, small_rows = query_count(client, f"/t/{small.slug}/partners/?{query}")
     assert small_rows, "the filters must match partners at the small size too"
@@ -252,14 +291,20 @@ def main() -> None:
     b, f, e = (statistics.median(x) * 1000 for x in (base, page, csv))
     print(f"database: {connection.vendor}, partners per tenant: {PARTNERS} (and {SMALL}), rounds: {ROUNDS}")
     print(f"page: {page_url} ({matches} matches, {len(large_rows)} rows shown)")
-    print(f"queries per page request: {small_queries} at {SMALL} partners, {large_queries} at {PARTNERS} partners")
+    print(
+        f"queries per page request: {small_queries} at {SMALL} partners, {large_queries} at {PARTNERS} partners"
+    )
     print(f"baseline (direct SQL: count, 25 rows, their attributes; median): {b:.2f} ms")
     print(f"directory page, full stack (median): {f:.2f} ms")
     print(f"ratio page/baseline: {f / b:.1f}x")
-    print(f"CSV export of {exported} partners ({'&'.join(f'{k}={v}' for k, v in EXPORT_FILTERS.items())}, median): "
-          f"{e:.2f} ms, {e / max(exported, 1) * 1000:.1f} ms per 1,000 rows, {e / b:.1f}x baseline")
+    print(
+        f"CSV export of {exported} partners ({'&'.join(f'{k}={v}' for k, v in EXPORT_FILTERS.items())}, median): "
+        f"{e:.2f} ms, {e / max(exported, 1) * 1000:.1f} ms per 1,000 rows, {e / b:.1f}x baseline"
+    )
     if small_queries != large_queries:
-        raise SystemExit(f"queries per page grow with rows: {small_queries} at {SMALL}, {large_queries} at {PARTNERS}")
+        raise SystemExit(
+            f"queries per page grow with rows: {small_queries} at {SMALL}, {large_queries} at {PARTNERS}"
+        )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,10 @@ def ensure_tenant(slug: str) -> Tenant:
         missing = PARTNERS - Partner.objects.count()
         if missing > 0:
             Partner.objects.bulk_create(
-                [Partner(name=f"{slug} partner {i:05d}", status=STATUSES[i % len(STATUSES)]) for i in range(missing)],
+                [
+                    Partner(name=f"{slug} partner {i:05d}", status=STATUSES[i % len(STATUSES)])
+                    for i in range(missing)
+                ],
                 batch_size=2000,
             )
     return tenant

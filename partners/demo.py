@@ -31,13 +31,66 @@ PROFILES: dict[str, list[str]] = {
 }
 
 FIRST = [
-    "Northwind", "Contoso", "Fabrikam", "Tailspin", "Wide World", "Litware", "Proseware", "Adatum", "Woodgrove",
-    "Lucerne", "Alpine", "Baltic", "Iberia", "Rhein", "Nordic", "Danube", "Loire", "Coho", "Trey", "Blue Yonder",
-    "Fourth Coffee", "Humongous", "Margie's", "Relecloud", "Southridge", "VanArsdel", "Wingtip", "Graphic Design",
-    "Bellows", "Cascade", "Aurora", "Beacon", "Cobalt", "Delta", "Evergreen", "Falcon", "Granite", "Harbor",
-    "Ivory", "Juniper", "Keystone", "Lighthouse", "Meridian", "Nimbus", "Orchid", "Pinnacle", "Quarry", "Redwood",
-    "Summit", "Tidewater", "Umber", "Vertex", "Willow", "Xenon", "Yellowfin", "Zephyr", "Atlas", "Bramble",
-    "Crescent", "Dune",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Wide World",
+    "Litware",
+    "Proseware",
+    "Adatum",
+    "Woodgrove",
+    "Lucerne",
+    "Alpine",
+    "Baltic",
+    "Iberia",
+    "Rhein",
+    "Nordic",
+    "Danube",
+    "Loire",
+    "Coho",
+    "Trey",
+    "Blue Yonder",
+    "Fourth Coffee",
+    "Humongous",
+    "Margie's",
+    "Relecloud",
+    "Southridge",
+    "VanArsdel",
+    "Wingtip",
+    "Graphic Design",
+    "Bellows",
+    "Cascade",
+    "Aurora",
+    "Beacon",
+    "Cobalt",
+    "Delta",
+    "Evergreen",
+    "Falcon",
+    "Granite",
+    "Harbor",
+    "Ivory",
+    "Juniper",
+    "Keystone",
+    "Lighthouse",
+    "Meridian",
+    "Nimbus",
+    "Orchid",
+    "Pinnacle",
+    "Quarry",
+    "Redwood",
+    "Summit",
+    "Tidewater",
+    "Umber",
+    "Vertex",
+    "Willow",
+    "Xenon",
+    "Yellowfin",
+    "Zephyr",
+    "Atlas",
+    "Bramble",
+    "Crescent",
+    "Dune",
 ]
 SECOND: dict[str, list[str]] = {
     PartnerType.SYSTEM_INTEGRATOR: ["Consulting", "Integrators", "Digital", "Solutions"],
@@ -48,15 +101,40 @@ SECOND: dict[str, list[str]] = {
     PartnerType.ADVISOR: ["Advisors", "Research", "Strategy", "Insights"],
 }
 PEOPLE = [
-    "Alex Morgan", "Jamie Chen", "Priya Nair", "Lukas Becker", "Sofia Rossi", "Mateo Garcia", "Emma Larsen",
-    "Noah Williams", "Aiko Tanaka", "Omar Haddad", "Chloe Martin", "Ravi Patel", "Ingrid Olsen", "Diego Alvarez",
-    "Hannah Schulz", "Liam O'Brien", "Zara Ahmed", "Mia Kowalski", "Ethan Brooks", "Lea Dubois",
+    "Alex Morgan",
+    "Jamie Chen",
+    "Priya Nair",
+    "Lukas Becker",
+    "Sofia Rossi",
+    "Mateo Garcia",
+    "Emma Larsen",
+    "Noah Williams",
+    "Aiko Tanaka",
+    "Omar Haddad",
+    "Chloe Martin",
+    "Ravi Patel",
+    "Ingrid Olsen",
+    "Diego Alvarez",
+    "Hannah Schulz",
+    "Liam O'Brien",
+    "Zara Ahmed",
+    "Mia Kowalski",
+    "Ethan Brooks",
+    "Lea Dubois",
 ]
 CERTIFICATIONS = {
-    "acme": [("Acme Cloud Architect", "Professional"), ("Acme Security Specialist", "Expert"),
-             ("Acme Sales Foundations", "Foundation"), ("Acme Data Platform Engineer", "Associate")],
-    "globex": [("Globex Automation Installer", "Certified"), ("Globex Field Service", "Advanced"),
-               ("Globex Controls Programmer", "Expert"), ("Globex Safety Compliance", "Foundation")],
+    "acme": [
+        ("Acme Cloud Architect", "Professional"),
+        ("Acme Security Specialist", "Expert"),
+        ("Acme Sales Foundations", "Foundation"),
+        ("Acme Data Platform Engineer", "Associate"),
+    ],
+    "globex": [
+        ("Globex Automation Installer", "Certified"),
+        ("Globex Field Service", "Advanced"),
+        ("Globex Controls Programmer", "Expert"),
+        ("Globex Safety Compliance", "Foundation"),
+    ],
 }
 COUNTRIES = {
     "acme": ["US", "US", "US", "CA", "GB", "DE", "FR", "NL", "SE", "AU", "JP", "IN", "SG", "BR"],
@@ -126,8 +204,14 @@ def seed(*, tenant: Tenant, staff: dict[str, User], count: int = 60) -> dict[str
 
 
 def _types(rng: random.Random, count: int) -> list[str]:
-    weights = [(PartnerType.SYSTEM_INTEGRATOR, 5), (PartnerType.RESELLER, 5), (PartnerType.ISV, 3),
-               (PartnerType.MSP, 3), (PartnerType.REFERRAL, 2), (PartnerType.ADVISOR, 2)]
+    weights = [
+        (PartnerType.SYSTEM_INTEGRATOR, 5),
+        (PartnerType.RESELLER, 5),
+        (PartnerType.ISV, 3),
+        (PartnerType.MSP, 3),
+        (PartnerType.REFERRAL, 2),
+        (PartnerType.ADVISOR, 2),
+    ]
     pool = [t for t, w in weights for _ in range(w)]
     return [rng.choice(pool) for _ in range(count)]
 
@@ -143,7 +227,9 @@ def _create_partner(rng, tenant, name, domain, ptype, spec, tiers, managers, sta
         domain=domain,
         country=rng.choice(COUNTRIES.get(tenant.slug, COUNTRIES["acme"])),
         company_size=rng.choice(
-            [CompanySize.LARGE, CompanySize.XLARGE] if strategic else [CompanySize.SMALL, CompanySize.MEDIUM, CompanySize.LARGE]
+            [CompanySize.LARGE, CompanySize.XLARGE]
+            if strategic
+            else [CompanySize.SMALL, CompanySize.MEDIUM, CompanySize.LARGE]
         ),
         description=f"{name} is a {PartnerType(ptype).label.lower()} serving "
         f"{rng.choice(['regional', 'national', 'global'])} customers.",
@@ -169,8 +255,11 @@ def _create_partner(rng, tenant, name, domain, ptype, spec, tiers, managers, sta
     start, end = timezone.now() - (today - joined), partner.status_changed_at
     for index, step in enumerate(steps, start=1):
         change = PartnerStatusChange.objects.create(
-            partner=partner, from_status=_previous(step, spec["status"]), to_status=step,
-            reason=STATUS_REASONS[step], changed_by=rng.choice(managers),
+            partner=partner,
+            from_status=_previous(step, spec["status"]),
+            to_status=step,
+            reason=STATUS_REASONS[step],
+            changed_by=rng.choice(managers),
         )
         when = end if index == len(steps) else start + (end - start) * index / len(steps)
         PartnerStatusChange.objects.filter(pk=change.pk).update(created_at=when)
@@ -185,14 +274,23 @@ def _previous(step: str, final: str) -> str:
 def _attributes(rng: random.Random, partner: Partner, ptype: str, strategic: bool) -> None:
     motions = PROFILES[ptype][: rng.randint(1, len(PROFILES[ptype]))] if not strategic else PROFILES[ptype]
     values: dict[str, set[str]] = {
-        PartnerAttribute.Kind.TYPE: {ptype} | ({PartnerType.RESELLER} if strategic and rng.random() < 0.5 else set()),
+        PartnerAttribute.Kind.TYPE: {ptype}
+        | ({PartnerType.RESELLER} if strategic and rng.random() < 0.5 else set()),
         PartnerAttribute.Kind.MOTION: set(motions),
-        PartnerAttribute.Kind.REGION: set(rng.sample(list(Region.values), rng.randint(1, 4 if strategic else 2))),
+        PartnerAttribute.Kind.REGION: set(
+            rng.sample(list(Region.values), rng.randint(1, 4 if strategic else 2))
+        ),
         PartnerAttribute.Kind.VERTICAL: set(rng.sample(list(Vertical.values), rng.randint(1, 3))),
-        PartnerAttribute.Kind.SEGMENT: set(rng.sample(list(Segment.values), rng.randint(1, 3 if strategic else 2))),
+        PartnerAttribute.Kind.SEGMENT: set(
+            rng.sample(list(Segment.values), rng.randint(1, 3 if strategic else 2))
+        ),
     }
     PartnerAttribute.objects.bulk_create(
-        [PartnerAttribute(partner=partner, kind=kind, value=v) for kind, vals in values.items() for v in sorted(vals)]
+        [
+            PartnerAttribute(partner=partner, kind=kind, value=v)
+            for kind, vals in values.items()
+            for v in sorted(vals)
+        ]
     )
 
 
@@ -204,20 +302,35 @@ def _contacts(rng: random.Random, partner: Partner, domain: str, strategic: bool
     for person, role in zip(people, roles[:count], strict=False):
         contacts.append(_contact(partner, person, domain, role, rng))
     if strategic:
-        contacts.append(_contact(partner, people[-1], domain, ContactRole.EXECUTIVE_SPONSOR, rng, title="Chief Executive Officer"))
+        contacts.append(
+            _contact(
+                partner,
+                people[-1],
+                domain,
+                ContactRole.EXECUTIVE_SPONSOR,
+                rng,
+                title="Chief Executive Officer",
+            )
+        )
     return contacts
 
 
 def _contact(partner, person, domain, role, rng, title=None) -> Contact:
     titles = {
-        ContactRole.PRIMARY: "Alliance Manager", ContactRole.SALES: "Sales Director",
-        ContactRole.TECHNICAL: "Solutions Architect", ContactRole.MARKETING: "Marketing Manager",
+        ContactRole.PRIMARY: "Alliance Manager",
+        ContactRole.SALES: "Sales Director",
+        ContactRole.TECHNICAL: "Solutions Architect",
+        ContactRole.MARKETING: "Marketing Manager",
         ContactRole.EXECUTIVE_SPONSOR: "Managing Director",
     }
     local = person.lower().replace("'", "").replace(" ", ".")
     return Contact.objects.create(
-        partner=partner, name=person, email=f"{local}@{domain}", role=role,
-        title=title or titles[role], phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+        partner=partner,
+        name=person,
+        email=f"{local}@{domain}",
+        role=role,
+        title=title or titles[role],
+        phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
     )
 
 
@@ -230,10 +343,13 @@ def _certifications(rng, tenant, partner, contacts, today, strategic) -> None:
         lifetime = rng.choice([365, 730, 730, 1095])
         person = rng.random() < 0.7 and contacts
         Certification.objects.create(
-            partner=partner, name=name, level=level,
+            partner=partner,
+            name=name,
+            level=level,
             holder=Certification.Holder.PERSON if person else Certification.Holder.COMPANY,
             contact=rng.choice(contacts) if person else None,
-            earned_on=earned, expires_on=earned + timedelta(days=lifetime),
+            earned_on=earned,
+            expires_on=earned + timedelta(days=lifetime),
         )
 
 
@@ -256,7 +372,9 @@ def _ratings(staff: dict[str, User]) -> None:
     settings_row.tactical_auto_apply = True  # the demo program lets tactical moves apply themselves
     settings_row.save()
     rows = []
-    for partner in Partner.objects.exclude(status=Partner.Status.PROSPECT).select_related("tier").order_by("pk"):
+    for partner in (
+        Partner.objects.exclude(status=Partner.Status.PROSPECT).select_related("tier").order_by("pk")
+    ):
         rng = random.Random(f"rating-{partner.domain}")  # noqa: S311 (demo data)
         low, high = RATING_RANGES.get(partner.tier.name if partner.tier else None, (1, 3))
         for key in keys:
@@ -299,8 +417,12 @@ def _demo_concentration_limit(today) -> None:
     result = engine.compute(run_on=today, criteria=[])
     total = sum(result.revenue_ttm.values(), Decimal(0))
     strategic = set(Partner.objects.filter(tier__classification="strategic").values_list("pk", flat=True))
-    shares = sorted((v / total for pid, v in result.revenue_ttm.items() if pid in strategic and total), reverse=True)
+    shares = sorted(
+        (v / total for pid, v in result.revenue_ttm.items() if pid in strategic and total), reverse=True
+    )
     if len(shares) >= 2 and shares[0] > shares[1]:
         settings_row = tiering_settings()
-        settings_row.concentration_share = ((shares[0] + shares[1]) / 2).quantize(Decimal("0.001"), ROUND_DOWN)
+        settings_row.concentration_share = ((shares[0] + shares[1]) / 2).quantize(
+            Decimal("0.001"), ROUND_DOWN
+        )
         settings_row.save()

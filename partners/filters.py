@@ -48,31 +48,55 @@ def _has_attribute(kind: str):
 class PartnerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     # distinct=False: these filter the partner's own columns, so no duplicate rows can arise.
-    status = django_filters.MultipleChoiceFilter(choices=Partner.Status.choices, widget=CHECKBOXES, distinct=False)
-    tier = django_filters.ModelMultipleChoiceFilter(queryset=Tier.objects.none(), widget=CHECKBOXES, distinct=False)
+    status = django_filters.MultipleChoiceFilter(
+        choices=Partner.Status.choices, widget=CHECKBOXES, distinct=False
+    )
+    tier = django_filters.ModelMultipleChoiceFilter(
+        queryset=Tier.objects.none(), widget=CHECKBOXES, distinct=False
+    )
     classification = django_filters.ChoiceFilter(
-        choices=[*Classification.choices, ("untiered", "No tier yet")], method="by_classification", label="Classification"
+        choices=[*Classification.choices, ("untiered", "No tier yet")],
+        method="by_classification",
+        label="Classification",
     )
     type = django_filters.MultipleChoiceFilter(
-        choices=PartnerType.choices, method=_has_attribute(PartnerAttribute.Kind.TYPE), widget=CHECKBOXES, label="Partner type"
+        choices=PartnerType.choices,
+        method=_has_attribute(PartnerAttribute.Kind.TYPE),
+        widget=CHECKBOXES,
+        label="Partner type",
     )
     motion = django_filters.MultipleChoiceFilter(
-        choices=Motion.choices, method=_has_attribute(PartnerAttribute.Kind.MOTION), widget=CHECKBOXES, label="Motion"
+        choices=Motion.choices,
+        method=_has_attribute(PartnerAttribute.Kind.MOTION),
+        widget=CHECKBOXES,
+        label="Motion",
     )
     region = django_filters.MultipleChoiceFilter(
-        choices=Region.choices, method=_has_attribute(PartnerAttribute.Kind.REGION), widget=LONG_LIST, label="Region"
+        choices=Region.choices,
+        method=_has_attribute(PartnerAttribute.Kind.REGION),
+        widget=LONG_LIST,
+        label="Region",
     )
     vertical = django_filters.MultipleChoiceFilter(
-        choices=Vertical.choices, method=_has_attribute(PartnerAttribute.Kind.VERTICAL), widget=LONG_LIST, label="Vertical"
+        choices=Vertical.choices,
+        method=_has_attribute(PartnerAttribute.Kind.VERTICAL),
+        widget=LONG_LIST,
+        label="Vertical",
     )
     segment = django_filters.MultipleChoiceFilter(
-        choices=Segment.choices, method=_has_attribute(PartnerAttribute.Kind.SEGMENT), widget=CHECKBOXES, label="Segment"
+        choices=Segment.choices,
+        method=_has_attribute(PartnerAttribute.Kind.SEGMENT),
+        widget=CHECKBOXES,
+        label="Segment",
     )
     manager = django_filters.ModelChoiceFilter(
         queryset=User.objects.none(), field_name="partner_manager", label="Partner manager"
     )
     cert_expiring_days = django_filters.NumberFilter(
-        method="certification_expiring", label="Certification expiring within (days)", min_value=0, max_value=3650
+        method="certification_expiring",
+        label="Certification expiring within (days)",
+        min_value=0,
+        max_value=3650,
     )
     archived = django_filters.ChoiceFilter(
         choices=[("no", "Current partners"), ("yes", "Archived only"), ("all", "Current and archived")],
@@ -81,7 +105,10 @@ class PartnerFilter(django_filters.FilterSet):
         label="Archived",
     )
     sort = django_filters.ChoiceFilter(
-        choices=[(key, label) for key, (_, label) in SORTS.items()], method="sort_by", empty_label=None, label="Sort"
+        choices=[(key, label) for key, (_, label) in SORTS.items()],
+        method="sort_by",
+        empty_label=None,
+        label="Sort",
     )
 
     class Meta:

@@ -84,6 +84,7 @@ class PartnerForm(ServiceValidatedModelForm):
     def clean_domain(self) -> str:
         # People paste addresses and e-mails; store the bare domain (validated afterwards).
         return normalize_domain(self.cleaned_data.get("domain", ""))
+
     partner_types = _attribute_field("partner_types")
     motions = _attribute_field("motions")
     regions = _attribute_field("regions")
@@ -93,9 +94,22 @@ class PartnerForm(ServiceValidatedModelForm):
     class Meta:
         model = Partner
         fields = [
-            "name", "legal_name", "website", "domain", "country", "company_size", "description", "logo",
-            "join_date", "tier", "partner_manager", "vendor_sponsor", "partner_sponsor",
-            "agreement_type", "agreement_start", "agreement_end",
+            "name",
+            "legal_name",
+            "website",
+            "domain",
+            "country",
+            "company_size",
+            "description",
+            "logo",
+            "join_date",
+            "tier",
+            "partner_manager",
+            "vendor_sponsor",
+            "partner_sponsor",
+            "agreement_type",
+            "agreement_start",
+            "agreement_end",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
@@ -148,17 +162,23 @@ class PortalProfileForm(ServiceValidatedModelForm):
 
 class StatusChangeForm(forms.Form):
     status = forms.ChoiceField(label="New status")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the partner's history.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the partner's history."
+    )
 
     def __init__(self, *args: Any, partner: Partner, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = Partner.TRANSITIONS[partner.status]
-        cast(forms.ChoiceField, self.fields["status"]).choices = [(v, label) for v, label in Partner.Status.choices if v in allowed]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            (v, label) for v, label in Partner.Status.choices if v in allowed
+        ]
 
 
 class NoteForm(forms.Form):
     body = forms.CharField(
-        label="Internal note", widget=forms.Textarea(attrs={"rows": 2}), help_text="Staff only; partners never see notes."
+        label="Internal note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Staff only; partners never see notes.",
     )
 
 

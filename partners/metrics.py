@@ -35,12 +35,18 @@ def _partner_score(tenant: Any, partner_ids: list[int], period: FiscalPeriod) ->
 
 METRICS = [
     Metric(
-        "active_certifications", "Active certifications", Unit.COUNT, None,
+        "active_certifications",
+        "Active certifications",
+        Unit.COUNT,
+        None,
         "Certifications of the partner earned by the period's end and not expired at it (archived ones excluded).",
         parts=Parts(("n",), _certifications, lambda p: p["n"] or 0),
     ),
     Metric(
-        "partner_score", "Partner score", Unit.SCORE, _partner_score,
+        "partner_score",
+        "Partner score",
+        Unit.SCORE,
+        _partner_score,
         "The partner's tiering score (0–100) from its latest score snapshot on or before the period's end; "
         "empty when it was never scored.",
     ),

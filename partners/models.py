@@ -58,7 +58,9 @@ class Tier(TenantOwnedModel):
     mdf_eligible = models.BooleanField("MDF eligible", default=False)
     rebate_eligible = models.BooleanField(default=False)
     deal_protection_days = models.PositiveSmallIntegerField(
-        default=90, validators=[MaxValueValidator(730)], help_text="How long an approved registration is protected."
+        default=90,
+        validators=[MaxValueValidator(730)],
+        help_text="How long an approved registration is protected.",
     )
     min_score = models.DecimalField(
         "minimum score",
@@ -152,7 +154,9 @@ class Partner(TenantOwnedModel):
         blank=True,
         related_name="+",
     )
-    agreement_type = models.CharField(max_length=10, choices=AgreementType.choices, default=AgreementType.STANDARD)
+    agreement_type = models.CharField(
+        max_length=10, choices=AgreementType.choices, default=AgreementType.STANDARD
+    )
     agreement_start = models.DateField(null=True, blank=True)
     agreement_end = models.DateField(null=True, blank=True)
 
@@ -247,7 +251,9 @@ class PartnerAttribute(TenantOwnedModel):
     class Meta:
         ordering = ["kind", "value"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "partner", "kind", "value"], name="partner_attribute_unique")
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "kind", "value"], name="partner_attribute_unique"
+            )
         ]
         indexes = [models.Index(fields=["tenant", "kind", "value", "partner"])]
 
@@ -299,9 +305,14 @@ class Contact(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "partner", "email"], name="contact_email_unique_per_partner")
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "email"], name="contact_email_unique_per_partner"
+            )
         ]
-        indexes = [models.Index(fields=["tenant", "partner", "archived_at"]), models.Index(fields=["tenant", "email"])]
+        indexes = [
+            models.Index(fields=["tenant", "partner", "archived_at"]),
+            models.Index(fields=["tenant", "email"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -426,7 +437,9 @@ class ImportJob(TenantOwnedModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
-    counts = models.JSONField(default=dict, blank=True, help_text="Preview: rows to create, update, leave, refuse.")
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Preview: rows to create, update, leave, refuse."
+    )
     applied_counts = models.JSONField(default=dict, blank=True, help_text="Result: rows created, updated, …")
     row_results = models.JSONField(default=list, blank=True)
     error_message = models.TextField(blank=True)

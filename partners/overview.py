@@ -21,5 +21,7 @@ def _status_widget(request: TenantRequest) -> dict[str, Any]:
 
 def register() -> None:
     register_widget(
-        OverviewWidget(key="partners", template="partners/overview/status_counts.html", order=10, context=_status_widget)
+        OverviewWidget(
+            key="partners", template="partners/overview/status_counts.html", order=10, context=_status_widget
+        )
     )

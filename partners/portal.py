@@ -60,7 +60,9 @@ def portal_profile_edit(request: TenantRequest, tenant_slug: str) -> HttpRespons
         if done is not None:
             messages.success(request, "Your company profile is saved. The program team sees the change now.")
             return redirect(_home(tenant_slug))
-    return render(request, "portal/profile_form.html", {"form": form, "partner": partner}, status=form_status(form))
+    return render(
+        request, "portal/profile_form.html", {"form": form, "partner": partner}, status=form_status(form)
+    )
 
 
 @require_perm(Perm.EDIT_OWN_PARTNER)
@@ -97,7 +99,9 @@ def portal_certification_create(request: TenantRequest, tenant_slug: str) -> Htt
 
 
 @require_perm(Perm.EDIT_OWN_PARTNER)
-def portal_certification_edit(request: TenantRequest, tenant_slug: str, certification_id: int) -> HttpResponse:
+def portal_certification_edit(
+    request: TenantRequest, tenant_slug: str, certification_id: int
+) -> HttpResponse:
     certification = queries.access_certification(request.access, certification_id)
     url = _home(tenant_slug, "#certifications")
     return handle_certification_form(request, certification.partner, certification, url, url)

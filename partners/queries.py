@@ -54,17 +54,19 @@ def own_partner(access: TenantAccess) -> Partner:
 
 def staff_users(access: TenantAccess) -> QuerySet[User]:
     """Active staff members of the tenant (choices for manager and vendor sponsor)."""
-    ids = Membership.objects.filter(tenant=access.tenant, is_active=True, role__in=sorted(STAFF_ROLES)).values(
-        "user_id"
-    )
+    ids = Membership.objects.filter(
+        tenant=access.tenant, is_active=True, role__in=sorted(STAFF_ROLES)
+    ).values("user_id")
     return User.objects.filter(pk__in=ids).order_by("full_name", "email")
 
 
 def directory(access: TenantAccess, params: QueryDict | dict) -> PartnerFilter:
     """The filtered, sorted partner directory. ``.qs`` is ready for a page or an export and
     carries what a row shows (tier, manager, attributes) in a constant number of queries."""
-    base = partners(access).select_related(*PARTNER_LIST_RELATED).prefetch_related(
-        Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value"))
+    base = (
+        partners(access)
+        .select_related(*PARTNER_LIST_RELATED)
+        .prefetch_related(Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value")))
     )
     return PartnerFilter(params, queryset=base, staff_users=staff_users(access))
 
@@ -83,14 +85,26 @@ def status_counts(access: TenantAccess) -> list[dict]:
     counts = dict(
         partners(access).filter(archived_at__isnull=True).values_list("status").annotate(n=Count("pk"))
     )
-    return [{"status": value, "label": label, "count": counts.get(value, 0)} for value, label in Partner.Status.choices]
+    return [
+        {"status": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in Partner.Status.choices
+    ]
 
 
 def classification_counts(access: TenantAccess) -> dict[str, int]:
     """Current partners by strategic / tactical / untiered: the size of the strategic set."""
-    rows = partners(access).filter(archived_at__isnull=True).values_list("tier__classification").annotate(n=Count("pk"))
+    rows = (
+        partners(access)
+        .filter(archived_at__isnull=True)
+        .values_list("tier__classification")
+        .annotate(n=Count("pk"))
+    )
     counts = {key or "untiered": n for key, n in rows}
-    return {"strategic": counts.get("strategic", 0), "tactical": counts.get("tactical", 0), "untiered": counts.get("untiered", 0)}
+    return {
+        "strategic": counts.get("strategic", 0),
+        "tactical": counts.get("tactical", 0),
+        "untiered": counts.get("untiered", 0),
+    }
 
 
 def contacts(access: TenantAccess, partner: Partner, *, include_archived: bool = False) -> QuerySet[Contact]:
@@ -101,7 +115,9 @@ def contacts(access: TenantAccess, partner: Partner, *, include_archived: bool =
 
 
 def access_contact(access: TenantAccess, contact_id: int) -> Contact:
-    contact = Contact.objects.filter(pk=contact_id, partner__in=partners(access)).select_related("partner").first()
+    contact = (
+        Contact.objects.filter(pk=contact_id, partner__in=partners(access)).select_related("partner").first()
+    )
     if contact is None:
         raise Http404
     return contact
@@ -146,7 +162,10 @@ def timeline(access: TenantAccess, partner: Partner, *, limit: int = 50) -> list
         for e in events.order_by("-created_at", "-id")[:limit]
     ]
     changes = PartnerStatusChange.objects.filter(partner=partner).select_related("changed_by")[:limit]
-    items += [{"at": c.created_at, "kind": "status", "actor": str(c.changed_by or "system"), "change": c} for c in changes]
+    items += [
+        {"at": c.created_at, "kind": "status", "actor": str(c.changed_by or "system"), "change": c}
+        for c in changes
+    ]
     if access.is_staff:
         notes = PartnerNote.objects.filter(partner=partner).select_related("author")[:limit]
         items += [{"at": n.created_at, "kind": "note", "actor": str(n.author), "note": n} for n in notes]

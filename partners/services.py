@@ -35,9 +35,22 @@ ATTRIBUTE_FIELDS: dict[str, str] = {
 # What staff may set on a partner (status moves through partner_change_status only).
 STAFF_FIELDS = frozenset(
     {
-        "name", "legal_name", "website", "domain", "country", "company_size", "description", "logo",
-        "join_date", "tier", "partner_manager", "vendor_sponsor", "partner_sponsor",
-        "agreement_type", "agreement_start", "agreement_end",
+        "name",
+        "legal_name",
+        "website",
+        "domain",
+        "country",
+        "company_size",
+        "description",
+        "logo",
+        "join_date",
+        "tier",
+        "partner_manager",
+        "vendor_sponsor",
+        "partner_sponsor",
+        "agreement_type",
+        "agreement_start",
+        "agreement_end",
     }
 )
 # What a partner admin may change about its own company in the portal. Name and domain identify
@@ -46,9 +59,23 @@ PORTAL_FIELDS = frozenset({"legal_name", "website", "country", "company_size", "
 PORTAL_ATTRIBUTES = frozenset({"regions", "verticals", "segments"})
 
 AUDITED_FIELDS = [
-    "name", "legal_name", "website", "domain", "country", "company_size", "description", "logo",
-    "status", "join_date", "tier_id", "partner_manager_id", "vendor_sponsor_id", "partner_sponsor_id",
-    "agreement_type", "agreement_start", "agreement_end",
+    "name",
+    "legal_name",
+    "website",
+    "domain",
+    "country",
+    "company_size",
+    "description",
+    "logo",
+    "status",
+    "join_date",
+    "tier_id",
+    "partner_manager_id",
+    "vendor_sponsor_id",
+    "partner_sponsor_id",
+    "agreement_type",
+    "agreement_start",
+    "agreement_end",
 ]
 CONTACT_FIELDS = ["name", "email", "phone", "title", "role", "user_id"]
 CERTIFICATION_FIELDS = ["name", "level", "holder", "contact_id", "earned_on", "expires_on"]
@@ -105,11 +132,17 @@ def _write_attributes(partner: Partner, attributes: dict[str, list[str]]) -> Non
     current = {(a.kind, a.value): a.pk for a in PartnerAttribute.objects.filter(partner=partner)}
     wanted = {(ATTRIBUTE_FIELDS[name], value) for name, values in attributes.items() for value in values}
     touched_kinds = {ATTRIBUTE_FIELDS[name] for name in attributes}
-    stale = [pk for (kind, value), pk in current.items() if kind in touched_kinds and (kind, value) not in wanted]
+    stale = [
+        pk for (kind, value), pk in current.items() if kind in touched_kinds and (kind, value) not in wanted
+    ]
     if stale:
         PartnerAttribute.objects.filter(pk__in=stale).delete()
     PartnerAttribute.objects.bulk_create(
-        [PartnerAttribute(partner=partner, kind=kind, value=value) for kind, value in wanted if (kind, value) not in current]
+        [
+            PartnerAttribute(partner=partner, kind=kind, value=value)
+            for kind, value in wanted
+            if (kind, value) not in current
+        ]
     )
     if hasattr(partner, "_prefetched_objects_cache"):
         partner._prefetched_objects_cache.pop("attributes", None)
@@ -134,7 +167,12 @@ def _check_people(partner: Partner) -> None:
 def _check_domain_free(partner: Partner) -> None:
     if not partner.domain:
         return
-    other = Partner.objects.filter(domain=partner.domain).exclude(pk=partner.pk).only("name", "archived_at").first()
+    other = (
+        Partner.objects.filter(domain=partner.domain)
+        .exclude(pk=partner.pk)
+        .only("name", "archived_at")
+        .first()
+    )
     if other is None:
         return
     if other.is_archived:
@@ -310,8 +348,12 @@ def partner_archive(*, access: TenantAccess, partner: Partner) -> Partner:
     partner.archived_by = access.user
     partner.save(update_fields=["archived_at", "archived_by", "updated_at"])
     audit.record(
-        access=access, verb="partner.archived", target=partner,
-        before={"archived": False}, after={"archived": True}, partner_id=partner.pk,
+        access=access,
+        verb="partner.archived",
+        target=partner,
+        before={"archived": False},
+        after={"archived": True},
+        partner_id=partner.pk,
     )
     return partner
 
@@ -326,8 +368,12 @@ def partner_restore(*, access: TenantAccess, partner: Partner) -> Partner:
     partner.archived_by = None
     partner.save(update_fields=["archived_at", "archived_by", "updated_at"])
     audit.record(
-        access=access, verb="partner.restored", target=partner,
-        before={"archived": True}, after={"archived": False}, partner_id=partner.pk,
+        access=access,
+        verb="partner.restored",
+        target=partner,
+        before={"archived": True},
+        after={"archived": False},
+        partner_id=partner.pk,
     )
     return partner
 
@@ -367,20 +413,29 @@ def _change_and_audit(
     changed = [k for k in after if before[k] != after[k]]
     if changed:
         audit.record(
-            access=access, verb=verb, target=row,
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+            access=access,
+            verb=verb,
+            target=row,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
             partner_id=row.partner_id,
         )
 
 
-def _set_archived_and_audit(*, access: TenantAccess, row: Contact | Certification, archived: bool, noun: str) -> None:
+def _set_archived_and_audit(
+    *, access: TenantAccess, row: Contact | Certification, archived: bool, noun: str
+) -> None:
     if archived == (row.archived_at is not None):
         raise ValidationError("Nothing to change.")
     row.archived_at = timezone.now() if archived else None
     row.save(update_fields=["archived_at", "updated_at"])
     audit.record(
-        access=access, verb=f"{noun}.archived" if archived else f"{noun}.restored", target=row,
-        before={"archived": not archived}, after={"archived": archived}, partner_id=row.partner_id,
+        access=access,
+        verb=f"{noun}.archived" if archived else f"{noun}.restored",
+        target=row,
+        before={"archived": not archived},
+        after={"archived": archived},
+        partner_id=row.partner_id,
     )
 
 
@@ -415,8 +470,11 @@ def contact_create(*, access: TenantAccess, partner: Partner, fields: Mapping[st
     _check_portal_user(contact)
     contact.save()
     audit.record(
-        access=access, verb="contact.created", target=contact,
-        after=audit.snapshot(contact, CONTACT_FIELDS), partner_id=partner.pk,
+        access=access,
+        verb="contact.created",
+        target=contact,
+        after=audit.snapshot(contact, CONTACT_FIELDS),
+        partner_id=partner.pk,
     )
     return contact
 
@@ -429,7 +487,11 @@ def contact_update(*, access: TenantAccess, contact: Contact, fields: Mapping[st
     if contact.archived_at is not None:
         raise ValidationError("This contact is archived. Restore it before changing it.")
     _change_and_audit(
-        access=access, row=contact, fields=fields, audited=CONTACT_FIELDS, verb="contact.updated",
+        access=access,
+        row=contact,
+        fields=fields,
+        audited=CONTACT_FIELDS,
+        verb="contact.updated",
         checks=(_check_contact_email_free, _check_portal_user),
     )
     return contact
@@ -441,7 +503,9 @@ def contact_set_archived(*, access: TenantAccess, contact: Contact, archived: bo
     _require_write_on(access, contact.partner)
     _refuse_archived(contact.partner)
     if archived and Partner.objects.filter(partner_sponsor=contact).exists():
-        raise ValidationError("This contact is the partner's executive sponsor; choose another sponsor first.")
+        raise ValidationError(
+            "This contact is the partner's executive sponsor; choose another sponsor first."
+        )
     _set_archived_and_audit(access=access, row=contact, archived=archived, noun="contact")
     return contact
 
@@ -450,7 +514,9 @@ def contact_set_archived(*, access: TenantAccess, contact: Contact, archived: bo
 
 
 @transaction.atomic
-def certification_create(*, access: TenantAccess, partner: Partner, fields: Mapping[str, Any]) -> Certification:
+def certification_create(
+    *, access: TenantAccess, partner: Partner, fields: Mapping[str, Any]
+) -> Certification:
     """Record a certification of the company or of one of its people."""
     _require_write_on(access, partner)
     _refuse_archived(partner)
@@ -459,8 +525,11 @@ def certification_create(*, access: TenantAccess, partner: Partner, fields: Mapp
     certification.full_clean()
     certification.save()
     audit.record(
-        access=access, verb="certification.created", target=certification,
-        after=audit.snapshot(certification, CERTIFICATION_FIELDS), partner_id=partner.pk,
+        access=access,
+        verb="certification.created",
+        target=certification,
+        after=audit.snapshot(certification, CERTIFICATION_FIELDS),
+        partner_id=partner.pk,
     )
     return certification
 
@@ -473,14 +542,19 @@ def certification_update(
     _require_write_on(access, certification.partner)
     _refuse_archived(certification.partner)
     _change_and_audit(
-        access=access, row=certification, fields=fields, audited=CERTIFICATION_FIELDS,
+        access=access,
+        row=certification,
+        fields=fields,
+        audited=CERTIFICATION_FIELDS,
         verb="certification.updated",
     )
     return certification
 
 
 @transaction.atomic
-def certification_set_archived(*, access: TenantAccess, certification: Certification, archived: bool) -> Certification:
+def certification_set_archived(
+    *, access: TenantAccess, certification: Certification, archived: bool
+) -> Certification:
     """Archive a certification recorded by mistake (expired ones simply stay, marked expired)."""
     _require_write_on(access, certification.partner)
     _refuse_archived(certification.partner)

@@ -31,23 +31,45 @@ urlpatterns = [
     path("partners/<int:partner_id>/contacts/new/", people.contact_create, name="contact_create"),
     path("contacts/<int:contact_id>/edit/", people.contact_edit, name="contact_edit"),
     path(
-        "contacts/<int:contact_id>/archive/", people.contact_set_archived, {"archived": True}, name="contact_archive"
+        "contacts/<int:contact_id>/archive/",
+        people.contact_set_archived,
+        {"archived": True},
+        name="contact_archive",
     ),
     path(
-        "contacts/<int:contact_id>/restore/", people.contact_set_archived, {"archived": False}, name="contact_restore"
+        "contacts/<int:contact_id>/restore/",
+        people.contact_set_archived,
+        {"archived": False},
+        name="contact_restore",
     ),
-    path("partners/<int:partner_id>/certifications/new/", people.certification_create, name="certification_create"),
+    path(
+        "partners/<int:partner_id>/certifications/new/",
+        people.certification_create,
+        name="certification_create",
+    ),
     path("certifications/<int:certification_id>/edit/", people.certification_edit, name="certification_edit"),
     path(
-        "certifications/<int:certification_id>/archive/", people.certification_archive, name="certification_archive"
+        "certifications/<int:certification_id>/archive/",
+        people.certification_archive,
+        name="certification_archive",
     ),
     path("partners/import/", imports.partner_import, name="partner_import"),
     path("partners/import/<int:import_job_id>/", imports.partner_import_detail, name="partner_import_detail"),
-    path("partners/import/<int:import_job_id>/apply/", imports.partner_import_apply, name="partner_import_apply"),
-    path("partners/import/templates/<str:kind>.csv", imports.partner_import_template, name="partner_import_template"),
+    path(
+        "partners/import/<int:import_job_id>/apply/",
+        imports.partner_import_apply,
+        name="partner_import_apply",
+    ),
+    path(
+        "partners/import/templates/<str:kind>.csv",
+        imports.partner_import_template,
+        name="partner_import_template",
+    ),
     # tiering and scorecards
     path("partners/<int:partner_id>/ratings/", tiering.partner_rate, name="partner_rate"),
-    path("partners/<int:partner_id>/tier-proposal/", tiering.partner_propose_tier, name="partner_propose_tier"),
+    path(
+        "partners/<int:partner_id>/tier-proposal/", tiering.partner_propose_tier, name="partner_propose_tier"
+    ),
     path("tiering/", tiering.tiering_home, name="tiering_home"),
     path("tiering/recalculate/", tiering.tiering_recalculate, name="tiering_recalculate"),
     path("tiering/runs/<int:run_id>/", tiering.tiering_run_status, name="tiering_run_status"),
@@ -68,7 +90,9 @@ portal_urlpatterns = [
     path("contacts/<int:contact_id>/archive/", portal.portal_contact_archive, name="contact_archive"),
     path("certifications/new/", portal.portal_certification_create, name="certification_create"),
     path(
-        "certifications/<int:certification_id>/edit/", portal.portal_certification_edit, name="certification_edit"
+        "certifications/<int:certification_id>/edit/",
+        portal.portal_certification_edit,
+        name="certification_edit",
     ),
     path("tier/", tiering_portal.portal_tier, name="tier"),
 ]

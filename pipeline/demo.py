@@ -116,15 +116,46 @@ ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("Flanders Food Group", "BE", Vertical.RETAIL, Segment.MID_MARKET),
 ]
 PRODUCTS: dict[str, list[str]] = {
-    "acme": ["Acme Cloud Platform", "Acme Security Suite", "Acme Data Platform", "Acme Analytics",
-             "Acme Backup & Recovery", "Acme Identity"],
-    "globex": ["Globex PLC Controllers", "Globex SCADA Suite", "Globex Field Service", "Globex Robotics Cell",
-               "Globex Predictive Maintenance", "Globex Safety Systems"],
+    "acme": [
+        "Acme Cloud Platform",
+        "Acme Security Suite",
+        "Acme Data Platform",
+        "Acme Analytics",
+        "Acme Backup & Recovery",
+        "Acme Identity",
+    ],
+    "globex": [
+        "Globex PLC Controllers",
+        "Globex SCADA Suite",
+        "Globex Field Service",
+        "Globex Robotics Cell",
+        "Globex Predictive Maintenance",
+        "Globex Safety Systems",
+    ],
 }
-PROJECTS = ["rollout", "migration", "expansion", "pilot", "phase 2", "modernisation", "consolidation", "renewal"]
+PROJECTS = [
+    "rollout",
+    "migration",
+    "expansion",
+    "pilot",
+    "phase 2",
+    "modernisation",
+    "consolidation",
+    "renewal",
+]
 PEOPLE = [
-    "Olivia Grant", "Marcus Lee", "Sara Lindqvist", "Tomás Ortega", "Nina Petrova", "David Okafor",
-    "Julia Meyer", "Kenji Watanabe", "Amelia Clarke", "Pierre Lambert", "Rosa Bianchi", "Henrik Dahl",
+    "Olivia Grant",
+    "Marcus Lee",
+    "Sara Lindqvist",
+    "Tomás Ortega",
+    "Nina Petrova",
+    "David Okafor",
+    "Julia Meyer",
+    "Kenji Watanabe",
+    "Amelia Clarke",
+    "Pierre Lambert",
+    "Rosa Bianchi",
+    "Henrik Dahl",
 ]
 # Units of reporting currency per unit of the foreign one (set when the tenant has no rates yet).
 DEMO_RATES: dict[str, dict[str, str]] = {
@@ -132,8 +163,20 @@ DEMO_RATES: dict[str, dict[str, str]] = {
     "EUR": {"USD": "0.93", "GBP": "1.18", "CHF": "1.06", "SEK": "0.088"},
 }
 COUNTRY_CURRENCY = {
-    "GB": "GBP", "DE": "EUR", "FR": "EUR", "NL": "EUR", "IT": "EUR", "ES": "EUR", "AT": "EUR", "BE": "EUR",
-    "PT": "EUR", "US": "USD", "CA": "CAD", "AU": "AUD", "CH": "CHF", "SE": "SEK",
+    "GB": "GBP",
+    "DE": "EUR",
+    "FR": "EUR",
+    "NL": "EUR",
+    "IT": "EUR",
+    "ES": "EUR",
+    "AT": "EUR",
+    "BE": "EUR",
+    "PT": "EUR",
+    "US": "USD",
+    "CA": "CAD",
+    "AU": "AUD",
+    "CH": "CHF",
+    "SE": "SEK",
 }
 REJECTIONS = [
     "The customer is a named account of our direct team.",
@@ -142,11 +185,17 @@ REJECTIONS = [
     "The customer is outside the partner's authorised territory.",
     "Duplicate of an earlier registration by the same partner.",
 ]
-CONFLICT_REJECTION = "Another partner registered this opportunity first and was approved; it has the protection."
+CONFLICT_REJECTION = (
+    "Another partner registered this opportunity first and was approved; it has the protection."
+)
 # Sourced share by partner type: resellers and integrators bring deals, advisors influence them.
 SOURCED_SHARE: dict[str, float] = {
-    PartnerType.RESELLER: 0.85, PartnerType.SYSTEM_INTEGRATOR: 0.75, PartnerType.MSP: 0.7,
-    PartnerType.ISV: 0.5, PartnerType.REFERRAL: 0.6, PartnerType.ADVISOR: 0.15,
+    PartnerType.RESELLER: 0.85,
+    PartnerType.SYSTEM_INTEGRATOR: 0.75,
+    PartnerType.MSP: 0.7,
+    PartnerType.ISV: 0.5,
+    PartnerType.REFERRAL: 0.6,
+    PartnerType.ADVISOR: 0.15,
 }
 # Per tier: share of registrations, typical deal size (reporting currency), win rate.
 TIER_PROFILE = {
@@ -216,7 +265,9 @@ class _Seeder:
             quarter = quarter.previous()
         self.window_days = (self.today - quarter.start).days  # the last eight fiscal quarters
         self.partners = partners
-        self.products = PRODUCTS.get(tenant.slug) or [f"{tenant.name} {p}" for p in ("Platform", "Suite", "Services")]
+        self.products = PRODUCTS.get(tenant.slug) or [
+            f"{tenant.name} {p}" for p in ("Platform", "Suite", "Services")
+        ]
         self.open_owner: dict[int, int] = {}  # account → the partner holding its open registrations
         self.drafts: list[_Draft] = []
 
@@ -252,38 +303,54 @@ class _Seeder:
             normalized = normalize_name(name)
             accounts.append(
                 Account(
-                    name=name, normalized_name=normalized, domain=normalized.replace(" ", "") + ".example",
-                    country=country, industry=industry, segment=segment,
+                    name=name,
+                    normalized_name=normalized,
+                    domain=normalized.replace(" ", "") + ".example",
+                    country=country,
+                    industry=industry,
+                    segment=segment,
                 )
             )
         return Account.objects.bulk_create(accounts)
 
     def _profiles(self) -> list[_Partner]:
         submitters: dict[int, User] = {}
-        for membership in Membership.objects.filter(
-            tenant=self.tenant, is_active=True, partner__isnull=False
-        ).select_related("user").order_by("pk"):
+        for membership in (
+            Membership.objects.filter(tenant=self.tenant, is_active=True, partner__isnull=False)
+            .select_related("user")
+            .order_by("pk")
+        ):
             if membership.partner_id is not None:
                 submitters.setdefault(membership.partner_id, membership.user)
         rates = (self.tenant.settings or {}).get("exchange_rates", {})
         profiles = []
         for partner in self.partners:
             strategic = partner.classification == "strategic"
-            key = "strategic" if strategic else (partner.tier.name if partner.tier and partner.tier.name in TIER_PROFILE else "other")
+            key = (
+                "strategic"
+                if strategic
+                else (partner.tier.name if partner.tier and partner.tier.name in TIER_PROFILE else "other")
+            )
             weight, size, win_rate = TIER_PROFILE[key]
             types = partner.values_of(PartnerAttribute.Kind.TYPE) or [PartnerType.RESELLER]
             share = sum(SOURCED_SHARE.get(t, 0.6) for t in types) / len(types)
             local = COUNTRY_CURRENCY.get(str(partner.country), self.tenant.currency)
             currency = local if local in rates and self.rng.random() < 0.8 else self.tenant.currency
-            health = self.rng.choices(
-                list(HEALTH), weights=[6, 3, 1] if strategic else [2, 4, 3]
-            )[0]
+            health = self.rng.choices(list(HEALTH), weights=[6, 3, 1] if strategic else [2, 4, 3])[0]
             profiles.append(
                 _Partner(
-                    partner=partner, strategic=strategic, weight=weight * (0.6 if PartnerType.ADVISOR in types else 1),
-                    deal_size=size, win_rate=win_rate, sourced_share=share, currency=currency,
-                    territory=self.rng.sample(self.accounts, self.rng.randint(6, 9) if strategic else self.rng.randint(3, 6)),
-                    health=health, submitter=submitters.get(partner.pk),
+                    partner=partner,
+                    strategic=strategic,
+                    weight=weight * (0.6 if PartnerType.ADVISOR in types else 1),
+                    deal_size=size,
+                    win_rate=win_rate,
+                    sourced_share=share,
+                    currency=currency,
+                    territory=self.rng.sample(
+                        self.accounts, self.rng.randint(6, 9) if strategic else self.rng.randint(3, 6)
+                    ),
+                    health=health,
+                    submitter=submitters.get(partner.pk),
                 )
             )
         # NRR must differ by partner: at least two partners of each kind, whatever the dice said.
@@ -306,9 +373,16 @@ class _Seeder:
     def _portal_partner_drafts(self, portal: _Partner) -> None:
         """The demo portal partner has registrations in every status, so the portal shows all."""
         for status, variant in [
-            (Status.SUBMITTED, "fresh"), (Status.SUBMITTED, "overdue"), (Status.APPROVED, "protected"),
-            (Status.APPROVED, "extension_requested"), (Status.APPROVED, "lapsed"), (Status.REJECTED, ""),
-            (Status.WON, ""), (Status.WON, ""), (Status.LOST, ""), (Status.EXPIRED, ""),
+            (Status.SUBMITTED, "fresh"),
+            (Status.SUBMITTED, "overdue"),
+            (Status.APPROVED, "protected"),
+            (Status.APPROVED, "extension_requested"),
+            (Status.APPROVED, "lapsed"),
+            (Status.REJECTED, ""),
+            (Status.WON, ""),
+            (Status.WON, ""),
+            (Status.LOST, ""),
+            (Status.EXPIRED, ""),
         ]:
             self._draft(portal, status, variant)
 
@@ -319,10 +393,19 @@ class _Seeder:
         return self.now - timedelta(days=days)
 
     def _after(self, moment: datetime, low_hours: float, high_hours: float) -> datetime:
-        return min(moment + timedelta(hours=self.rng.uniform(low_hours, high_hours)), self.now - timedelta(minutes=5))
+        return min(
+            moment + timedelta(hours=self.rng.uniform(low_hours, high_hours)), self.now - timedelta(minutes=5)
+        )
 
-    def _draft(self, profile: _Partner, status: str, variant: str = "", *, account: Account | None = None,
-               submitted_at: datetime | None = None) -> _Draft:
+    def _draft(
+        self,
+        profile: _Partner,
+        status: str,
+        variant: str = "",
+        *,
+        account: Account | None = None,
+        submitted_at: datetime | None = None,
+    ) -> _Draft:
         rng = self.rng
         protection = timedelta(days=self.rules["protection_days"])
         if not variant:
@@ -365,9 +448,12 @@ class _Seeder:
         on_behalf = profile.submitter is None and rng.random() < 0.12
         submitted_by = self.staff["manager"] if on_behalf else profile.submitter
         registration = DealRegistration(
-            partner=profile.partner, account=account,
+            partner=profile.partner,
+            account=account,
             opportunity_name=f"{account.name.split(' ')[0]} {product.split(' ', 1)[-1]} {rng.choice(PROJECTS)}",
-            products=product, amount=amount, currency=profile.currency,
+            products=product,
+            amount=amount,
+            currency=profile.currency,
             amount_reporting=to_reporting(amount, profile.currency, tenant=self.tenant),
             expected_close_date=(submitted_at + timedelta(days=rng.randint(30, 150))).date(),
             stage=rng.choices(list(Stage.values), weights=[4, 4, 3, 2, 1])[0],
@@ -375,7 +461,9 @@ class _Seeder:
             customer_contact_email=f"{person.split()[0].lower()}.{person.split()[-1].lower()}@{account.domain}",
             partner_role=role,
             notes="Registered by the partner manager on the partner's behalf." if on_behalf else "",
-            status=status, submitted_at=submitted_at, submitted_by=submitted_by,
+            status=status,
+            submitted_at=submitted_at,
+            submitted_by=submitted_by,
         )
         draft = _Draft(registration, [("", Status.SUBMITTED, submitted_at, submitted_by, "")])
         if status == Status.SUBMITTED:
@@ -409,7 +497,9 @@ class _Seeder:
         registration.decided_at, registration.decided_by = decided_at, manager
         if status == Status.REJECTED:
             registration.decision_reason = rng.choice(REJECTIONS)
-            draft.moves.append((Status.SUBMITTED, Status.REJECTED, decided_at, manager, registration.decision_reason))
+            draft.moves.append(
+                (Status.SUBMITTED, Status.REJECTED, decided_at, manager, registration.decision_reason)
+            )
             return
         draft.moves.append((Status.SUBMITTED, Status.APPROVED, decided_at, manager, ""))
         protected_until = decided_at.date() + timedelta(days=self.rules["protection_days"])
@@ -419,19 +509,29 @@ class _Seeder:
         registration.protected_until = protected_until
         if variant == "extension_requested":
             registration.extension_requested_at = self.now - timedelta(hours=rng.uniform(6, 70))
-            registration.extension_reason = "The customer moved the board approval to next quarter; we need more time."
+            registration.extension_reason = (
+                "The customer moved the board approval to next quarter; we need more time."
+            )
         if status in (Status.APPROVED, Status.WON) and rng.random() < 0.4:
-            registration.sales_rep = rng.choice([self.staff["manager"], self.staff["admin"], self.staff["executive"]])
+            registration.sales_rep = rng.choice(
+                [self.staff["manager"], self.staff["admin"], self.staff["executive"]]
+            )
         if status == Status.EXPIRED:
-            expired_at = timezone.make_aware(datetime.combine(protected_until + timedelta(days=1), time(0, 17)))
-            draft.moves.append((Status.APPROVED, Status.EXPIRED, expired_at, None, "Protection period ended."))
+            expired_at = timezone.make_aware(
+                datetime.combine(protected_until + timedelta(days=1), time(0, 17))
+            )
+            draft.moves.append(
+                (Status.APPROVED, Status.EXPIRED, expired_at, None, "Protection period ended.")
+            )
         elif status in DealRegistration.DECIDED:
             last = min(self.today - timedelta(days=1), protected_until)
             first = min(decided_at.date() + timedelta(days=1), last)
             closed_on = first + timedelta(days=rng.randint(0, max(0, min((last - first).days, 85))))
             registration.closed_on = closed_on
             registration.expected_close_date = closed_on + timedelta(days=rng.randint(-20, 20))
-            registration.stage = rng.choice([Stage.NEGOTIATION, Stage.COMMIT]) if status == Status.WON else registration.stage
+            registration.stage = (
+                rng.choice([Stage.NEGOTIATION, Stage.COMMIT]) if status == Status.WON else registration.stage
+            )
             if status == Status.WON:
                 won_for = round(float(registration.amount) * rng.uniform(0.8, 1.15) / 10) * 10
                 registration.closed_amount = Decimal(won_for).quantize(Decimal("0.01"))
@@ -439,7 +539,9 @@ class _Seeder:
                     registration.closed_amount, registration.currency, tenant=self.tenant
                 )
             closed_at = timezone.make_aware(datetime.combine(closed_on, time(16, rng.randint(0, 59))))
-            draft.moves.append((Status.APPROVED, status, min(closed_at, self.now - timedelta(minutes=1)), manager, ""))
+            draft.moves.append(
+                (Status.APPROVED, status, min(closed_at, self.now - timedelta(minutes=1)), manager, "")
+            )
 
     def _is_open(self, draft: _Draft) -> bool:
         reg = draft.registration
@@ -464,13 +566,19 @@ class _Seeder:
             else:
                 second = self._other_partner(first.registration.partner_id, account)
             holders = [
-                d for d in self.drafts
-                if d.registration.account_id == account.pk and d.registration.partner_id != second.partner.pk
+                d
+                for d in self.drafts
+                if d.registration.account_id == account.pk
+                and d.registration.partner_id != second.partner.pk
                 and self._is_open(d)
             ]
             variant = self.rng.choice(["fresh", "overdue"])
             sla_hours = self.rules["sla_hours"]
-            hours = self.rng.uniform(1, sla_hours - 6) if variant == "fresh" else self.rng.uniform(sla_hours + 2, 150)
+            hours = (
+                self.rng.uniform(1, sla_hours - 6)
+                if variant == "fresh"
+                else self.rng.uniform(sla_hours + 2, 150)
+            )
             # After the registration it conflicts with (halfway to now when that one is very recent).
             earliest = first.registration.submitted_at + min(
                 timedelta(hours=2), (self.now - first.registration.submitted_at) / 2
@@ -486,19 +594,29 @@ class _Seeder:
 
     def _resolved_conflicts(self) -> None:
         """History: conflicts resolved by approving one registration and rejecting the other."""
-        closed = [d for d in self.drafts if d.registration.status in (Status.WON, Status.LOST, Status.EXPIRED)]
+        closed = [
+            d for d in self.drafts if d.registration.status in (Status.WON, Status.LOST, Status.EXPIRED)
+        ]
         for winner in self.rng.sample(closed, min(5, len(closed))):
             reg = winner.registration
             if reg.decided_at is None:
                 continue
             submitted_at = reg.submitted_at + (reg.decided_at - reg.submitted_at) * self.rng.uniform(0.2, 0.8)
             loser = self._draft(
-                self._other_partner(reg.partner_id, reg.account), Status.REJECTED, account=reg.account,
+                self._other_partner(reg.partner_id, reg.account),
+                Status.REJECTED,
+                account=reg.account,
                 submitted_at=submitted_at,
             )
             loser.registration.decided_at, loser.registration.decided_by = reg.decided_at, reg.decided_by
             loser.registration.decision_reason = CONFLICT_REJECTION
-            loser.moves[-1] = (Status.SUBMITTED, Status.REJECTED, reg.decided_at, reg.decided_by, CONFLICT_REJECTION)
+            loser.moves[-1] = (
+                Status.SUBMITTED,
+                Status.REJECTED,
+                reg.decided_at,
+                reg.decided_by,
+                CONFLICT_REJECTION,
+            )
             loser.conflicts_with.append(winner)
 
     def _vendor_opportunities(self) -> set[int]:
@@ -507,7 +625,9 @@ class _Seeder:
         One sits on an account a partner has just registered (its registrations are flagged), two
         more are open on accounts no partner holds, and two are closed."""
         rng = self.rng
-        held = sorted({d.registration.account_id for d in self.drafts if d.registration.status == Status.SUBMITTED})
+        held = sorted(
+            {d.registration.account_id for d in self.drafts if d.registration.status == Status.SUBMITTED}
+        )
         flagged = rng.sample(held, min(1, len(held)))
         quiet = [a.pk for a in self.accounts if a.pk not in self.open_owner] or [
             a.pk for a in self.accounts if a.pk not in held
@@ -518,8 +638,11 @@ class _Seeder:
         owners = [self.staff["manager"], self.staff["admin"]]
         opportunities = [
             VendorOpportunity(
-                account=by_pk[pk], name=f"{by_pk[pk].name} – {rng.choice(self.products)} (direct)",
-                external_id=f"006{rng.randint(10**11, 10**12 - 1)}", is_open=pk in open_, owner=rng.choice(owners),
+                account=by_pk[pk],
+                name=f"{by_pk[pk].name} – {rng.choice(self.products)} (direct)",
+                external_id=f"006{rng.randint(10**11, 10**12 - 1)}",
+                is_open=pk in open_,
+                owner=rng.choice(owners),
             )
             for pk in open_ + closed
         ]
@@ -537,11 +660,14 @@ class _Seeder:
                     other.registration.has_conflict = True
             if self._is_open(draft) and reg.account_id in vendor_accounts:
                 reg.has_conflict = True
-        registrations = DealRegistration.objects.bulk_create([d.registration for d in self.drafts], batch_size=500)
+        registrations = DealRegistration.objects.bulk_create(
+            [d.registration for d in self.drafts], batch_size=500
+        )
         for draft in self.drafts:  # backdate: created when submitted, updated at the last move
             draft.registration.created_at = draft.registration.submitted_at
             draft.registration.updated_at = max(
-                [m[2] for m in draft.moves] + [draft.registration.extension_requested_at or draft.registration.submitted_at]
+                [m[2] for m in draft.moves]
+                + [draft.registration.extension_requested_at or draft.registration.submitted_at]
             )
         DealRegistration.objects.bulk_update(registrations, ["created_at", "updated_at"], batch_size=500)
 
@@ -549,7 +675,11 @@ class _Seeder:
         for draft in self.drafts:
             for before, after, when, by, reason in draft.moves:
                 change = DealStatusChange(
-                    registration=draft.registration, from_status=before, to_status=after, reason=reason, changed_by=by
+                    registration=draft.registration,
+                    from_status=before,
+                    to_status=after,
+                    reason=reason,
+                    changed_by=by,
                 )
                 change.created_at = when
                 changes.append(change)
@@ -584,32 +714,66 @@ class _Seeder:
             start = _month(reg.closed_on, 0)
             if rng.random() < 0.88:
                 records += self._subscription(
-                    reg.account, reg.partner, reg.currency, reg.closed_amount, start, this_month,
-                    health[reg.partner_id], registration=reg,
+                    reg.account,
+                    reg.partner,
+                    reg.currency,
+                    reg.closed_amount,
+                    start,
+                    this_month,
+                    health[reg.partner_id],
+                    registration=reg,
                 )
             if rng.random() < 0.35:  # implementation services booked with the deal
-                records.append(self._record(
-                    reg.account, reg.partner, start, Kind.NEW, (reg.closed_amount * Decimal("0.15")).quantize(Decimal("1")),
-                    reg.currency, recurring=False, reference=f"SOW-{reg.pk:05d}",
-                ))
+                records.append(
+                    self._record(
+                        reg.account,
+                        reg.partner,
+                        start,
+                        Kind.NEW,
+                        (reg.closed_amount * Decimal("0.15")).quantize(Decimal("1")),
+                        reg.currency,
+                        recurring=False,
+                        reference=f"SOW-{reg.pk:05d}",
+                    )
+                )
         for profile in self.profiles:  # the installed base the partner brought before this window
-            for account in rng.sample(profile.territory, rng.randint(2, 4) if profile.strategic else rng.randint(0, 2)):
+            for account in rng.sample(
+                profile.territory, rng.randint(2, 4) if profile.strategic else rng.randint(0, 2)
+            ):
                 start = _month(self.today, -rng.randint(13, 23))
                 records += self._subscription(
-                    account, profile.partner, profile.currency, self._amount(profile), start, this_month, profile.health
+                    account,
+                    profile.partner,
+                    profile.currency,
+                    self._amount(profile),
+                    start,
+                    this_month,
+                    profile.health,
                 )
         for account in rng.sample(self.accounts, 8):  # some customers buy directly
             start = _month(self.today, -rng.randint(6, 23))
             amount = Decimal(round(rng.lognormvariate(log(45_000), 0.5), -2))
-            records += self._subscription(account, None, self.tenant.currency, amount, start, this_month, "steady")
+            records += self._subscription(
+                account, None, self.tenant.currency, amount, start, this_month, "steady"
+            )
         RevenueRecord.objects.bulk_create(records, batch_size=500)
 
     def _subscription(self, account, partner, currency, amount, start, until, health, registration=None):
         rng = self.rng
         expand, contract, churn = HEALTH[health]
         arr = Decimal(amount)
-        records = [self._record(account, partner, start, Kind.NEW, arr, currency, registration=registration,
-                                reference=f"Registration {registration.pk}" if registration else "")]
+        records = [
+            self._record(
+                account,
+                partner,
+                start,
+                Kind.NEW,
+                arr,
+                currency,
+                registration=registration,
+                reference=f"Registration {registration.pk}" if registration else "",
+            )
+        ]
         month, age = start, 0
         while True:
             month, age = _month(month, 1), age + 1
@@ -631,12 +795,29 @@ class _Seeder:
                 records.append(self._record(account, partner, month, Kind.CONTRACTION, step, currency))
         return records
 
-    def _record(self, account, partner, period, kind, amount, currency, *, recurring=True, registration=None,
-                reference="") -> RevenueRecord:
+    def _record(
+        self,
+        account,
+        partner,
+        period,
+        kind,
+        amount,
+        currency,
+        *,
+        recurring=True,
+        registration=None,
+        reference="",
+    ) -> RevenueRecord:
         amount = Decimal(amount).quantize(Decimal("0.01"))
         return RevenueRecord(
-            account=account, partner=partner, period=period, kind=kind, recurring=recurring, amount=amount,
-            currency=currency, amount_reporting=to_reporting(amount, currency, tenant=self.tenant),
+            account=account,
+            partner=partner,
+            period=period,
+            kind=kind,
+            recurring=recurring,
+            amount=amount,
+            currency=currency,
+            amount_reporting=to_reporting(amount, currency, tenant=self.tenant),
             registration=registration,
             reference=reference or f"INV-{period:%Y%m}-{account.pk:04d}-{self.rng.randint(100, 999)}",
         )
@@ -645,4 +826,3 @@ class _Seeder:
 def _month(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-

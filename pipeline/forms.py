@@ -63,7 +63,9 @@ class RegistrationForm(ServiceValidatedModelForm):
         }
         help_texts = {"notes": "Anything the program team should know to decide quickly."}
 
-    def __init__(self, *args: Any, tenant: Tenant, partners: QuerySet[Partner] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, tenant: Tenant, partners: QuerySet[Partner] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         currencies = accepted_currencies(tenant)
         currency = cast(forms.ChoiceField, self.fields["currency"])
@@ -101,7 +103,9 @@ class QueueFilterForm(forms.Form):
 
     status = forms.ChoiceField(choices=STATUS_TABS, required=False)
     q = forms.CharField(label="Search", required=False, max_length=100)
-    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False, empty_label="Any partner")
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), required=False, empty_label="Any partner"
+    )
     role = forms.ChoiceField(
         label="Partner role",
         choices=[("", "Sourced or influenced"), *((v, v.capitalize()) for v in DealRegistration.Role.values)],
@@ -133,7 +137,9 @@ class BulkDecisionForm(forms.Form):
     )
     action = forms.ChoiceField(choices=ACTIONS)
     reason = forms.CharField(
-        label="Reason (for rejections)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (for rejections)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="The partner reads it.",
     )
     reject_conflicting_reason = forms.CharField(
@@ -168,7 +174,9 @@ class ApproveForm(forms.Form):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", widget=forms.Textarea(attrs={"rows": 2}), help_text="The partner reads it.",
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The partner reads it.",
         error_messages={"required": "Say why; the partner reads it."},
     )
 
@@ -177,12 +185,18 @@ class CloseForm(forms.Form):
     """Record the outcome of an approved (or expired) deal."""
 
     outcome = forms.ChoiceField(
-        label="Outcome", choices=[("won", "Won"), ("lost", "Lost")], widget=forms.RadioSelect,
+        label="Outcome",
+        choices=[("won", "Won"), ("lost", "Lost")],
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose won or lost."},
     )
     closed_on = forms.DateField(label="Closed on", widget=DATE_INPUT)
     amount = forms.DecimalField(
-        label="Final amount", required=False, min_value=0, max_digits=14, decimal_places=2,
+        label="Final amount",
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
         help_text="For a won deal: what it was won for, in the registration's currency.",
         widget=forms.NumberInput(attrs={"min": "0", "step": "0.01", "inputmode": "decimal"}),
     )
@@ -232,7 +246,9 @@ class AccountSearchForm(forms.Form):
 
 class AccountMergeForm(forms.Form):
     into = forms.ModelChoiceField(
-        queryset=Account.objects.none(), label="Merge into", empty_label="— choose the account to keep —",
+        queryset=Account.objects.none(),
+        label="Merge into",
+        empty_label="— choose the account to keep —",
         error_messages={"required": "Choose the account to keep."},
     )
 
@@ -252,7 +268,9 @@ class RevenueApplyForm(forms.Form):
 
 
 class RevenueFilterForm(forms.Form):
-    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False, empty_label="All partners")
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), required=False, empty_label="All partners"
+    )
     direct = forms.BooleanField(required=False, label="Direct only")
     month_from = forms.DateField(required=False, input_formats=["%Y-%m"], label="From month")
     month_to = forms.DateField(required=False, input_formats=["%Y-%m"], label="To month")

@@ -58,13 +58,30 @@ COLUMNS: tuple[Column, ...] = (
         "globex.example",
         required=True,
     ),
-    Column("account_name", "Customer name, used only to create an account that does not exist yet.", "Globex Corporation"),
-    Column("partner_domain", "The partner's primary domain (the partner must exist); empty for direct revenue.", ""),
+    Column(
+        "account_name",
+        "Customer name, used only to create an account that does not exist yet.",
+        "Globex Corporation",
+    ),
+    Column(
+        "partner_domain",
+        "The partner's primary domain (the partner must exist); empty for direct revenue.",
+        "",
+    ),
     Column("month", "The fiscal month, YYYY-MM.", "2026-01", required=True),
     Column("kind", "new, expansion, contraction, churn or renewal.", "new", required=True),
     Column("recurring", "yes (ARR) or no (a one-time booking); yes if empty.", "yes"),
-    Column("amount", "A positive amount, with a dot for decimals: 12000.50. The kind says which way ARR moves.", "12000", required=True),
-    Column("currency", "ISO code; the program's reporting currency if empty. Other currencies need an exchange rate.", ""),
+    Column(
+        "amount",
+        "A positive amount, with a dot for decimals: 12000.50. The kind says which way ARR moves.",
+        "12000",
+        required=True,
+    ),
+    Column(
+        "currency",
+        "ISO code; the program's reporting currency if empty. Other currencies need an exchange rate.",
+        "",
+    ),
     Column("reference", "Invoice or contract reference.", "INV-1001"),
 )
 KNOWN = [c.name for c in COLUMNS]
@@ -97,7 +114,9 @@ def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
 def _check_header(header: list[str]) -> list[str]:
     names = [h.strip().lower() for h in header]
     if len(names) == 1 and ";" in names[0]:
-        raise ImportFileError("The columns are separated by semicolons. Use commas (save the sheet as “CSV UTF-8”).")
+        raise ImportFileError(
+            "The columns are separated by semicolons. Use commas (save the sheet as “CSV UTF-8”)."
+        )
     problems = []
     unknown = [n for n in names if n and n not in KNOWN]
     if unknown:
@@ -145,9 +164,15 @@ class CheckedRow:
             "ok": self.ok,
             "errors": self.errors,
             "account": self.values.get("account_domain", ""),
-            "account_label": (self.new_account[0] if self.new_account else (str(fields["account"].name) if "account" in fields else "")),
+            "account_label": (
+                self.new_account[0]
+                if self.new_account
+                else (str(fields["account"].name) if "account" in fields else "")
+            ),
             "new_account": bool(self.new_account),
-            "partner": fields["partner"].name if fields.get("partner") else (self.values.get("partner_domain") or "Direct"),
+            "partner": fields["partner"].name
+            if fields.get("partner")
+            else (self.values.get("partner_domain") or "Direct"),
             "month": self.values.get("month", ""),
             "kind": self.values.get("kind", ""),
             "recurring": fields.get("recurring", True),
@@ -198,7 +223,10 @@ def check_rows(access: TenantAccess, rows: list[tuple[int, dict[str, str]]]) -> 
             if partner_domain in partners:
                 fields["partner"] = partners[partner_domain]
             else:
-                row.error("partner_domain", f"No partner has the domain {partner_domain}. Leave it empty for direct revenue.")
+                row.error(
+                    "partner_domain",
+                    f"No partner has the domain {partner_domain}. Leave it empty for direct revenue.",
+                )
         else:
             fields["partner"] = None
         # plain values
@@ -229,11 +257,14 @@ def check_rows(access: TenantAccess, rows: list[tuple[int, dict[str, str]]]) -> 
         fields["currency"] = values.get("currency", "").upper()
         fields["reference"] = values.get("reference", "")
         # the model's own rules, as the service applies them
-        placeholders = {"account": Account(name="-"), "period": date(2000, 1, 1), "kind": "new", "amount": Decimal("0")}
+        placeholders = {
+            "account": Account(name="-"),
+            "period": date(2000, 1, 1),
+            "kind": "new",
+            "amount": Decimal("0"),
+        }
         try:
-            record = services._build_revenue_record(
-                access, {**placeholders, **fields}, related_checked=True
-            )
+            record = services._build_revenue_record(access, {**placeholders, **fields}, related_checked=True)
         except ValidationError as error:
             known = {e["column"] for e in row.errors}
             for key, messages in getattr(error, "message_dict", {"row": error.messages}).items():
@@ -275,7 +306,10 @@ def revenue_import_preview(*, access: TenantAccess, filename: str, data: bytes) 
     text = decode(data)
     counts, results = summarise(check_rows(access, read_rows(text)))
     return RevenueImport.objects.create(
-        filename=filename[:255] or "revenue.csv", content=text, counts=counts, row_results=results,
+        filename=filename[:255] or "revenue.csv",
+        content=text,
+        counts=counts,
+        row_results=results,
         created_by=access.user,
     )
 
@@ -319,7 +353,9 @@ def revenue_import_apply(*, access: TenantAccess, revenue_import: RevenueImport,
     current.mode, current.status, current.applied_at = mode, RevenueImport.Status.APPLIED, timezone.now()
     current.save()
     audit.record(
-        access=access, verb="revenue.import_applied", target=current,
+        access=access,
+        verb="revenue.import_applied",
+        target=current,
         after={"file": current.filename, "mode": mode, **counts},
     )
     return current

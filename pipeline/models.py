@@ -50,7 +50,9 @@ class Account(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "domain"], condition=~Q(domain=""), name="account_domain_unique")
+            models.UniqueConstraint(
+                fields=["tenant", "domain"], condition=~Q(domain=""), name="account_domain_unique"
+            )
         ]
         indexes = [
             models.Index(fields=["tenant", "normalized_name"]),
@@ -93,7 +95,9 @@ class DealRegistration(TenantOwnedModel):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="registrations")
     opportunity_name = models.CharField(max_length=200)
     products = models.CharField("products / solution", max_length=300)
-    amount = models.DecimalField("estimated amount", max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    amount = models.DecimalField(
+        "estimated amount", max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(max_length=3, validators=[currency_validator])
     amount_reporting = models.DecimalField(max_digits=14, decimal_places=2, editable=False)
     expected_close_date = models.DateField()
@@ -105,7 +109,9 @@ class DealRegistration(TenantOwnedModel):
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField()
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -117,7 +123,9 @@ class DealRegistration(TenantOwnedModel):
     extensions = models.PositiveSmallIntegerField(default=0)
     closed_on = models.DateField(null=True, blank=True)
     closed_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    closed_amount_reporting = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, editable=False)
+    closed_amount_reporting = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
     sales_rep = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -157,9 +165,14 @@ class DealRegistration(TenantOwnedModel):
 class DealConflict(TenantOwnedModel):
     """Two open registrations that claim the same account. Stored both ways, one row each."""
 
-    registration = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="conflict_links")
+    registration = models.ForeignKey(
+        DealRegistration, on_delete=models.CASCADE, related_name="conflict_links"
+    )
     other = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=20, choices=[("domain", "Same domain"), ("name", "Same company name"), ("vendor", "Vendor opportunity")])
+    reason = models.CharField(
+        max_length=20,
+        choices=[("domain", "Same domain"), ("name", "Same company name"), ("vendor", "Vendor opportunity")],
+    )
 
     class Meta:
         constraints = [
@@ -173,7 +186,9 @@ class DealConflict(TenantOwnedModel):
 class DealStatusChange(TenantOwnedModel):
     """One move of a registration through its status machine, with who and why."""
 
-    registration = models.ForeignKey(DealRegistration, on_delete=models.PROTECT, related_name="status_changes")
+    registration = models.ForeignKey(
+        DealRegistration, on_delete=models.PROTECT, related_name="status_changes"
+    )
     from_status = models.CharField(max_length=12, choices=DealRegistration.Status.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=DealRegistration.Status.choices)
     reason = models.TextField(blank=True)

@@ -74,7 +74,9 @@ def portal_registration_create(request: TenantRequest, tenant_slug: str) -> Http
     return render(request, "portal/deals_form.html", _form_context(request, form), status=form_status(form))
 
 
-def _form_context(request: TenantRequest, form: RegistrationForm, precheck: dict[str, Any] | None = None) -> dict:
+def _form_context(
+    request: TenantRequest, form: RegistrationForm, precheck: dict[str, Any] | None = None
+) -> dict:
     return {"form": form, "precheck": precheck, "sla_hours": queries.sla_hours(request.access)}
 
 
@@ -88,7 +90,9 @@ def portal_registration_precheck(request: TenantRequest, tenant_slug: str) -> Ht
     if form.is_valid():
         result.update(
             services.account_precheck(
-                access=request.access, name=form.cleaned_data["account_name"], domain=form.cleaned_data["account_domain"]
+                access=request.access,
+                name=form.cleaned_data["account_name"],
+                domain=form.cleaned_data["account_domain"],
             )
         )
     if request.htmx:  # type: ignore[attr-defined]
@@ -99,12 +103,16 @@ def portal_registration_precheck(request: TenantRequest, tenant_slug: str) -> Ht
 
 
 @require_perm(Perm.USE_PORTAL)
-def portal_registration_detail(request: TenantRequest, tenant_slug: str, registration_id: int) -> HttpResponse:
+def portal_registration_detail(
+    request: TenantRequest, tenant_slug: str, registration_id: int
+) -> HttpResponse:
     registration = queries.access_registration(request.access, registration_id)
     return render(request, "portal/deals_detail.html", _detail_context(request, registration))
 
 
-def _detail_context(request: TenantRequest, registration: DealRegistration, form: ExtensionRequestForm | None = None) -> dict:
+def _detail_context(
+    request: TenantRequest, registration: DealRegistration, form: ExtensionRequestForm | None = None
+) -> dict:
     access = request.access
     can_request = registration.status == Status.APPROVED and registration.extension_requested_at is None
     return {
@@ -118,7 +126,9 @@ def _detail_context(request: TenantRequest, registration: DealRegistration, form
 
 @require_POST
 @require_perm(Perm.USE_PORTAL)
-def portal_registration_request_extension(request: TenantRequest, tenant_slug: str, registration_id: int) -> HttpResponse:
+def portal_registration_request_extension(
+    request: TenantRequest, tenant_slug: str, registration_id: int
+) -> HttpResponse:
     registration = queries.access_registration(request.access, registration_id)
     form = ExtensionRequestForm(request.POST)
     if form.is_valid() and run_service(
@@ -129,4 +139,6 @@ def portal_registration_request_extension(request: TenantRequest, tenant_slug: s
     ):
         messages.success(request, "Extension requested. The program team decides and you get an e-mail.")
         return redirect(DETAIL, tenant_slug=tenant_slug, registration_id=registration.pk)
-    return render(request, "portal/deals_detail.html", _detail_context(request, registration, form), status=400)
+    return render(
+        request, "portal/deals_detail.html", _detail_context(request, registration, form), status=400
+    )

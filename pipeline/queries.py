@@ -81,7 +81,9 @@ class QueueFilters:
         )
 
 
-def queue(access: TenantAccess, filters: QueueFilters | Mapping[str, Any] | None = None) -> QuerySet[DealRegistration]:
+def queue(
+    access: TenantAccess, filters: QueueFilters | Mapping[str, Any] | None = None
+) -> QuerySet[DealRegistration]:
     """The desk's list. Pending registrations (the default) come conflicts first, then oldest
     first, so the hardest and the longest-waiting decisions lead; any other status lists the
     newest first. Overdue means still submitted past the tenant's SLA."""
@@ -167,7 +169,9 @@ def conflicts(access: TenantAccess, registration: DealRegistration) -> list[Deal
     for link in links:
         other = link.other
         link.still_open = other.status == Status.SUBMITTED or (
-            other.status == Status.APPROVED and other.protected_until is not None and other.protected_until >= today
+            other.status == Status.APPROVED
+            and other.protected_until is not None
+            and other.protected_until >= today
         )
     return links
 
@@ -249,7 +253,11 @@ def accounts(access: TenantAccess) -> QuerySet[Account]:
     of its own registrations."""
     qs = Account.objects.all()
     if access.is_partner:
-        qs = qs.filter(Exists(DealRegistration.objects.filter(account=OuterRef("pk"), partner_id=access.require_partner())))
+        qs = qs.filter(
+            Exists(
+                DealRegistration.objects.filter(account=OuterRef("pk"), partner_id=access.require_partner())
+            )
+        )
     return qs
 
 
@@ -279,7 +287,12 @@ def access_account(access: TenantAccess, account_id: int) -> Account:
 
 def account_registrations(access: TenantAccess, account: Account) -> QuerySet[DealRegistration]:
     """Registrations on one account, newest first, with their partner."""
-    return registrations(access).filter(account=account).select_related(*LIST_RELATED).order_by("-submitted_at", "-pk")
+    return (
+        registrations(access)
+        .filter(account=account)
+        .select_related(*LIST_RELATED)
+        .order_by("-submitted_at", "-pk")
+    )
 
 
 def merged_accounts(access: TenantAccess, account: Account) -> QuerySet[Account]:

@@ -25,7 +25,9 @@ DETAIL = "revenue_import_detail"
 def revenue_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = RevenueFilterForm(request.GET or None, partners=queries.partner_choices(request.access))
     data = form.cleaned_data if form.is_valid() else {}
-    records = RevenueRecord.objects.select_related("account", "partner").order_by("-period", "account__name", "pk")
+    records = RevenueRecord.objects.select_related("account", "partner").order_by(
+        "-period", "account__name", "pk"
+    )
     if data.get("partner"):
         records = records.filter(partner=data["partner"])
     elif data.get("direct"):
@@ -40,7 +42,12 @@ def revenue_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(
         request,
         "pipeline/revenue_list.html",
-        {"form": form, "page": paginate(request, records, per_page=50), "total": total, "query": kept.urlencode()},
+        {
+            "form": form,
+            "page": paginate(request, records, per_page=50),
+            "total": total,
+            "query": kept.urlencode(),
+        },
     )
 
 
@@ -66,8 +73,12 @@ def revenue_import_upload(request: TenantRequest, tenant_slug: str) -> HttpRespo
     return render(
         request,
         "pipeline/revenue_import_upload.html",
-        {"form": form, "columns": imports.COLUMNS, "kinds": RevenueRecord.Kind.values,
-         "recent": RevenueImport.objects.select_related("created_by")[:10]},
+        {
+            "form": form,
+            "columns": imports.COLUMNS,
+            "kinds": RevenueRecord.Kind.values,
+            "recent": RevenueImport.objects.select_related("created_by")[:10],
+        },
         status=status,
     )
 
@@ -91,8 +102,13 @@ def _render_detail(request: TenantRequest, revenue_import: RevenueImport, status
     return render(
         request,
         "pipeline/revenue_import_detail.html",
-        {"job": revenue_import, "counts": revenue_import.counts, "rows": rows,
-         "shown": len(rows), "modes": RevenueImport.Mode},
+        {
+            "job": revenue_import,
+            "counts": revenue_import.counts,
+            "rows": rows,
+            "shown": len(rows),
+            "modes": RevenueImport.Mode,
+        },
         status=status,
     )
 
@@ -121,6 +137,13 @@ def revenue_import_apply(request: TenantRequest, tenant_slug: str, revenue_impor
         messages.error(request, " ".join(error.messages))
         return _render_detail(request, revenue_import, status=400)
     counts = applied.counts
-    skipped = f" {counts['skipped']} row{'s' if counts['skipped'] != 1 else ''} with errors skipped." if counts.get("skipped") else ""
-    messages.success(request, f"Imported {counts['created']} revenue record{'s' if counts['created'] != 1 else ''}.{skipped}")
+    skipped = (
+        f" {counts['skipped']} row{'s' if counts['skipped'] != 1 else ''} with errors skipped."
+        if counts.get("skipped")
+        else ""
+    )
+    messages.success(
+        request,
+        f"Imported {counts['created']} revenue record{'s' if counts['created'] != 1 else ''}.{skipped}",
+    )
     return redirect(DETAIL, tenant_slug=tenant_slug, revenue_import_id=applied.pk)

@@ -40,8 +40,16 @@ Status = DealRegistration.Status
 DEFAULTS = {"protection_days": 90, "sla_hours": 48, "extension_days": 90}
 
 REGISTRATION_FIELDS = [
-    "opportunity_name", "products", "amount", "currency", "expected_close_date", "stage",
-    "customer_contact_name", "customer_contact_email", "partner_role", "notes",
+    "opportunity_name",
+    "products",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "stage",
+    "customer_contact_name",
+    "customer_contact_email",
+    "partner_role",
+    "notes",
 ]
 
 
@@ -73,7 +81,9 @@ def _partner_for_registration(access: TenantAccess, partner_id: int | None) -> P
     if partner is None:
         raise ValidationError({"partner": "Choose a current partner of this program."})
     if partner.status not in (Partner.Status.ACTIVE, Partner.Status.ONBOARDING):
-        raise ValidationError({"partner": f"A {partner.get_status_display().lower()} partner cannot register deals."})
+        raise ValidationError(
+            {"partner": f"A {partner.get_status_display().lower()} partner cannot register deals."}
+        )
     return partner
 
 
@@ -125,7 +135,9 @@ def account_merge(*, access: TenantAccess, duplicate: Account, into: Account) ->
     if duplicate.merged_into_id is not None:
         raise ValidationError("This account was merged already.")
     if into.merged_into_id is not None:
-        raise ValidationError({"into": "That account was merged itself; merge into the account it was merged into."})
+        raise ValidationError(
+            {"into": "That account was merged itself; merge into the account it was merged into."}
+        )
     moved = {
         "registrations": DealRegistration.objects.filter(account=duplicate).update(account=into),
         "vendor_opportunities": VendorOpportunity.objects.filter(account=duplicate).update(account=into),
@@ -134,8 +146,11 @@ def account_merge(*, access: TenantAccess, duplicate: Account, into: Account) ->
     duplicate.merged_into = into
     duplicate.save(update_fields=["merged_into", "updated_at"])
     audit.record(
-        access=access, verb="account.merged", target=duplicate,
-        before={"account": duplicate.pk}, after={"merged_into": into.pk, **moved},
+        access=access,
+        verb="account.merged",
+        target=duplicate,
+        before={"account": duplicate.pk},
+        after={"merged_into": into.pk, **moved},
     )
     return into
 
@@ -144,9 +159,16 @@ def account_precheck(*, access: TenantAccess, name: str, domain: str) -> dict[st
     """Would a registration for this customer conflict? Says whether, never with whom."""
     account = account_match(name=name, domain=domain)
     if account is None:
-        return {"conflict": False, "open_registrations": 0, "vendor_opportunity": False, "known_account": False}
-    others = _open_registrations_on(account).exclude(partner_id=access.partner_id) if access.is_partner else (
-        _open_registrations_on(account)
+        return {
+            "conflict": False,
+            "open_registrations": 0,
+            "vendor_opportunity": False,
+            "known_account": False,
+        }
+    others = (
+        _open_registrations_on(account).exclude(partner_id=access.partner_id)
+        if access.is_partner
+        else (_open_registrations_on(account))
     )
     open_count = others.count()
     vendor = VendorOpportunity.objects.filter(account=account, is_open=True).exists()
@@ -171,9 +193,12 @@ VENDOR_OPPORTUNITY_FIELDS = ["name", "external_id", "is_open", "owner_id"]
 
 
 def _check_staff_user(access: TenantAccess, user_id: int | None, field: str) -> None:
-    if user_id is not None and not Membership.objects.filter(
-        tenant=access.tenant, user_id=user_id, is_active=True, role__in=sorted(STAFF_ROLES)
-    ).exists():
+    if (
+        user_id is not None
+        and not Membership.objects.filter(
+            tenant=access.tenant, user_id=user_id, is_active=True, role__in=sorted(STAFF_ROLES)
+        ).exists()
+    ):
         raise ValidationError({field: "Choose an active staff member of this program."})
 
 
@@ -201,7 +226,9 @@ def vendor_opportunity_create(
     opportunity.save()
     _flag_vendor_conflict(opportunity)
     audit.record(
-        access=access, verb="vendor_opportunity.created", target=opportunity,
+        access=access,
+        verb="vendor_opportunity.created",
+        target=opportunity,
         after=audit.snapshot(opportunity, ["account_id", *VENDOR_OPPORTUNITY_FIELDS]),
     )
     return opportunity
@@ -227,8 +254,11 @@ def vendor_opportunity_update(
     opportunity.save()
     _flag_vendor_conflict(opportunity)
     audit.record(
-        access=access, verb="vendor_opportunity.updated", target=opportunity,
-        before=before, after=audit.snapshot(opportunity, list(fields)),
+        access=access,
+        verb="vendor_opportunity.updated",
+        target=opportunity,
+        before=before,
+        after=audit.snapshot(opportunity, list(fields)),
     )
     return opportunity
 
@@ -262,9 +292,13 @@ def _record_move(
 def _refresh_conflict_flags(closed: DealRegistration) -> None:
     """A registration left the open states: the ones it conflicted with may be clear now."""
     linked = DealConflict.objects.filter(other=closed).values("registration_id")
-    for other in DealRegistration.objects.filter(pk__in=linked, has_conflict=True, status__in=sorted(DealRegistration.OPEN)):
-        still_open = DealConflict.objects.filter(registration=other).exclude(other=closed).filter(
-            other__in=_open_registrations_on(other.account)
+    for other in DealRegistration.objects.filter(
+        pk__in=linked, has_conflict=True, status__in=sorted(DealRegistration.OPEN)
+    ):
+        still_open = (
+            DealConflict.objects.filter(registration=other)
+            .exclude(other=closed)
+            .filter(other__in=_open_registrations_on(other.account))
         )
         vendor = VendorOpportunity.objects.filter(account_id=other.account_id, is_open=True)
         if not still_open.exists() and not vendor.exists():
@@ -276,7 +310,9 @@ def _notify(registration: DealRegistration, *, event: str) -> None:
 
     tenant_id, registration_id = registration.tenant_id, registration.pk
     transaction.on_commit(
-        lambda: send_registration_email.delay(tenant_id=tenant_id, registration_id=registration_id, event=event),
+        lambda: send_registration_email.delay(
+            tenant_id=tenant_id, registration_id=registration_id, event=event
+        ),
         robust=True,
     )
 
@@ -285,7 +321,9 @@ def _detect_conflicts(registration: DealRegistration) -> int:
     """Flag every other partner's open registration (and open vendor opportunity) on the same
     account. A partner's own registrations at one customer are separate deals, not a conflict."""
     others = list(
-        _open_registrations_on(registration.account).exclude(pk=registration.pk).exclude(partner=registration.partner_id)
+        _open_registrations_on(registration.account)
+        .exclude(pk=registration.pk)
+        .exclude(partner=registration.partner_id)
     )
     links = []
     for other in others:
@@ -298,7 +336,9 @@ def _detect_conflicts(registration: DealRegistration) -> int:
     vendor = VendorOpportunity.objects.filter(account=registration.account, is_open=True).exists()
     flagged = bool(others) or vendor
     if flagged:
-        DealRegistration.objects.filter(pk__in=[registration.pk, *(o.pk for o in others)]).update(has_conflict=True)
+        DealRegistration.objects.filter(pk__in=[registration.pk, *(o.pk for o in others)]).update(
+            has_conflict=True
+        )
         registration.has_conflict = True
     return len(others) + (1 if vendor else 0)
 
@@ -327,8 +367,12 @@ def registration_submit(
     # submitted_by is the caller, absent for an API key (null, though not "blank" for forms).
     registration.full_clean(exclude=["amount_reporting", "submitted_by"])
     if registration.expected_close_date < timezone.localdate() - timedelta(days=30):
-        raise ValidationError({"expected_close_date": "The expected close date is more than a month in the past."})
-    registration.amount_reporting = to_reporting(registration.amount, registration.currency, tenant=access.tenant)
+        raise ValidationError(
+            {"expected_close_date": "The expected close date is more than a month in the past."}
+        )
+    registration.amount_reporting = to_reporting(
+        registration.amount, registration.currency, tenant=access.tenant
+    )
     registration.save()
     _detect_conflicts(registration)
     _record_move(access=access, registration=registration, before="")
@@ -339,7 +383,9 @@ def _require_status(registration: DealRegistration, *allowed: str) -> None:
     if registration.status not in allowed:
         names = " or ".join(Status(s).label.lower() for s in allowed)
         raise ValidationError(
-            {"status": f"This registration is {registration.get_status_display().lower()}; it must be {names}."}
+            {
+                "status": f"This registration is {registration.get_status_display().lower()}; it must be {names}."
+            }
         )
 
 
@@ -364,15 +410,19 @@ def registration_approve(
     if conflicting:
         if not reject_conflicting_reason.strip():
             raise ValidationError(
-                {"reject_conflicting_reason": f"{len(conflicting)} other open registration(s) claim this account: "
-                 "say why they are rejected, or reject this one instead."}
+                {
+                    "reject_conflicting_reason": f"{len(conflicting)} other open registration(s) claim this account: "
+                    "say why they are rejected, or reject this one instead."
+                }
             )
         for other in conflicting:
             _reject(access, other, reject_conflicting_reason.strip())
     registration.status = Status.APPROVED
     registration.decided_at = timezone.now()
     registration.decided_by = access.user
-    registration.protected_until = timezone.localdate() + timedelta(days=desk_settings(access.tenant)["protection_days"])
+    registration.protected_until = timezone.localdate() + timedelta(
+        days=desk_settings(access.tenant)["protection_days"]
+    )
     registration.save()
     _record_move(access=access, registration=registration, before=Status.SUBMITTED)
     return registration
@@ -389,7 +439,9 @@ def _reject(access: TenantAccess, registration: DealRegistration, reason: str) -
 
 
 @transaction.atomic
-def registration_reject(*, access: TenantAccess, registration: DealRegistration, reason: str) -> DealRegistration:
+def registration_reject(
+    *, access: TenantAccess, registration: DealRegistration, reason: str
+) -> DealRegistration:
     """Reject, with the reason the partner will read."""
     _require(access, Perm.DECIDE_DEALS)
     registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
@@ -432,9 +484,14 @@ def registration_close(
         revenue_record_create(
             access=access,
             fields={
-                "account": registration.account, "partner": registration.partner,
-                "period": closed_on.replace(day=1), "kind": RevenueRecord.Kind.NEW, "recurring": True,
-                "amount": amount, "currency": registration.currency, "registration": registration,
+                "account": registration.account,
+                "partner": registration.partner,
+                "period": closed_on.replace(day=1),
+                "kind": RevenueRecord.Kind.NEW,
+                "recurring": True,
+                "amount": amount,
+                "currency": registration.currency,
+                "registration": registration,
                 "reference": f"Registration {registration.pk}",
             },
         )
@@ -442,9 +499,13 @@ def registration_close(
 
 
 @transaction.atomic
-def registration_request_extension(*, access: TenantAccess, registration: DealRegistration, reason: str) -> DealRegistration:
+def registration_request_extension(
+    *, access: TenantAccess, registration: DealRegistration, reason: str
+) -> DealRegistration:
     """The partner asks for more protection time on an approved deal."""
-    if not (access.is_partner and access.partner_id == registration.partner_id) and not access.can(Perm.DECIDE_DEALS):
+    if not (access.is_partner and access.partner_id == registration.partner_id) and not access.can(
+        Perm.DECIDE_DEALS
+    ):
         raise PermissionDenied
     _require_status(registration, Status.APPROVED)
     if not (reason or "").strip():
@@ -453,8 +514,11 @@ def registration_request_extension(*, access: TenantAccess, registration: DealRe
     registration.extension_reason = reason.strip()
     registration.save(update_fields=["extension_requested_at", "extension_reason", "updated_at"])
     audit.record(
-        access=access, verb="registration.extension_requested", target=registration,
-        after={"reason": registration.extension_reason}, partner_id=registration.partner_id,
+        access=access,
+        verb="registration.extension_requested",
+        target=registration,
+        after={"reason": registration.extension_reason},
+        partner_id=registration.partner_id,
     )
     return registration
 
@@ -471,8 +535,11 @@ def registration_extend(*, access: TenantAccess, registration: DealRegistration)
     registration.extension_requested_at = None
     registration.save(update_fields=["protected_until", "extensions", "extension_requested_at", "updated_at"])
     audit.record(
-        access=access, verb="registration.extended", target=registration,
-        before={"protected_until": str(before)}, after={"protected_until": str(registration.protected_until)},
+        access=access,
+        verb="registration.extended",
+        target=registration,
+        before={"protected_until": str(before)},
+        after={"protected_until": str(registration.protected_until)},
         partner_id=registration.partner_id,
     )
     _notify(registration, event="extended")
@@ -480,20 +547,29 @@ def registration_extend(*, access: TenantAccess, registration: DealRegistration)
 
 
 @transaction.atomic
-def registration_assign_rep(*, access: TenantAccess, registration: DealRegistration, user_id: int | None) -> DealRegistration:
+def registration_assign_rep(
+    *, access: TenantAccess, registration: DealRegistration, user_id: int | None
+) -> DealRegistration:
     """Co-sell: name the vendor sales rep who works the approved deal with the partner."""
     _require(access, Perm.DECIDE_DEALS)
     _require_status(registration, Status.APPROVED)
-    if user_id is not None and not Membership.objects.filter(
-        tenant=access.tenant, user_id=user_id, is_active=True, role__in=sorted(STAFF_ROLES)
-    ).exists():
+    if (
+        user_id is not None
+        and not Membership.objects.filter(
+            tenant=access.tenant, user_id=user_id, is_active=True, role__in=sorted(STAFF_ROLES)
+        ).exists()
+    ):
         raise ValidationError({"sales_rep": "Choose an active staff member of this program."})
     before = registration.sales_rep_id
     registration.sales_rep_id = user_id
     registration.save(update_fields=["sales_rep", "updated_at"])
     audit.record(
-        access=access, verb="registration.sales_rep_assigned", target=registration,
-        before={"sales_rep_id": before}, after={"sales_rep_id": user_id}, partner_id=registration.partner_id,
+        access=access,
+        verb="registration.sales_rep_assigned",
+        target=registration,
+        before={"sales_rep_id": before},
+        after={"sales_rep_id": user_id},
+        partner_id=registration.partner_id,
     )
     _notify(registration, event="sales_rep_assigned")
     return registration
@@ -513,7 +589,9 @@ def registrations_expire(*, tenant: Tenant) -> int:
     for registration in stale:
         registration.status = Status.EXPIRED
         registration.save(update_fields=["status", "updated_at"])
-        _record_move(access=None, registration=registration, before=Status.APPROVED, reason="Protection period ended.")
+        _record_move(
+            access=None, registration=registration, before=Status.APPROVED, reason="Protection period ended."
+        )
     return len(stale)
 
 
@@ -534,7 +612,9 @@ def registrations_escalate_overdue(*, tenant: Tenant) -> int:
         registration.sla_escalated_at = now
         registration.save(update_fields=["sla_escalated_at", "updated_at"])
         audit.record(
-            access=None, verb="registration.sla_escalated", target=registration,
+            access=None,
+            verb="registration.sla_escalated",
+            target=registration,
             after={"waiting_hours": int((now - registration.submitted_at).total_seconds() // 3600)},
             partner_id=registration.partner_id,
         )
@@ -563,7 +643,8 @@ def _build_revenue_record(
     record.amount_reporting = Decimal("0")
     if related_checked:
         record.full_clean(
-            exclude=["amount_reporting", "tenant", "account", "partner", "registration"], validate_constraints=False
+            exclude=["amount_reporting", "tenant", "account", "partner", "registration"],
+            validate_constraints=False,
         )
     else:
         record.full_clean(exclude=["amount_reporting"])
@@ -578,16 +659,24 @@ def revenue_record_create(*, access: TenantAccess, fields: Mapping[str, Any]) ->
     record = _build_revenue_record(access, fields)
     record.save()
     audit.record(
-        access=access, verb="revenue.recorded", target=record,
-        after={"kind": record.kind, "amount": str(record.amount), "currency": record.currency,
-               "period": str(record.period)},
+        access=access,
+        verb="revenue.recorded",
+        target=record,
+        after={
+            "kind": record.kind,
+            "amount": str(record.amount),
+            "currency": record.currency,
+            "period": str(record.period),
+        },
         partner_id=record.partner_id,
     )
     return record
 
 
 @transaction.atomic
-def revenue_records_bulk_create(*, access: TenantAccess, rows: list[Mapping[str, Any]]) -> list[RevenueRecord]:
+def revenue_records_bulk_create(
+    *, access: TenantAccess, rows: list[Mapping[str, Any]]
+) -> list[RevenueRecord]:
     """All rows or none: any invalid row refuses the whole batch, naming the row and field."""
     _require(access, Perm.MANAGE_PARTNERS)
     records, errors = [], {}
@@ -601,7 +690,9 @@ def revenue_records_bulk_create(*, access: TenantAccess, rows: list[Mapping[str,
         raise ValidationError(errors)
     created = RevenueRecord.objects.bulk_create(records, batch_size=1000)
     audit.record(
-        access=access, verb="revenue.imported", target=access.tenant,
+        access=access,
+        verb="revenue.imported",
+        target=access.tenant,
         after={"rows": len(created), "total": str(sum((r.amount_reporting for r in created), Decimal("0")))},
     )
     return created

@@ -50,7 +50,9 @@ def _absolute(path: str) -> str:
 def send_registration_email(*, tenant_id: int, registration_id: int, event: str) -> list[str]:
     """Tell the partner what happened to its registration, with a link to it in the portal."""
     tenant = require_current_tenant()
-    registration = DealRegistration.objects.select_related("account", "partner", "submitted_by").get(pk=registration_id)
+    registration = DealRegistration.objects.select_related("account", "partner", "submitted_by").get(
+        pk=registration_id
+    )
     recipients = set(
         Membership.objects.filter(
             tenant=tenant, partner_id=registration.partner_id, is_active=True, role=Role.PARTNER_ADMIN
@@ -84,12 +86,14 @@ def send_sla_escalation_email(*, tenant_id: int, registration_ids: list[int]) ->
     """Tell each partner's manager (or, without one, the program's managers) which registrations wait."""
     tenant = require_current_tenant()
     registrations = list(
-        DealRegistration.objects.filter(pk__in=registration_ids).select_related("partner__partner_manager", "account")
+        DealRegistration.objects.filter(pk__in=registration_ids).select_related(
+            "partner__partner_manager", "account"
+        )
     )
     fallback = sorted(
-        Membership.objects.filter(tenant=tenant, is_active=True, role__in=[Role.MANAGER, Role.ADMIN]).values_list(
-            "user__email", flat=True
-        )
+        Membership.objects.filter(
+            tenant=tenant, is_active=True, role__in=[Role.MANAGER, Role.ADMIN]
+        ).values_list("user__email", flat=True)
     )
     by_recipient: dict[str, list[DealRegistration]] = {}
     for registration in registrations:

@@ -12,14 +12,24 @@ urlpatterns = [
     path("deals/<int:registration_id>/reject/", views.registration_reject, name="registration_reject"),
     path("deals/<int:registration_id>/close/", views.registration_close, name="registration_close"),
     path("deals/<int:registration_id>/extend/", views.registration_extend, name="registration_extend"),
-    path("deals/<int:registration_id>/sales-rep/", views.registration_assign_rep, name="registration_assign_rep"),
+    path(
+        "deals/<int:registration_id>/sales-rep/",
+        views.registration_assign_rep,
+        name="registration_assign_rep",
+    ),
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/<int:account_id>/", views.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/merge/", views.account_merge, name="account_merge"),
     path("revenue/", revenue_views.revenue_list, name="revenue_list"),
     path("revenue/import/", revenue_views.revenue_import_upload, name="revenue_import_upload"),
-    path("revenue/import/template.csv", revenue_views.revenue_import_template, name="revenue_import_template"),
-    path("revenue/import/<int:revenue_import_id>/", revenue_views.revenue_import_detail, name="revenue_import_detail"),
+    path(
+        "revenue/import/template.csv", revenue_views.revenue_import_template, name="revenue_import_template"
+    ),
+    path(
+        "revenue/import/<int:revenue_import_id>/",
+        revenue_views.revenue_import_detail,
+        name="revenue_import_detail",
+    ),
     path(
         "revenue/import/<int:revenue_import_id>/apply/",
         revenue_views.revenue_import_apply,

@@ -65,7 +65,15 @@ def _render_queue(
         query = kept.copy()
         if value != Status.SUBMITTED:
             query["status"] = value
-        tabs.append({"value": value, "label": label, "count": counts[value], "query": query.urlencode(), "current": value == current})
+        tabs.append(
+            {
+                "value": value,
+                "label": label,
+                "count": counts[value],
+                "query": query.urlencode(),
+                "current": value == current,
+            }
+        )
     ticked = set(request.POST.getlist("registrations")) if bulk_form is not None else set()
     context: dict[str, Any] = {
         "filter_form": filter_form,
@@ -92,7 +100,9 @@ def registration_bulk(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Approve or reject the ticked registrations one by one (oldest first, so the first to
     register wins a conflict); each refusal is shown on its row, the others are decided."""
     access = request.access
-    form = BulkDecisionForm(request.POST, visible=queries.registrations(access).select_related(*queries.LIST_RELATED))
+    form = BulkDecisionForm(
+        request.POST, visible=queries.registrations(access).select_related(*queries.LIST_RELATED)
+    )
     if not form.is_valid():
         return _render_queue(request, bulk_form=form, status=400)
     approve = form.cleaned_data["action"] == "approve"
@@ -106,7 +116,9 @@ def registration_bulk(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                     reject_conflicting_reason=form.cleaned_data["reject_conflicting_reason"],
                 )
             else:
-                services.registration_reject(access=access, registration=registration, reason=form.cleaned_data["reason"])
+                services.registration_reject(
+                    access=access, registration=registration, reason=form.cleaned_data["reason"]
+                )
         except ValidationError as error:
             refused[registration.pk] = (registration, " ".join(error.messages))
         else:
@@ -117,7 +129,9 @@ def registration_bulk(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     if not refused:
         return redirect(reverse("registration_queue", args=[tenant_slug]) + _query(request))
     for registration, message in refused.values():
-        messages.error(request, f"Not {verb}: {registration.opportunity_name} ({registration.account.name}). {message}")
+        messages.error(
+            request, f"Not {verb}: {registration.opportunity_name} ({registration.account.name}). {message}"
+        )
     return _render_queue(
         request,
         bulk_form=form,
@@ -193,9 +207,13 @@ def registration_approve(request: TenantRequest, tenant_slug: str, registration_
     registration = queries.access_registration(request.access, registration_id)
     form = ApproveForm(request.POST)
     return _decide(
-        request, registration, "approve_form", form,
+        request,
+        registration,
+        "approve_form",
+        form,
         lambda: services.registration_approve(
-            access=request.access, registration=registration,
+            access=request.access,
+            registration=registration,
             reject_conflicting_reason=form.cleaned_data["reject_conflicting_reason"],
         ),
         f"Approved: {registration.partner.name} is protected on {registration.opportunity_name}.",
@@ -208,7 +226,10 @@ def registration_reject(request: TenantRequest, tenant_slug: str, registration_i
     registration = queries.access_registration(request.access, registration_id)
     form = RejectForm(request.POST)
     return _decide(
-        request, registration, "reject_form", form,
+        request,
+        registration,
+        "reject_form",
+        form,
         lambda: services.registration_reject(
             access=request.access, registration=registration, reason=form.cleaned_data["reason"]
         ),
@@ -225,7 +246,9 @@ def registration_close(request: TenantRequest, tenant_slug: str, registration_id
     def close() -> DealRegistration:
         won = form.cleaned_data["outcome"] == "won"
         return services.registration_close(
-            access=request.access, registration=registration, won=won,
+            access=request.access,
+            registration=registration,
+            won=won,
             closed_on=form.cleaned_data["closed_on"],
             amount=form.cleaned_data["amount"] if won else None,
             create_booking=won and form.cleaned_data["create_booking"],
@@ -233,9 +256,17 @@ def registration_close(request: TenantRequest, tenant_slug: str, registration_id
 
     outcome = request.POST.get("outcome")
     return _decide(
-        request, registration, "close_form", form, close,
+        request,
+        registration,
+        "close_form",
+        form,
+        close,
         f"{registration.opportunity_name} marked {'won' if outcome == 'won' else 'lost'}."
-        + (" The booking is recorded as revenue." if outcome == "won" and form.data.get("create_booking") else ""),
+        + (
+            " The booking is recorded as revenue."
+            if outcome == "won" and form.data.get("create_booking")
+            else ""
+        ),
     )
 
 
@@ -247,7 +278,9 @@ def registration_extend(request: TenantRequest, tenant_slug: str, registration_i
         services.registration_extend(access=request.access, registration=registration)
     except ValidationError as error:
         messages.error(request, "Not extended: " + " ".join(error.messages))
-        return render(request, "pipeline/registration_detail.html", _detail_context(request, registration), status=400)
+        return render(
+            request, "pipeline/registration_detail.html", _detail_context(request, registration), status=400
+        )
     messages.success(request, f"Protection extended until {registration.protected_until:%d %b %Y}.")
     return redirect(DETAIL, tenant_slug=tenant_slug, registration_id=registration.pk)
 
@@ -289,7 +322,11 @@ def registration_create(request: TenantRequest, tenant_slug: str) -> HttpRespons
             ),
         )
         if registration is not None:
-            flagged = " It conflicts with another open registration: resolve it below." if registration.has_conflict else ""
+            flagged = (
+                " It conflicts with another open registration: resolve it below."
+                if registration.has_conflict
+                else ""
+            )
             messages.success(request, f"Registered for {registration.partner.name}.{flagged}")
             return redirect(DETAIL, tenant_slug=tenant_slug, registration_id=registration.pk)
     return render(request, "pipeline/registration_form.html", {"form": form}, status=form_status(form))
@@ -302,7 +339,9 @@ def registration_create(request: TenantRequest, tenant_slug: str) -> HttpRespons
 def account_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = AccountSearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    accounts = queries.account_list(request.access, q=data.get("q") or "", include_merged=bool(data.get("include_merged")))
+    accounts = queries.account_list(
+        request.access, q=data.get("q") or "", include_merged=bool(data.get("include_merged"))
+    )
     return render(
         request,
         "pipeline/account_list.html",
@@ -316,7 +355,9 @@ def account_detail(request: TenantRequest, tenant_slug: str, account_id: int) ->
     return render(request, "pipeline/account_detail.html", _account_context(request, account))
 
 
-def _account_context(request: TenantRequest, account: Any, merge_form: AccountMergeForm | None = None) -> dict[str, Any]:
+def _account_context(
+    request: TenantRequest, account: Any, merge_form: AccountMergeForm | None = None
+) -> dict[str, Any]:
     access = request.access
     can_merge = access.can(Perm.DECIDE_DEALS) and account.merged_into_id is None
     page = paginate(request, queries.account_registrations(access, account), per_page=25)
@@ -326,7 +367,8 @@ def _account_context(request: TenantRequest, account: Any, merge_form: AccountMe
         "rows": queries.with_sla(access, page.object_list),
         "merged": queries.merged_accounts(access, account),
         "vendor_opportunities": queries.open_vendor_opportunities(access, account),
-        "merge_form": merge_form or (AccountMergeForm(targets=queries.merge_targets(access, account)) if can_merge else None),
+        "merge_form": merge_form
+        or (AccountMergeForm(targets=queries.merge_targets(access, account)) if can_merge else None),
     }
 
 
@@ -337,9 +379,16 @@ def account_merge(request: TenantRequest, tenant_slug: str, account_id: int) -> 
     form = AccountMergeForm(request.POST, targets=queries.merge_targets(request.access, account))
     if form.is_valid():
         into = run_service(
-            form, lambda: services.account_merge(access=request.access, duplicate=account, into=form.cleaned_data["into"])
+            form,
+            lambda: services.account_merge(
+                access=request.access, duplicate=account, into=form.cleaned_data["into"]
+            ),
         )
         if into is not None:
-            messages.success(request, f"{account.name} merged into {into.name}; its registrations and revenue moved over.")
+            messages.success(
+                request, f"{account.name} merged into {into.name}; its registrations and revenue moved over."
+            )
             return redirect("account_detail", tenant_slug=tenant_slug, account_id=into.pk)
-    return render(request, "pipeline/account_detail.html", _account_context(request, account, form), status=400)
+    return render(
+        request, "pipeline/account_detail.html", _account_context(request, account, form), status=400
+    )

@@ -169,7 +169,16 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "email", "full_name", "role", "partner_id", "is_active", "deactivated_at", "created_at"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "role",
+            "partner_id",
+            "is_active",
+            "deactivated_at",
+            "created_at",
+        ]
         read_only_fields = ["is_active", "deactivated_at", "created_at"]
 
 
@@ -277,8 +286,16 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "id", "created_at", "actor_label", "verb", "target_type", "target_id", "target_repr",
-            "partner_id", "before", "after",
+            "id",
+            "created_at",
+            "actor_label",
+            "verb",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "partner_id",
+            "before",
+            "after",
         ]
 
 

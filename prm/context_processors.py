@@ -35,7 +35,11 @@ def navigation(request: HttpRequest, access: TenantAccess) -> list[dict]:
     current = match.view_name if match else None
     items = PORTAL_NAV if access.is_partner else STAFF_NAV
     return [
-        {"label": label, "url": reverse(name, kwargs={"tenant_slug": access.tenant.slug}), "current": name == current}
+        {
+            "label": label,
+            "url": reverse(name, kwargs={"tenant_slug": access.tenant.slug}),
+            "current": name == current,
+        }
         for label, name, perm in items
         if access.can(perm)
     ]

@@ -36,7 +36,9 @@ def decode_upload(data: bytes) -> str:
             f"The file is not UTF-8 text (line {line}). Save it as “CSV UTF-8” and upload it again."
         ) from None
     if "\x00" in text:
-        raise ImportFileError("This is not a CSV text file. Save the sheet as “CSV UTF-8” and upload it again.")
+        raise ImportFileError(
+            "This is not a CSV text file. Save the sheet as “CSV UTF-8” and upload it again."
+        )
     return text
 
 
@@ -61,9 +63,20 @@ def read_table(text: str, check_header: Callable[[list[str], list[list[str]]], l
                 f"Row {number} has {len(record)} cells but the header names {len(header)} columns. "
                 "Put values that contain commas in double quotes."
             )
-        rows.append((number, {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(names) if name}))
+        rows.append(
+            (
+                number,
+                {
+                    name: (record[i].strip() if i < len(record) else "")
+                    for i, name in enumerate(names)
+                    if name
+                },
+            )
+        )
     if not rows:
         raise ImportFileError("The file has a header but no rows to import.")
     if len(rows) > MAX_ROWS:
-        raise ImportFileError(f"The file has {len(rows):,} rows; import at most {MAX_ROWS:,} at a time (split the file).")
+        raise ImportFileError(
+            f"The file has {len(rows):,} rows; import at most {MAX_ROWS:,} at a time (split the file)."
+        )
     return rows

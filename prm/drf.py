@@ -51,7 +51,11 @@ class TenantAccessAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
         return [
-            {"type": "http", "scheme": "bearer", "description": "Tenant API key: `Authorization: Bearer prm_…`"},
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Tenant API key: `Authorization: Bearer prm_…`",
+            },
             {"type": "apiKey", "in": "cookie", "name": "sessionid"},
         ]
 

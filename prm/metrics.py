@@ -146,7 +146,11 @@ class Metric:
 
     @property
     def empty(self) -> Value:
-        return None if self.unit in (Unit.RATIO, Unit.SCORE) else (Decimal("0.00") if self.unit == Unit.MONEY else 0)
+        return (
+            None
+            if self.unit in (Unit.RATIO, Unit.SCORE)
+            else (Decimal("0.00") if self.unit == Unit.MONEY else 0)
+        )
 
 
 _CATALOG: dict[str, Metric] = {}

@@ -73,7 +73,10 @@ class TenantMiddleware:
             if key is None:
                 return invalid
             now = timezone.now()
-            if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            if (
+                key.last_used_at is None
+                or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
+            ):
                 ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return self._run(request, TenantAccess.from_api_key(key, tenant))
 

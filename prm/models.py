@@ -66,7 +66,11 @@ def _check_update_targets(model: type[models.Model], values: dict[str, Any]) -> 
             target_id = value.pk if isinstance(value, models.Model) else value
             if not isinstance(target_id, int | str):
                 continue  # an expression (F(), subquery): the database policy still applies
-            found = field.related_model._base_manager.filter(pk=target_id).values_list("tenant_id", flat=True).first()
+            found = (
+                field.related_model._base_manager.filter(pk=target_id)
+                .values_list("tenant_id", flat=True)
+                .first()
+            )
             if found != tenant.pk:
                 _raise_cross_tenant(field)
 
@@ -157,7 +161,9 @@ def check_relations_stay_in_tenant(objs: list[Any]) -> None:
                 unresolved[target_id].add(obj.tenant_id)
         if unresolved:
             found = dict(
-                field.related_model._base_manager.filter(pk__in=list(unresolved)).values_list("pk", "tenant_id")
+                field.related_model._base_manager.filter(pk__in=list(unresolved)).values_list(
+                    "pk", "tenant_id"
+                )
             )
             for target_id, tenant_ids in unresolved.items():
                 if tenant_ids != {found.get(target_id)}:
@@ -306,7 +312,9 @@ class AuditEvent(TenantOwnedModel):
     """Who did what to which record, with the state before and after. Append-only."""
 
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=200, blank=True, help_text="Who acted, as shown (user or API key).")
+    actor_label = models.CharField(
+        max_length=200, blank=True, help_text="Who acted, as shown (user or API key)."
+    )
     verb = models.CharField(max_length=80)
     target_type = models.CharField(max_length=80)
     target_id = models.CharField(max_length=40)

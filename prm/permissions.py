@@ -78,4 +78,3 @@ ROLES_PARTNER_ADMIN_MAY_GRANT = frozenset(PARTNER_ROLES)
 
 def role_has_perm(role: str, perm: str) -> bool:
     return perm in ROLE_PERMISSIONS.get(role, frozenset())
-

@@ -35,7 +35,12 @@ def require(access: TenantAccess, perm: Perm) -> None:
 
 
 def _check_partner_exists(partner_id: int | None) -> None:
-    if partner_id is not None and not partner_model()._default_manager.filter(pk=partner_id, tenant=require_current_tenant()).exists():
+    if (
+        partner_id is not None
+        and not partner_model()
+        ._default_manager.filter(pk=partner_id, tenant=require_current_tenant())
+        .exists()
+    ):
         raise ValidationError({"partner": "Choose a partner of this tenant."})
 
 
@@ -69,7 +74,9 @@ def invitation_create(
     _require_may_grant(access, role, partner_id)
     _check_partner_exists(partner_id)
     existing = Membership.objects.filter(tenant=access.tenant, user__email=email).first()
-    pending = list(Invitation.objects.select_for_update().filter(email=email, status=Invitation.Status.PENDING))
+    pending = list(
+        Invitation.objects.select_for_update().filter(email=email, status=Invitation.Status.PENDING)
+    )
     if not access.can(Perm.MANAGE_MEMBERS):
         # A partner admin may not reach anyone the vendor manages: active or deactivated
         # members, or someone else's pending invitation. One answer for all, so the portal
@@ -175,7 +182,10 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         verb="membership.rejoined" if before else "membership.joined",
         target=membership,
         before=before,
-        after={**audit.snapshot(membership, ["role", "partner_id", "is_active"]), "invitation": invitation.pk},
+        after={
+            **audit.snapshot(membership, ["role", "partner_id", "is_active"]),
+            "invitation": invitation.pk,
+        },
         partner_id=membership.partner_id,
     )
     return membership

@@ -9,7 +9,9 @@ from .models import TenantMismatch, TenantOwnedModel
 
 
 @receiver(m2m_changed)
-def refuse_cross_tenant_m2m(sender: Any, instance: Any, action: str, model: Any, pk_set: Any, **kwargs: Any) -> None:
+def refuse_cross_tenant_m2m(
+    sender: Any, instance: Any, action: str, model: Any, pk_set: Any, **kwargs: Any
+) -> None:
     if action != "pre_add" or not pk_set:
         return
     if not isinstance(instance, TenantOwnedModel) or not issubclass(model, TenantOwnedModel):

@@ -58,7 +58,9 @@ def tenant_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             if request.access.can(Perm.VIEW_AUDIT)
             else [],
             "fiscal_start_label": month_label(request.tenant.fiscal_year_start_month),
-            "current_quarter": fiscal_quarter_of(timezone.localdate(), request.tenant.fiscal_year_start_month),
+            "current_quarter": fiscal_quarter_of(
+                timezone.localdate(), request.tenant.fiscal_year_start_month
+            ),
         },
     )
 
@@ -178,7 +180,12 @@ def api_keys(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(
         request,
         "prm/api_keys.html",
-        {"keys": paginate(request, queries.api_keys(request.access)), "form": form, "new_secret": new_secret, "new_key": new_key},
+        {
+            "keys": paginate(request, queries.api_keys(request.access)),
+            "form": form,
+            "new_secret": new_secret,
+            "new_key": new_key,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -198,7 +205,9 @@ def api_key_revoke(request: TenantRequest, tenant_slug: str, api_key_id: int) ->
 
 @require_perm(Perm.VIEW_AUDIT)
 def audit_log(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    return render(request, "prm/audit_log.html", {"page": paginate(request, queries.audit_events(request.access), 50)})
+    return render(
+        request, "prm/audit_log.html", {"page": paginate(request, queries.audit_events(request.access), 50)}
+    )
 
 
 # --- portal team (partner admins invite colleagues) ------------------------------------------
@@ -267,7 +276,9 @@ def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> Htt
         if request.user.is_authenticated:
             return _accept_as_signed_in(request, tenant, invitation, request.user)
         if existing_user is not None:
-            messages.info(request, f"Sign in as {invitation.email} to accept the invitation to {tenant.name}.")
+            messages.info(
+                request, f"Sign in as {invitation.email} to accept the invitation to {tenant.name}."
+            )
             return redirect(f"{reverse('account_login')}?next={request.path}")
         form = AcceptInvitationForm(request.POST or None, email=invitation.email)
         if request.method == "POST" and form.is_valid():
@@ -292,10 +303,14 @@ def invitation_accept(request: HttpRequest, tenant_slug: str, token: str) -> Htt
         )
 
 
-def _accept_as_signed_in(request: HttpRequest, tenant: Tenant, invitation: Invitation, user: User) -> HttpResponse:
+def _accept_as_signed_in(
+    request: HttpRequest, tenant: Tenant, invitation: Invitation, user: User
+) -> HttpResponse:
     if request.method != "POST":
         return render(
-            request, "prm/invitation_accept.html", {"invitation": invitation, "invited_tenant": tenant, "form": None}
+            request,
+            "prm/invitation_accept.html",
+            {"invitation": invitation, "invited_tenant": tenant, "form": None},
         )
     try:
         services.invitation_accept(invitation=invitation, user=user)

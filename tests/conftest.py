@@ -48,7 +48,9 @@ def pytest_sessionfinish(session, exitstatus):
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if skipped:
         reporter.ensure_newline()
-        reporter.write_line(f"CI=true: {len(skipped)} test(s) were skipped; nothing may be skipped in CI.", red=True)
+        reporter.write_line(
+            f"CI=true: {len(skipped)} test(s) were skipped; nothing may be skipped in CI.", red=True
+        )
         session.exitstatus = 1
 
 

@@ -19,7 +19,11 @@ def test_compose_file_is_valid_with_web_worker_beat_postgres_and_redis():
     env = {**os.environ, "SECRET_KEY": "x" * 60}
     check = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],  # noqa: S607
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert check.returncode == 0, check.stderr
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
@@ -34,7 +38,11 @@ def test_compose_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     check = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],  # noqa: S607
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert check.returncode != 0
     assert "SECRET_KEY" in check.stderr

@@ -49,7 +49,9 @@ class PersonSerializer(serializers.ModelSerializer):
 class PartnerSerializer(TenantModelSerializer):
     """A partner as its profile page shows it."""
 
-    country = serializers.CharField(source="country.code", read_only=True, help_text="ISO 3166-1 alpha-2, or empty.")
+    country = serializers.CharField(
+        source="country.code", read_only=True, help_text="ISO 3166-1 alpha-2, or empty."
+    )
     logo = serializers.ImageField(read_only=True, allow_null=True)
     partner_types = serializers.SerializerMethodField()
     motions = serializers.SerializerMethodField()
@@ -68,12 +70,35 @@ class PartnerSerializer(TenantModelSerializer):
     class Meta:
         model = Partner
         fields = [
-            "id", "name", "legal_name", "website", "domain", "country", "company_size", "description", "logo",
-            "partner_types", "motions", "regions", "verticals", "segments",
-            "status", "status_changed_at", "join_date", "tier", "classification",
-            "partner_manager", "vendor_sponsor", "partner_sponsor",
-            "agreement_type", "agreement_start", "agreement_end",
-            "archived", "archived_at", "created_at", "updated_at",
+            "id",
+            "name",
+            "legal_name",
+            "website",
+            "domain",
+            "country",
+            "company_size",
+            "description",
+            "logo",
+            "partner_types",
+            "motions",
+            "regions",
+            "verticals",
+            "segments",
+            "status",
+            "status_changed_at",
+            "join_date",
+            "tier",
+            "classification",
+            "partner_manager",
+            "vendor_sponsor",
+            "partner_sponsor",
+            "agreement_type",
+            "agreement_start",
+            "agreement_end",
+            "archived",
+            "archived_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -108,8 +133,18 @@ class ContactSerializer(TenantModelSerializer):
     class Meta:
         model = Contact
         fields = [
-            "id", "partner", "name", "email", "phone", "title", "role", "user",
-            "archived", "archived_at", "created_at", "updated_at",
+            "id",
+            "partner",
+            "name",
+            "email",
+            "phone",
+            "title",
+            "role",
+            "user",
+            "archived",
+            "archived_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -128,8 +163,19 @@ class CertificationSerializer(TenantModelSerializer):
     class Meta:
         model = Certification
         fields = [
-            "id", "partner", "name", "level", "holder", "contact", "earned_on", "expires_on", "is_expired",
-            "archived", "archived_at", "created_at", "updated_at",
+            "id",
+            "partner",
+            "name",
+            "level",
+            "holder",
+            "contact",
+            "earned_on",
+            "expires_on",
+            "is_expired",
+            "archived",
+            "archived_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -160,7 +206,9 @@ class PartnerUpdateSerializer(StrictInputMixin, TenantModelSerializer):
     """What staff change on a partner; a partner admin only the portal fields of its own."""
 
     domain = serializers.CharField(
-        max_length=253, allow_blank=True, required=False,
+        max_length=253,
+        allow_blank=True,
+        required=False,
         help_text="Primary e-mail domain, e.g. northwind.example (a URL or an address is reduced to it).",
     )
     country = serializers.ChoiceField(choices=list(countries), allow_blank=True, required=False)
@@ -180,7 +228,10 @@ class PartnerUpdateSerializer(StrictInputMixin, TenantModelSerializer):
         queryset=User.objects.none(), allow_null=True, required=False, help_text="An active staff member."
     )
     partner_sponsor = serializers.PrimaryKeyRelatedField(
-        queryset=Contact.objects.none(), allow_null=True, required=False, help_text="One of the partner's contacts."
+        queryset=Contact.objects.none(),
+        allow_null=True,
+        required=False,
+        help_text="One of the partner's contacts.",
     )
 
     refusals = {
@@ -191,10 +242,27 @@ class PartnerUpdateSerializer(StrictInputMixin, TenantModelSerializer):
     class Meta:
         model = Partner
         fields = [
-            "name", "legal_name", "website", "domain", "country", "company_size", "description", "logo",
-            "partner_types", "motions", "regions", "verticals", "segments",
-            "join_date", "tier", "partner_manager", "vendor_sponsor", "partner_sponsor",
-            "agreement_type", "agreement_start", "agreement_end",
+            "name",
+            "legal_name",
+            "website",
+            "domain",
+            "country",
+            "company_size",
+            "description",
+            "logo",
+            "partner_types",
+            "motions",
+            "regions",
+            "verticals",
+            "segments",
+            "join_date",
+            "tier",
+            "partner_manager",
+            "vendor_sponsor",
+            "partner_sponsor",
+            "agreement_type",
+            "agreement_start",
+            "agreement_end",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -208,7 +276,8 @@ class PartnerUpdateSerializer(StrictInputMixin, TenantModelSerializer):
             for name in [n for n in list(self.fields.keys()) if n not in allowed]:
                 del self.fields[name]
             self.refusals = dict.fromkeys(
-                [*self.Meta.fields, "status"], "Your partner manager changes this field; it cannot be edited here."
+                [*self.Meta.fields, "status"],
+                "Your partner manager changes this field; it cannot be edited here.",
             )
             return
         staff = queries.staff_users(access)
@@ -231,7 +300,9 @@ def split_attributes(validated: Any) -> tuple[dict[str, Any], dict[str, list[str
 
 class PartnerCreateSerializer(PartnerUpdateSerializer):
     status = serializers.ChoiceField(
-        choices=Partner.Status.choices, default=Partner.Status.PROSPECT, help_text="Where in its lifecycle it starts."
+        choices=Partner.Status.choices,
+        default=Partner.Status.PROSPECT,
+        help_text="Where in its lifecycle it starts.",
     )
     partner_sponsor: Any = None  # a new partner has no contacts to choose from yet
 
@@ -252,7 +323,9 @@ class StatusChangeSerializer(serializers.Serializer):
 
 class ContactUpdateSerializer(StrictInputMixin, TenantModelSerializer):
     user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.none(), allow_null=True, required=False,
+        queryset=User.objects.none(),
+        allow_null=True,
+        required=False,
         help_text="The portal user this contact is, a member of the same partner.",
     )
 
@@ -271,7 +344,8 @@ class ContactUpdateSerializer(StrictInputMixin, TenantModelSerializer):
 
 class ContactCreateSerializer(ContactUpdateSerializer):
     partner = serializers.PrimaryKeyRelatedField(
-        queryset=Partner.objects.none(), required=False,
+        queryset=Partner.objects.none(),
+        required=False,
         help_text="Required for staff; partner callers may leave it out (their own company).",
     )
 
@@ -286,7 +360,9 @@ class ContactCreateSerializer(ContactUpdateSerializer):
 
 class CertificationUpdateSerializer(StrictInputMixin, TenantModelSerializer):
     contact = serializers.PrimaryKeyRelatedField(
-        queryset=Contact.objects.none(), allow_null=True, required=False,
+        queryset=Contact.objects.none(),
+        allow_null=True,
+        required=False,
         help_text="The person holding it (holder = person), a contact of the same partner.",
     )
 
@@ -305,7 +381,8 @@ class CertificationUpdateSerializer(StrictInputMixin, TenantModelSerializer):
 
 class CertificationCreateSerializer(CertificationUpdateSerializer):
     partner = serializers.PrimaryKeyRelatedField(
-        queryset=Partner.objects.none(), required=False,
+        queryset=Partner.objects.none(),
+        required=False,
         help_text="Required for staff; partner callers may leave it out (their own company).",
     )
 

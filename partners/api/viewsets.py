@@ -49,7 +49,10 @@ class PartnerFilterBackend(DjangoFilterBackend):
     """The directory's ``PartnerFilter``, with the tenant's staff as manager choices."""
 
     def get_filterset_kwargs(self, request: Request, queryset: QuerySet, view: Any) -> dict[str, Any]:
-        return {**super().get_filterset_kwargs(request, queryset, view), "staff_users": queries.staff_users(view.access)}
+        return {
+            **super().get_filterset_kwargs(request, queryset, view),
+            "staff_users": queries.staff_users(view.access),
+        }
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -63,7 +66,10 @@ class StableOrderingFilter(OrderingFilter):
 class _ArchivableFilter(django_filters.FilterSet):
     partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id")
     archived = django_filters.ChoiceFilter(
-        choices=ARCHIVED_CHOICES, method="archive_state", empty_label=None, label="Archived (default: current only)"
+        choices=ARCHIVED_CHOICES,
+        method="archive_state",
+        empty_label=None,
+        label="Archived (default: current only)",
     )
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -87,7 +93,9 @@ class ContactFilter(_ArchivableFilter):
 
 class CertificationFilter(_ArchivableFilter):
     contact = django_filters.NumberFilter(field_name="contact_id", label="Contact id")
-    expired = django_filters.BooleanFilter(method="expired_state", label="Expired (true) or still valid (false)")
+    expired = django_filters.BooleanFilter(
+        method="expired_state", label="Expired (true) or still valid (false)"
+    )
     expiring_within_days = django_filters.NumberFilter(
         method="expiring_within", min_value=0, max_value=3650, label="Valid today and expiring within N days"
     )
@@ -151,7 +159,9 @@ class PartnerScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         return context
 
     def _read(self, instance: Any, status: int = 200) -> Response:
-        return Response(self.read_serializer(instance, context=self.get_serializer_context()).data, status=status)
+        return Response(
+            self.read_serializer(instance, context=self.get_serializer_context()).data, status=status
+        )
 
 
 class PartnerViewSet(PartnerScopedViewSet):
@@ -192,7 +202,9 @@ class PartnerViewSet(PartnerScopedViewSet):
         return (
             queries.partners(self.access)
             .select_related("tier", "partner_manager", "vendor_sponsor")
-            .prefetch_related(Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value")))
+            .prefetch_related(
+                Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value"))
+            )
         )
 
     @extend_schema(request=PartnerCreateSerializer, responses={201: PartnerSerializer})
@@ -201,7 +213,9 @@ class PartnerViewSet(PartnerScopedViewSet):
         payload.is_valid(raise_exception=True)
         fields, attributes = split_attributes(payload.validated_data)
         status = fields.pop("status")
-        partner = services.partner_create(access=self.access, fields=fields, attributes=attributes, status=status)
+        partner = services.partner_create(
+            access=self.access, fields=fields, attributes=attributes, status=status
+        )
         return self._read(partner, 201)
 
     @extend_schema(request=PartnerUpdateSerializer, responses=PartnerSerializer)
@@ -220,7 +234,9 @@ class PartnerViewSet(PartnerScopedViewSet):
         partner = self.get_object()
         payload = StatusChangeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return self._read(services.partner_change_status(access=self.access, partner=partner, **payload.validated_data))
+        return self._read(
+            services.partner_change_status(access=self.access, partner=partner, **payload.validated_data)
+        )
 
     @extend_schema(request=None, responses=PartnerSerializer)
     @action(detail=True, methods=["post"])
@@ -340,7 +356,10 @@ class CertificationViewSet(_PartnerChildViewSet):
     model = Certification
     serializer_class = CertificationSerializer
     read_serializer = CertificationSerializer
-    write_serializers = {"create": CertificationCreateSerializer, "partial_update": CertificationUpdateSerializer}
+    write_serializers = {
+        "create": CertificationCreateSerializer,
+        "partial_update": CertificationUpdateSerializer,
+    }
     filterset_class = CertificationFilter
     search_fields = ["name", "level"]
     ordering_fields = ["name", "earned_on", "expires_on", "created_at", "updated_at"]
@@ -356,4 +375,6 @@ class CertificationViewSet(_PartnerChildViewSet):
         return services.certification_update(access=self.access, certification=instance, fields=fields)
 
     def set_archived(self, instance: Certification, archived: bool) -> Certification:
-        return services.certification_set_archived(access=self.access, certification=instance, archived=archived)
+        return services.certification_set_archived(
+            access=self.access, certification=instance, archived=archived
+        )

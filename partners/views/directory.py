@@ -17,9 +17,23 @@ from .. import queries
 from ..services import ATTRIBUTE_FIELDS
 
 EXPORT_COLUMNS = [
-    "id", "name", "legal_name", "domain", "website", "country", "status", "tier", "classification",
-    *ATTRIBUTE_FIELDS, "company_size", "partner_manager", "join_date", "agreement_type",
-    "agreement_start", "agreement_end", "archived",
+    "id",
+    "name",
+    "legal_name",
+    "domain",
+    "website",
+    "country",
+    "status",
+    "tier",
+    "classification",
+    *ATTRIBUTE_FIELDS,
+    "company_size",
+    "partner_manager",
+    "join_date",
+    "agreement_type",
+    "agreement_start",
+    "agreement_end",
+    "archived",
 ]
 
 
@@ -93,14 +107,18 @@ def partner_export(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     directory = queries.directory(request.access, request.GET)
     if not directory.is_valid():
         errors = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in directory.errors.items())
-        return HttpResponse(f"The filters are not valid, nothing exported. {errors}", status=400, content_type="text/plain")
+        return HttpResponse(
+            f"The filters are not valid, nothing exported. {errors}", status=400, content_type="text/plain"
+        )
     partners = directory.qs.prefetch_related(None)
     attributes: dict[tuple[int, str], list[str]] = defaultdict(list)
     for partner_id, kind, value in queries.attribute_values(partners):
         attributes[(partner_id, kind)].append(value)
     writer = csv.writer(_Echo())
     rows = partners.iterator(chunk_size=2000)
-    content = writer.writerow(EXPORT_COLUMNS) + "".join(writer.writerow(_export_row(p, attributes)) for p in rows)
+    content = writer.writerow(EXPORT_COLUMNS) + "".join(
+        writer.writerow(_export_row(p, attributes)) for p in rows
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="partners-{tenant_slug}-{stamp}.csv"'

@@ -58,7 +58,9 @@ def partner_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         if partner is not None:
             messages.success(request, f"{partner.name} added to the program as a prospect.")
             return redirect(PARTNER_PAGE, tenant_slug=tenant_slug, partner_id=partner.pk)
-    return render(request, "partners/partner_form.html", {"form": form, "partner": None}, status=form_status(form))
+    return render(
+        request, "partners/partner_form.html", {"form": form, "partner": None}, status=form_status(form)
+    )
 
 
 @require_perm(Perm.MANAGE_PARTNERS)
@@ -68,7 +70,10 @@ def partner_edit(request: TenantRequest, tenant_slug: str, partner_id: int) -> H
         messages.error(request, "This partner is archived. Restore it before changing it.")
         return redirect(PARTNER_PAGE, tenant_slug=tenant_slug, partner_id=partner.pk)
     form = PartnerForm(
-        request.POST or None, request.FILES or None, instance=partner, staff=queries.staff_users(request.access)
+        request.POST or None,
+        request.FILES or None,
+        instance=partner,
+        staff=queries.staff_users(request.access),
     )
     if request.method == "POST" and form.is_valid():
         done = run_service(
@@ -108,13 +113,18 @@ def partner_status(request: TenantRequest, tenant_slug: str, partner_id: int) ->
             messages.success(request, f"{partner.name}: {before} → {partner.get_status_display()}.")
             return redirect(PARTNER_PAGE, tenant_slug=tenant_slug, partner_id=partner.pk)
     return render(
-        request, "partners/partner_detail.html", _detail_context(request, partner, status_form=form), status=400
+        request,
+        "partners/partner_detail.html",
+        _detail_context(request, partner, status_form=form),
+        status=400,
     )
 
 
 @require_POST
 @require_perm(Perm.MANAGE_PARTNERS)
-def partner_set_archived(request: TenantRequest, tenant_slug: str, partner_id: int, archived: bool) -> HttpResponse:
+def partner_set_archived(
+    request: TenantRequest, tenant_slug: str, partner_id: int, archived: bool
+) -> HttpResponse:
     partner = queries.access_partner(request.access, partner_id)
     service = services.partner_archive if archived else services.partner_restore
     try:
@@ -133,7 +143,10 @@ def partner_add_note(request: TenantRequest, tenant_slug: str, partner_id: int) 
     form = NoteForm(request.POST)
     if form.is_valid():
         note = run_service(
-            form, lambda: services.partner_add_note(access=request.access, partner=partner, body=form.cleaned_data["body"])
+            form,
+            lambda: services.partner_add_note(
+                access=request.access, partner=partner, body=form.cleaned_data["body"]
+            ),
         )
         if note is not None:
             messages.success(request, "Note added to the timeline.")

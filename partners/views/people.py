@@ -28,9 +28,13 @@ def handle_contact_form(
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in ContactForm.Meta.fields}
         if contact is None:
-            saved = run_service(form, lambda: services.contact_create(access=request.access, partner=partner, fields=fields))
+            saved = run_service(
+                form, lambda: services.contact_create(access=request.access, partner=partner, fields=fields)
+            )
         else:
-            saved = run_service(form, lambda: services.contact_update(access=request.access, contact=contact, fields=fields))
+            saved = run_service(
+                form, lambda: services.contact_update(access=request.access, contact=contact, fields=fields)
+            )
         if saved is not None:
             messages.success(request, f"Contact {saved.name} saved.")
             return redirect(done_url)
@@ -43,19 +47,26 @@ def handle_contact_form(
 
 
 def handle_certification_form(
-    request: TenantRequest, partner: Partner, certification: Certification | None, done_url: str, cancel_url: str
+    request: TenantRequest,
+    partner: Partner,
+    certification: Certification | None,
+    done_url: str,
+    cancel_url: str,
 ) -> HttpResponse:
     form = CertificationForm(request.POST or None, instance=certification, partner=partner)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in CertificationForm.Meta.fields}
         if certification is None:
             saved = run_service(
-                form, lambda: services.certification_create(access=request.access, partner=partner, fields=fields)
+                form,
+                lambda: services.certification_create(access=request.access, partner=partner, fields=fields),
             )
         else:
             saved = run_service(
                 form,
-                lambda: services.certification_update(access=request.access, certification=certification, fields=fields),
+                lambda: services.certification_update(
+                    access=request.access, certification=certification, fields=fields
+                ),
             )
         if saved is not None:
             messages.success(request, f"Certification {saved} saved.")
@@ -68,7 +79,9 @@ def handle_certification_form(
     )
 
 
-def handle_set_archived(request: TenantRequest, call: Callable[[], object], done: str, label: str) -> HttpResponse:
+def handle_set_archived(
+    request: TenantRequest, call: Callable[[], object], done: str, label: str
+) -> HttpResponse:
     try:
         call()
     except ValidationError as error:
@@ -101,7 +114,9 @@ def contact_edit(request: TenantRequest, tenant_slug: str, contact_id: int) -> H
 
 @require_POST
 @require_perm(Perm.MANAGE_PARTNERS)
-def contact_set_archived(request: TenantRequest, tenant_slug: str, contact_id: int, archived: bool) -> HttpResponse:
+def contact_set_archived(
+    request: TenantRequest, tenant_slug: str, contact_id: int, archived: bool
+) -> HttpResponse:
     contact = queries.access_contact(request.access, contact_id)
     return handle_set_archived(
         request,
@@ -131,7 +146,9 @@ def certification_archive(request: TenantRequest, tenant_slug: str, certificatio
     certification = queries.access_certification(request.access, certification_id)
     return handle_set_archived(
         request,
-        lambda: services.certification_set_archived(access=request.access, certification=certification, archived=True),
+        lambda: services.certification_set_archived(
+            access=request.access, certification=certification, archived=True
+        ),
         _partner_url(tenant_slug, certification.partner_id, "#certifications"),
         f"{certification} removed from the partner's record (kept in the audit trail).",
     )

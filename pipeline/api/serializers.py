@@ -77,12 +77,38 @@ class RegistrationSerializer(TenantModelSerializer):
     class Meta:
         model = DealRegistration
         fields = [
-            "id", "partner", "account", "opportunity_name", "products", "amount", "currency", "amount_reporting",
-            "expected_close_date", "stage", "customer_contact_name", "customer_contact_email", "partner_role",
-            "notes", "status", "submitted_at", "age_hours", "sla_overdue", "decided_at", "decision_reason",
-            "protected_until", "extension_requested_at", "extension_reason", "extensions",
-            "closed_on", "closed_amount", "closed_amount_reporting", "sales_rep",
-            "has_conflict", "conflicting_registration_ids", "created_at", "updated_at",
+            "id",
+            "partner",
+            "account",
+            "opportunity_name",
+            "products",
+            "amount",
+            "currency",
+            "amount_reporting",
+            "expected_close_date",
+            "stage",
+            "customer_contact_name",
+            "customer_contact_email",
+            "partner_role",
+            "notes",
+            "status",
+            "submitted_at",
+            "age_hours",
+            "sla_overdue",
+            "decided_at",
+            "decision_reason",
+            "protected_until",
+            "extension_requested_at",
+            "extension_reason",
+            "extensions",
+            "closed_on",
+            "closed_amount",
+            "closed_amount_reporting",
+            "sales_rep",
+            "has_conflict",
+            "conflicting_registration_ids",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -96,7 +122,11 @@ class RegistrationSerializer(TenantModelSerializer):
         return self.context.get("now") or timezone.now()
 
     def get_age_hours(self, registration: DealRegistration) -> int:
-        end = self._now() if registration.status == Status.SUBMITTED else (registration.decided_at or self._now())
+        end = (
+            self._now()
+            if registration.status == Status.SUBMITTED
+            else (registration.decided_at or self._now())
+        )
         return max(0, int((end - registration.submitted_at).total_seconds() // 3600))
 
     def get_sla_overdue(self, registration: DealRegistration) -> bool:
@@ -110,14 +140,26 @@ class RegistrationSerializer(TenantModelSerializer):
 
 
 class AccountSerializer(TenantModelSerializer):
-    country = serializers.CharField(source="country.code", read_only=True, help_text="ISO 3166-1 alpha-2, or empty.")
+    country = serializers.CharField(
+        source="country.code", read_only=True, help_text="ISO 3166-1 alpha-2, or empty."
+    )
     merged_into: serializers.PrimaryKeyRelatedField[Account] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="The account this duplicate was merged into."
     )
 
     class Meta:
         model = Account
-        fields = ["id", "name", "domain", "country", "segment", "industry", "merged_into", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "domain",
+            "country",
+            "segment",
+            "industry",
+            "merged_into",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -133,7 +175,9 @@ class VendorOpportunitySerializer(TenantModelSerializer):
 
 class RevenueRecordSerializer(TenantModelSerializer):
     account = AccountSummarySerializer(read_only=True)
-    partner = PartnerSummarySerializer(read_only=True, allow_null=True, help_text="Attribution; null for direct.")
+    partner = PartnerSummarySerializer(
+        read_only=True, allow_null=True, help_text="Attribution; null for direct."
+    )
     registration: serializers.PrimaryKeyRelatedField[DealRegistration] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True
     )
@@ -141,8 +185,18 @@ class RevenueRecordSerializer(TenantModelSerializer):
     class Meta:
         model = RevenueRecord
         fields = [
-            "id", "account", "partner", "period", "kind", "recurring", "amount", "currency", "amount_reporting",
-            "registration", "reference", "created_at",
+            "id",
+            "account",
+            "partner",
+            "period",
+            "kind",
+            "recurring",
+            "amount",
+            "currency",
+            "amount_reporting",
+            "registration",
+            "reference",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -154,15 +208,22 @@ class RegistrationCreateSerializer(StrictInputMixin, TenantModelSerializer):
     """A new registration. Staff name the partner; a partner caller registers for its own company."""
 
     partner = serializers.IntegerField(
-        required=False, help_text="Staff only: the partner the deal is registered for (partners leave it out)."
+        required=False,
+        help_text="Staff only: the partner the deal is registered for (partners leave it out).",
     )
     account_name = serializers.CharField(max_length=200, help_text="The customer's company name.")
     account_domain = serializers.CharField(
-        max_length=253, required=False, allow_blank=True, default="",
+        max_length=253,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="The customer's web or e-mail domain (a URL is reduced to it).",
     )
     currency = serializers.CharField(
-        max_length=3, required=False, allow_blank=True, help_text="ISO 4217; the program's currency when left out."
+        max_length=3,
+        required=False,
+        allow_blank=True,
+        help_text="ISO 4217; the program's currency when left out.",
     )
 
     refusals = {"status": "A registration starts submitted; staff decide it with …/approve/ or …/reject/."}
@@ -176,7 +237,10 @@ class RegistrationCreateSerializer(StrictInputMixin, TenantModelSerializer):
         access = _access(self)
         if access is not None and access.is_partner:
             del self.fields["partner"]
-            self.refusals = {**self.refusals, "partner": "You register deals for your own company; leave this out."}
+            self.refusals = {
+                **self.refusals,
+                "partner": "You register deals for your own company; leave this out.",
+            }
 
     def validate_currency(self, value: str) -> str:
         return value.upper()
@@ -195,7 +259,9 @@ class PrecheckSerializer(StrictInputMixin, serializers.Serializer):
 class PrecheckResultSerializer(serializers.Serializer):
     conflict = serializers.BooleanField(help_text="A registration for this customer would be flagged.")
     open_registrations = serializers.IntegerField(help_text="Open registrations by other partners.")
-    vendor_opportunity = serializers.BooleanField(help_text="The vendor's own sales team works this customer.")
+    vendor_opportunity = serializers.BooleanField(
+        help_text="The vendor's own sales team works this customer."
+    )
     known_account = serializers.BooleanField()
 
 
@@ -205,7 +271,9 @@ class ReasonSerializer(StrictInputMixin, serializers.Serializer):
 
 class ApproveSerializer(StrictInputMixin, serializers.Serializer):
     reject_conflicting_reason = serializers.CharField(
-        required=False, allow_blank=True, default="",
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="Required when other open registrations claim the account: they are rejected with it.",
     )
 
@@ -214,7 +282,11 @@ class CloseSerializer(StrictInputMixin, serializers.Serializer):
     won = serializers.BooleanField()
     closed_on = serializers.DateField()
     amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True, default=None,
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="The amount won (required when won), in the registration's currency.",
     )
     create_booking = serializers.BooleanField(
@@ -223,7 +295,9 @@ class CloseSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class AssignRepSerializer(StrictInputMixin, serializers.Serializer):
-    user_id = serializers.IntegerField(allow_null=True, help_text="An active staff member; null removes the rep.")
+    user_id = serializers.IntegerField(
+        allow_null=True, help_text="An active staff member; null removes the rep."
+    )
 
 
 # --- writing: accounts and vendor opportunities ------------------------------------------------
@@ -235,11 +309,15 @@ class MergeSerializer(StrictInputMixin, serializers.Serializer):
 
 class VendorOpportunityUpdateSerializer(StrictInputMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="The CRM's id.")
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="The CRM's id."
+    )
     is_open = serializers.BooleanField(required=False)
     owner = serializers.IntegerField(required=False, allow_null=True, help_text="A staff member's user id.")
 
-    refusals = {"account": "An opportunity stays with its account; merge accounts with …/accounts/{id}/merge/."}
+    refusals = {
+        "account": "An opportunity stays with its account; merge accounts with …/accounts/{id}/merge/."
+    }
 
     def fields_for_service(self) -> dict[str, Any]:
         fields = dict(self.validated_data)
@@ -262,7 +340,9 @@ class RevenueRowSerializer(StrictInputMixin, serializers.Serializer):
     """One month of revenue of one account (ids are resolved for the whole batch at once)."""
 
     account = serializers.IntegerField(help_text="Account id.")
-    partner = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="Null for direct.")
+    partner = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Null for direct."
+    )
     period = serializers.DateField(help_text="Any day of the month; stored as its first day.")
     kind = serializers.ChoiceField(choices=RevenueRecord.Kind.choices)
     recurring = serializers.BooleanField(required=False, default=True)
@@ -292,7 +372,9 @@ def revenue_fields(access: TenantAccess, data: Any, *, bulk: bool) -> list[Mappi
         if not isinstance(data, list) or not data:
             raise serializers.ValidationError({"non_field_errors": ["Send a non-empty JSON list of rows."]})
         if len(data) > MAX_BULK_ROWS:
-            raise serializers.ValidationError({"non_field_errors": [f"Send at most {MAX_BULK_ROWS} rows at once."]})
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Send at most {MAX_BULK_ROWS} rows at once."]}
+            )
     rows: Sequence[Any] = data if bulk else [data]
     errors: dict[str, Any] = {}
     valid: list[tuple[int | None, dict[str, Any]]] = []
@@ -307,7 +389,9 @@ def revenue_fields(access: TenantAccess, data: Any, *, bulk: bool) -> list[Mappi
             for field, messages in payload.errors.items():
                 errors[_row_key(number, field)] = messages
     accounts = Account.objects.filter(merged_into__isnull=True).in_bulk({row["account"] for _, row in valid})
-    partners = partner_queries.partners(access).in_bulk({row["partner"] for _, row in valid if row["partner"]})
+    partners = partner_queries.partners(access).in_bulk(
+        {row["partner"] for _, row in valid if row["partner"]}
+    )
     registrations = DealRegistration.objects.in_bulk(
         {row["registration"] for _, row in valid if row["registration"]}
     )
@@ -315,7 +399,9 @@ def revenue_fields(access: TenantAccess, data: Any, *, bulk: bool) -> list[Mappi
     for number, row in valid:
         row["account"] = accounts.get(row["account"])
         if row["account"] is None:
-            errors[_row_key(number, "account")] = ["No such account (merged accounts: use the one they merged into)."]
+            errors[_row_key(number, "account")] = [
+                "No such account (merged accounts: use the one they merged into)."
+            ]
         if row["partner"] is not None:
             row["partner"] = partners.get(row["partner"])
             if row["partner"] is None:
@@ -341,7 +427,9 @@ class BulkRevenueResultSerializer(serializers.Serializer):
 class MetricDefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # the field, not Field.label
-    unit = serializers.ChoiceField(choices=[(Unit.MONEY, "money"), (Unit.COUNT, "count"), (Unit.RATIO, "ratio")])
+    unit = serializers.ChoiceField(
+        choices=[(Unit.MONEY, "money"), (Unit.COUNT, "count"), (Unit.RATIO, "ratio")]
+    )
     definition = serializers.CharField()
 
 
@@ -384,4 +472,3 @@ def metric_value(metric: Metric, value: Any) -> Any:
     if metric.unit == Unit.MONEY:
         return str(value.quantize(CENT))
     return str(value)
-

@@ -75,7 +75,10 @@ class RegistrationFilter(django_filters.FilterSet):
         method="sla_state", label="Submitted and waiting longer than the program's decision SLA"
     )
     extension_requested = django_filters.BooleanFilter(
-        field_name="extension_requested_at", lookup_expr="isnull", exclude=True, label="An extension is requested"
+        field_name="extension_requested_at",
+        lookup_expr="isnull",
+        exclude=True,
+        label="An extension is requested",
     )
     sales_rep = django_filters.NumberFilter(field_name="sales_rep_id", label="Sales rep (user id)")
     submitted_after = django_filters.DateFilter(
@@ -169,8 +172,15 @@ class RegistrationViewSet(_PipelineViewSet):
     filterset_class = RegistrationFilter
     search_fields = ["opportunity_name", "account__name", "account__domain", "partner__name"]
     ordering_fields = [
-        "submitted_at", "decided_at", "amount_reporting", "expected_close_date", "protected_until", "status",
-        "has_conflict", "opportunity_name", "closed_on",
+        "submitted_at",
+        "decided_at",
+        "amount_reporting",
+        "expected_close_date",
+        "protected_until",
+        "status",
+        "has_conflict",
+        "opportunity_name",
+        "closed_on",
     ]
     ordering = ["-submitted_at", "-pk"]
     permissions = {
@@ -244,7 +254,9 @@ class RegistrationViewSet(_PipelineViewSet):
         registration = self.get_object()
         reason = self._payload(ReasonSerializer)["reason"]
         return self._read(
-            services.registration_request_extension(access=self.access, registration=registration, reason=reason)
+            services.registration_request_extension(
+                access=self.access, registration=registration, reason=reason
+            )
         )
 
     @extend_schema(request=ApproveSerializer, responses=RegistrationSerializer)
@@ -253,7 +265,9 @@ class RegistrationViewSet(_PipelineViewSet):
         """Approve; when other open registrations claim the account, a reason rejects them."""
         registration = self.get_object()
         payload = self._payload(ApproveSerializer)
-        return self._read(services.registration_approve(access=self.access, registration=registration, **payload))
+        return self._read(
+            services.registration_approve(access=self.access, registration=registration, **payload)
+        )
 
     @extend_schema(request=ReasonSerializer, responses=RegistrationSerializer)
     @action(detail=True, methods=["post"])
@@ -261,7 +275,9 @@ class RegistrationViewSet(_PipelineViewSet):
         """Reject, with the reason the partner will read."""
         registration = self.get_object()
         reason = self._payload(ReasonSerializer)["reason"]
-        return self._read(services.registration_reject(access=self.access, registration=registration, reason=reason))
+        return self._read(
+            services.registration_reject(access=self.access, registration=registration, reason=reason)
+        )
 
     @extend_schema(request=CloseSerializer, responses=RegistrationSerializer)
     @action(detail=True, methods=["post"])
@@ -270,7 +286,9 @@ class RegistrationViewSet(_PipelineViewSet):
         revenue) or lost."""
         registration = self.get_object()
         payload = self._payload(CloseSerializer)
-        return self._read(services.registration_close(access=self.access, registration=registration, **payload))
+        return self._read(
+            services.registration_close(access=self.access, registration=registration, **payload)
+        )
 
     @extend_schema(request=None, responses=RegistrationSerializer)
     @action(detail=True, methods=["post"])
@@ -322,8 +340,12 @@ class AccountViewSet(_PipelineViewSet):
 
 
 @extend_schema_view(
-    create=extend_schema(request=VendorOpportunityCreateSerializer, responses={201: VendorOpportunitySerializer}),
-    partial_update=extend_schema(request=VendorOpportunityUpdateSerializer, responses=VendorOpportunitySerializer),
+    create=extend_schema(
+        request=VendorOpportunityCreateSerializer, responses={201: VendorOpportunitySerializer}
+    ),
+    partial_update=extend_schema(
+        request=VendorOpportunityUpdateSerializer, responses=VendorOpportunitySerializer
+    ),
 )
 class VendorOpportunityViewSet(_PipelineViewSet):
     """Opportunities the vendor's own sales team works, as its CRM reports them (staff only). An
@@ -422,7 +444,12 @@ class RevenueRecordViewSet(_PipelineViewSet):
 
 def _listed(request: Request, name: str) -> list[str]:
     """A repeatable, comma-separable query parameter as a list of its values."""
-    return [value.strip() for raw in request.query_params.getlist(name) for value in raw.split(",") if value.strip()]
+    return [
+        value.strip()
+        for raw in request.query_params.getlist(name)
+        for value in raw.split(",")
+        if value.strip()
+    ]
 
 
 def _metrics_period(access: TenantAccess, request: Request) -> FiscalPeriod:
@@ -483,12 +510,19 @@ class MetricsViewSet(TenantScopedMixin, viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("period", OpenApiTypes.STR, description="FY2026 or FY2026-Q3; default: the current quarter."),
             OpenApiParameter(
-                "keys", OpenApiTypes.STR, description="Comma-separated metric keys; default: the whole catalog."
+                "period", OpenApiTypes.STR, description="FY2026 or FY2026-Q3; default: the current quarter."
             ),
             OpenApiParameter(
-                "partner", OpenApiTypes.INT, many=True, explode=True,
+                "keys",
+                OpenApiTypes.STR,
+                description="Comma-separated metric keys; default: the whole catalog.",
+            ),
+            OpenApiParameter(
+                "partner",
+                OpenApiTypes.INT,
+                many=True,
+                explode=True,
                 description="Partner id (repeatable). Staff: default every current partner. Partner callers: "
                 "always their own company.",
             ),
@@ -506,7 +540,10 @@ class MetricsViewSet(TenantScopedMixin, viewsets.ViewSet):
         for metric in metrics:
             values = metric.compute(tenant=access.tenant, partner_ids=partner_ids, period=period)
             results.append(
-                {**metric_definition(metric), "values": {str(pid): metric_value(metric, v) for pid, v in values.items()}}
+                {
+                    **metric_definition(metric),
+                    "values": {str(pid): metric_value(metric, v) for pid, v in values.items()},
+                }
             )
         return Response(
             {

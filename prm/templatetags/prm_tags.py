@@ -9,4 +9,3 @@ def page_query(context: template.Context, number: int, param: str = "page") -> s
     query = context["request"].GET.copy()
     query[param] = str(number)
     return "?" + query.urlencode()
-

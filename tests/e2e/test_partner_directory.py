@@ -35,7 +35,9 @@ def test_manager_searches_opens_and_edits_a_partner(transactional_db, live_serve
     expect(page.locator("#timeline")).to_contain_text("partner.updated")
 
 
-def test_partner_admin_updates_the_company_profile_but_not_program_fields(transactional_db, live_server, login):
+def test_partner_admin_updates_the_company_profile_but_not_program_fields(
+    transactional_db, live_server, login
+):
     world = build_world("alpha", "ALPHA")
     page = login(world.user(Role.PARTNER_ADMIN).email)
 

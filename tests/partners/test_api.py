@@ -35,7 +35,9 @@ def send(client, method: str, path: str, data=None, **headers):
     url = path if path.startswith("/api/") else f"{API}/{path}"
     if method == "get":
         return client.get(url, data or {}, headers=headers)
-    return getattr(client, method)(url, json.dumps(data or {}), content_type="application/json", headers=headers)
+    return getattr(client, method)(
+        url, json.dumps(data or {}), content_type="application/json", headers=headers
+    )
 
 
 def ids(response) -> set[int]:
@@ -69,23 +71,28 @@ def partner_user(world_a, client_for):
 def test_staff_create_read_and_update_a_partner_round_trip(world_a, admin):
     tier = TierFactory(tenant=world_a.tenant, name="Gold", classification="strategic")
     manager = world_a.user(Role.MANAGER)
-    created = send(admin, "post", "partners/", {
-        "name": "Northwind Traders",
-        "legal_name": "Northwind Traders GmbH",
-        "website": "https://northwind.example",
-        "domain": "https://www.Northwind.example/about",
-        "country": "DE",
-        "company_size": "51-200",
-        "partner_types": ["reseller", "system_integrator"],
-        "motions": ["co_sell", "implement"],
-        "regions": ["dach"],
-        "segments": ["mid_market", "enterprise"],
-        "tier": tier.pk,
-        "partner_manager": manager.pk,
-        "agreement_type": "custom",
-        "agreement_start": "2026-01-01",
-        "agreement_end": "2027-12-31",
-    })
+    created = send(
+        admin,
+        "post",
+        "partners/",
+        {
+            "name": "Northwind Traders",
+            "legal_name": "Northwind Traders GmbH",
+            "website": "https://northwind.example",
+            "domain": "https://www.Northwind.example/about",
+            "country": "DE",
+            "company_size": "51-200",
+            "partner_types": ["reseller", "system_integrator"],
+            "motions": ["co_sell", "implement"],
+            "regions": ["dach"],
+            "segments": ["mid_market", "enterprise"],
+            "tier": tier.pk,
+            "partner_manager": manager.pk,
+            "agreement_type": "custom",
+            "agreement_start": "2026-01-01",
+            "agreement_end": "2027-12-31",
+        },
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["domain"] == "northwind.example"  # normalised, not refused
@@ -108,13 +115,18 @@ def test_staff_create_read_and_update_a_partner_round_trip(world_a, admin):
 
     with tenant_context(world_a.tenant):
         sponsor = ContactFactory(partner=Partner.objects.get(pk=partner_id), role="executive_sponsor")
-    updated = send(admin, "patch", f"partners/{partner_id}/", {
-        "description": "Strong in manufacturing.",
-        "motions": ["co_market"],
-        "tier": None,
-        "partner_sponsor": sponsor.pk,
-        "vendor_sponsor": world_a.user(Role.EXECUTIVE).pk,
-    })
+    updated = send(
+        admin,
+        "patch",
+        f"partners/{partner_id}/",
+        {
+            "description": "Strong in manufacturing.",
+            "motions": ["co_market"],
+            "tier": None,
+            "partner_sponsor": sponsor.pk,
+            "vendor_sponsor": world_a.user(Role.EXECUTIVE).pk,
+        },
+    )
     assert updated.status_code == 200, updated.content
     body = updated.json()
     assert body["description"] == "Strong in manufacturing."
@@ -148,7 +160,9 @@ def test_a_bad_domain_is_refused_on_the_domain_field(admin, domain):
 
 
 def test_a_domain_is_unique_within_a_tenant_but_not_across_tenants(world_a, world_b, admin, client_for):
-    assert send(admin, "post", "partners/", {"name": "Contoso", "domain": "contoso.example"}).status_code == 201
+    assert (
+        send(admin, "post", "partners/", {"name": "Contoso", "domain": "contoso.example"}).status_code == 201
+    )
 
     clash = send(admin, "post", "partners/", {"name": "Contoso Again", "domain": "CONTOSO.example"})
     assert clash.status_code == 400
@@ -159,7 +173,9 @@ def test_a_domain_is_unique_within_a_tenant_but_not_across_tenants(world_a, worl
     assert send(admin, "patch", f"partners/{other}/", {"domain": "contoso.example"}).status_code == 400
 
     bravo = client_for(world_b.user(Role.ADMIN))
-    response = send(bravo, "post", "/api/v1/t/bravo/partners/", {"name": "Contoso", "domain": "contoso.example"})
+    response = send(
+        bravo, "post", "/api/v1/t/bravo/partners/", {"name": "Contoso", "domain": "contoso.example"}
+    )
     assert response.status_code == 201
 
 
@@ -177,7 +193,9 @@ def test_a_partner_in_another_tenant_is_not_a_choice(world_a, world_b, admin):
     response = send(admin, "post", "partners/", {"name": "Contoso", "tier": foreign_tier.pk})
     assert response.status_code == 400
     assert list(response.json()) == ["tier"]
-    not_staff = send(admin, "post", "partners/", {"name": "Contoso", "partner_manager": world_b.user(Role.MANAGER).pk})
+    not_staff = send(
+        admin, "post", "partners/", {"name": "Contoso", "partner_manager": world_b.user(Role.MANAGER).pk}
+    )
     assert list(not_staff.json()) == ["partner_manager"]
     partner_as_manager = send(
         admin, "post", "partners/", {"name": "Contoso", "partner_manager": world_a.user(Role.PARTNER_USER).pk}
@@ -219,7 +237,9 @@ def test_staff_upload_a_logo_as_multipart(world_a, admin, settings, tmp_path):
     image.name = "logo.png"
     image.seek(0)
     response = admin.patch(
-        f"{API}/partners/{world_a.partner.pk}/", encode_multipart(BOUNDARY, {"logo": image}), MULTIPART_CONTENT
+        f"{API}/partners/{world_a.partner.pk}/",
+        encode_multipart(BOUNDARY, {"logo": image}),
+        MULTIPART_CONTENT,
     )
     assert response.status_code == 200, response.content
     assert response.json()["logo"].endswith(".png")
@@ -232,7 +252,9 @@ def test_staff_upload_a_logo_as_multipart(world_a, admin, settings, tmp_path):
 
 def test_status_moves_along_the_lifecycle_with_a_reason(world_a, admin):
     partner_id = send(admin, "post", "partners/", {"name": "Contoso"}).json()["id"]
-    response = send(admin, "post", f"partners/{partner_id}/status/", {"status": "onboarding", "reason": "Signed"})
+    response = send(
+        admin, "post", f"partners/{partner_id}/status/", {"status": "onboarding", "reason": "Signed"}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "onboarding"
     with tenant_context(world_a.tenant):
@@ -290,7 +312,11 @@ def test_every_partner_write_is_audited(world_a, admin):
     send(admin, "post", f"partners/{partner_id}/archive/")
     send(admin, "post", f"partners/{partner_id}/restore/")
     assert audit_verbs(world_a.tenant) == [
-        "partner.created", "partner.updated", "partner.status_changed", "partner.archived", "partner.restored",
+        "partner.created",
+        "partner.updated",
+        "partner.status_changed",
+        "partner.archived",
+        "partner.restored",
     ]
     with tenant_context(world_a.tenant):
         update = AuditEvent.objects.get(verb="partner.updated")
@@ -323,20 +349,27 @@ def test_partner_roles_see_only_their_own_partner(world_a, partner_user, partner
 
 def test_a_partner_api_key_sees_only_its_partner(world_a):
     with tenant_context(world_a.tenant):
-        _, secret = api_key_create(access=None, name="portal key", role=Role.PARTNER_USER, partner_id=world_a.partner.pk)
+        _, secret = api_key_create(
+            access=None, name="portal key", role=Role.PARTNER_USER, partner_id=world_a.partner.pk
+        )
     response = send(Client(), "get", "partners/", Authorization=f"Bearer {secret}")
     assert ids(response) == {world_a.partner.pk}
 
 
 def test_a_partner_admin_edits_its_own_profile(world_a, partner_admin):
     url = f"partners/{world_a.partner.pk}/"
-    response = send(partner_admin, "patch", url, {
-        "description": "We implement and run it.",
-        "website": "https://one.example",
-        "country": "FR",
-        "regions": ["benelux_france", "dach"],
-        "verticals": ["retail"],
-    })
+    response = send(
+        partner_admin,
+        "patch",
+        url,
+        {
+            "description": "We implement and run it.",
+            "website": "https://one.example",
+            "country": "FR",
+            "regions": ["benelux_france", "dach"],
+            "verticals": ["retail"],
+        },
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["description"] == "We implement and run it."
@@ -349,12 +382,20 @@ def test_a_partner_admin_edits_its_own_profile(world_a, partner_admin):
 
 @pytest.mark.parametrize(
     "payload",
-    [{"tier": None}, {"status": "active"}, {"name": "Renamed"}, {"partner_manager": None}, {"motions": ["co_sell"]},
-     {"domain": "one.example"}],
+    [
+        {"tier": None},
+        {"status": "active"},
+        {"name": "Renamed"},
+        {"partner_manager": None},
+        {"motions": ["co_sell"]},
+        {"domain": "one.example"},
+    ],
     ids=lambda p: next(iter(p)),
 )
 def test_a_partner_admin_cannot_change_program_fields(world_a, partner_admin, payload):
-    response = send(partner_admin, "patch", f"partners/{world_a.partner.pk}/", {"description": "ok", **payload})
+    response = send(
+        partner_admin, "patch", f"partners/{world_a.partner.pk}/", {"description": "ok", **payload}
+    )
     assert response.status_code == 400
     assert list(response.json()) == list(payload)
     with tenant_context(world_a.tenant):
@@ -364,7 +405,15 @@ def test_a_partner_admin_cannot_change_program_fields(world_a, partner_admin, pa
 def test_a_partner_admin_cannot_touch_another_partner(world_a, partner_admin):
     other = world_a.other_partner.pk
     assert send(partner_admin, "patch", f"partners/{other}/", {"description": "x"}).status_code == 404
-    assert send(partner_admin, "post", f"partners/{world_a.partner.pk}/status/", {"status": "exited", "reason": "x"}).status_code == 403
+    assert (
+        send(
+            partner_admin,
+            "post",
+            f"partners/{world_a.partner.pk}/status/",
+            {"status": "exited", "reason": "x"},
+        ).status_code
+        == 403
+    )
     assert send(partner_admin, "post", f"partners/{world_a.partner.pk}/archive/").status_code == 403
     assert send(partner_admin, "post", "partners/", {"name": "Sneaky"}).status_code == 403
 
@@ -387,21 +436,30 @@ def directory(world_a):
         strategic = TierFactory(name="Strategic", classification="strategic")
         tactical = TierFactory(name="Registered", classification="tactical")
         cosell = services.partner_create(
-            access=access, fields={"name": "Cosell Co", "domain": "cosell.example", "tier": strategic},
+            access=access,
+            fields={"name": "Cosell Co", "domain": "cosell.example", "tier": strategic},
             attributes={"motions": ["co_sell"], "regions": ["dach"]},
         )
         market = services.partner_create(
-            access=access, fields={"name": "Market Ltd", "tier": tactical},
+            access=access,
+            fields={"name": "Market Ltd", "tier": tactical},
             attributes={"motions": ["co_market"], "regions": ["nordics", "dach"]},
             status=Partner.Status.ACTIVE,
         )
         certified = services.partner_create(access=access, fields={"name": "Certified Inc"})
         CertificationFactory(partner=certified, expires_on=today + timedelta(days=20))
-        lapsed = services.partner_create(access=access, fields={"name": "Lapsed plc", "partner_manager": world_a.user(Role.MANAGER)})
+        lapsed = services.partner_create(
+            access=access, fields={"name": "Lapsed plc", "partner_manager": world_a.user(Role.MANAGER)}
+        )
         CertificationFactory(partner=lapsed, expires_on=today - timedelta(days=3))
         CertificationFactory(partner=lapsed, expires_on=today + timedelta(days=200))
-    return {"cosell": cosell.pk, "market": market.pk, "certified": certified.pk, "lapsed": lapsed.pk,
-            "strategic": strategic.pk}
+    return {
+        "cosell": cosell.pk,
+        "market": market.pk,
+        "certified": certified.pk,
+        "lapsed": lapsed.pk,
+        "strategic": strategic.pk,
+    }
 
 
 @pytest.mark.parametrize(
@@ -457,8 +515,12 @@ def test_the_list_runs_the_same_queries_for_more_partners(world_a, admin):
                 tier = TierFactory()
                 partner = services.partner_create(
                     access=access,
-                    fields={"name": f"Grown {tier.pk}", "tier": tier, "partner_manager": world_a.user(Role.MANAGER),
-                            "vendor_sponsor": world_a.user(Role.EXECUTIVE)},
+                    fields={
+                        "name": f"Grown {tier.pk}",
+                        "tier": tier,
+                        "partner_manager": world_a.user(Role.MANAGER),
+                        "vendor_sponsor": world_a.user(Role.EXECUTIVE),
+                    },
                     attributes={"motions": ["co_sell"], "regions": ["dach", "nordics"]},
                 )
                 ContactFactory(partner=partner)
@@ -469,7 +531,11 @@ def test_the_list_runs_the_same_queries_for_more_partners(world_a, admin):
             assert admin.get(url).status_code == 200
         return len(queries)
 
-    for path in ("partners/?page_size=200&cert_expiring_days=30&motion=co_sell", "contacts/", "certifications/"):
+    for path in (
+        "partners/?page_size=200&cert_expiring_days=30&motion=co_sell",
+        "contacts/",
+        "certifications/",
+    ):
         grow(2)
         small = count(f"{API}/{path}")
         grow(10)
@@ -480,9 +546,17 @@ def test_the_list_runs_the_same_queries_for_more_partners(world_a, admin):
 
 
 def test_staff_add_and_edit_a_contact(world_a, admin):
-    created = send(admin, "post", "contacts/", {
-        "partner": world_a.partner.pk, "name": "Ada Lovelace", "email": " Ada@One.example ", "role": "technical",
-    })
+    created = send(
+        admin,
+        "post",
+        "contacts/",
+        {
+            "partner": world_a.partner.pk,
+            "name": "Ada Lovelace",
+            "email": " Ada@One.example ",
+            "role": "technical",
+        },
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["partner"] == world_a.partner.pk
@@ -500,21 +574,33 @@ def test_a_contact_needs_a_partner_of_this_tenant(world_b, admin):
     missing = send(admin, "post", "contacts/", {"name": "Ada", "email": "ada@x.example"})
     assert missing.status_code == 400
     assert list(missing.json()) == ["partner"]
-    foreign = send(admin, "post", "contacts/", {"partner": world_b.partner.pk, "name": "Ada", "email": "ada@x.example"})
+    foreign = send(
+        admin, "post", "contacts/", {"partner": world_b.partner.pk, "name": "Ada", "email": "ada@x.example"}
+    )
     assert list(foreign.json()) == ["partner"]
 
 
 def test_contact_validation_names_the_field(world_a, admin):
     with tenant_context(world_a.tenant):
         ContactFactory(partner=world_a.partner, email="taken@one.example")
-    taken = send(admin, "post", "contacts/", {"partner": world_a.partner.pk, "name": "B", "email": "TAKEN@one.example"})
+    taken = send(
+        admin, "post", "contacts/", {"partner": world_a.partner.pk, "name": "B", "email": "TAKEN@one.example"}
+    )
     assert taken.status_code == 400
     assert list(taken.json()) == ["email"]
     bad = send(admin, "post", "contacts/", {"partner": world_a.partner.pk, "name": "B", "email": "nope"})
     assert list(bad.json()) == ["email"]
-    not_member = send(admin, "post", "contacts/", {
-        "partner": world_a.partner.pk, "name": "B", "email": "b@one.example", "user": world_a.user("other_partner_user").pk,
-    })
+    not_member = send(
+        admin,
+        "post",
+        "contacts/",
+        {
+            "partner": world_a.partner.pk,
+            "name": "B",
+            "email": "b@one.example",
+            "user": world_a.user("other_partner_user").pk,
+        },
+    )
     assert list(not_member.json()) == ["user"]
 
 
@@ -528,9 +614,17 @@ def test_a_contact_stays_with_its_partner(world_a, admin):
 
 def test_a_contact_can_be_linked_to_a_portal_user_of_its_partner(world_a, admin):
     user = world_a.user(Role.PARTNER_USER)
-    response = send(admin, "post", "contacts/", {
-        "partner": world_a.partner.pk, "name": "Pat", "email": user.email, "user": user.pk,
-    })
+    response = send(
+        admin,
+        "post",
+        "contacts/",
+        {
+            "partner": world_a.partner.pk,
+            "name": "Pat",
+            "email": user.email,
+            "user": user.pk,
+        },
+    )
     assert response.status_code == 201, response.content
     assert response.json()["user"] == user.pk
 
@@ -557,11 +651,20 @@ def test_a_partner_admin_manages_its_own_contacts(world_a, partner_admin):
     assert created.status_code == 201, created.content
     assert created.json()["partner"] == world_a.partner.pk
     contact_id = created.json()["id"]
-    assert send(partner_admin, "patch", f"contacts/{contact_id}/", {"phone": "+49 30 1234"}).status_code == 200
+    assert (
+        send(partner_admin, "patch", f"contacts/{contact_id}/", {"phone": "+49 30 1234"}).status_code == 200
+    )
     assert send(partner_admin, "post", f"contacts/{contact_id}/archive/").status_code == 200
-    elsewhere = send(partner_admin, "post", "contacts/", {
-        "partner": world_a.other_partner.pk, "name": "Mallory", "email": "m@two.example",
-    })
+    elsewhere = send(
+        partner_admin,
+        "post",
+        "contacts/",
+        {
+            "partner": world_a.other_partner.pk,
+            "name": "Mallory",
+            "email": "m@two.example",
+        },
+    )
     assert elsewhere.status_code == 400
     assert list(elsewhere.json()) == ["partner"]
     with tenant_context(world_a.tenant):
@@ -585,19 +688,36 @@ def test_a_partner_user_reads_contacts_but_cannot_change_them(world_a, partner_u
 
 def test_staff_record_and_renew_a_certification(world_a, admin):
     today = timezone.localdate()
-    created = send(admin, "post", "certifications/", {
-        "partner": world_a.partner.pk, "name": "Platform Professional", "level": "Professional",
-        "earned_on": (today - timedelta(days=400)).isoformat(), "expires_on": (today - timedelta(days=35)).isoformat(),
-    })
+    created = send(
+        admin,
+        "post",
+        "certifications/",
+        {
+            "partner": world_a.partner.pk,
+            "name": "Platform Professional",
+            "level": "Professional",
+            "earned_on": (today - timedelta(days=400)).isoformat(),
+            "expires_on": (today - timedelta(days=35)).isoformat(),
+        },
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["holder"] == "company"
     assert body["is_expired"] is True
-    renewed = send(admin, "patch", f"certifications/{body['id']}/", {"expires_on": (today + timedelta(days=330)).isoformat()})
+    renewed = send(
+        admin,
+        "patch",
+        f"certifications/{body['id']}/",
+        {"expires_on": (today + timedelta(days=330)).isoformat()},
+    )
     assert renewed.status_code == 200
     assert renewed.json()["is_expired"] is False
     assert send(admin, "post", f"certifications/{body['id']}/archive/").json()["archived"] is True
-    assert audit_verbs(world_a.tenant) == ["certification.created", "certification.updated", "certification.archived"]
+    assert audit_verbs(world_a.tenant) == [
+        "certification.created",
+        "certification.updated",
+        "certification.archived",
+    ]
 
 
 def test_certification_validation_names_the_field(world_a, admin):
@@ -610,7 +730,9 @@ def test_certification_validation_names_the_field(world_a, admin):
     assert list(backwards.json()) == ["expires_on"]
     with tenant_context(world_a.tenant):
         stranger = ContactFactory(partner=world_a.other_partner)
-    wrong_person = send(admin, "post", "certifications/", {**base, "holder": "person", "contact": stranger.pk})
+    wrong_person = send(
+        admin, "post", "certifications/", {**base, "holder": "person", "contact": stranger.pk}
+    )
     assert list(wrong_person.json()) == ["contact"]
 
 
@@ -644,9 +766,17 @@ def test_a_partner_admin_records_certifications_for_its_own_company_only(world_a
     with tenant_context(world_a.tenant):
         stranger = ContactFactory(partner=world_a.other_partner)
         theirs = CertificationFactory(partner=world_a.other_partner)
-    wrong_person = send(partner_admin, "post", "certifications/", {
-        "name": "X", "earned_on": today, "holder": "person", "contact": stranger.pk,
-    })
+    wrong_person = send(
+        partner_admin,
+        "post",
+        "certifications/",
+        {
+            "name": "X",
+            "earned_on": today,
+            "holder": "person",
+            "contact": stranger.pk,
+        },
+    )
     assert wrong_person.status_code == 400
     assert list(wrong_person.json()) == ["contact"]
     assert send(partner_admin, "patch", f"certifications/{theirs.pk}/", {"level": "x"}).status_code == 404

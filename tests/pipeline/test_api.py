@@ -50,9 +50,14 @@ def ids(response) -> list[int]:
 
 def deal(**overrides) -> dict:
     return {
-        "account_name": "Acme", "account_domain": "acme.example", "opportunity_name": "Acme rollout",
-        "products": "Suite", "amount": "10000.00", "currency": "USD",
-        "expected_close_date": str(timezone.localdate() + timedelta(days=60)), "partner_role": "sourced",
+        "account_name": "Acme",
+        "account_domain": "acme.example",
+        "opportunity_name": "Acme rollout",
+        "products": "Suite",
+        "amount": "10000.00",
+        "currency": "USD",
+        "expected_close_date": str(timezone.localdate() + timedelta(days=60)),
+        "partner_role": "sourced",
         **overrides,
     }
 
@@ -84,7 +89,9 @@ def submit(client, status: int = 201, **overrides) -> dict:
 
 def backdate(tenant, registration_id: int, hours: int) -> None:
     with tenant_context(tenant):
-        DealRegistration.objects.filter(pk=registration_id).update(submitted_at=timezone.now() - timedelta(hours=hours))
+        DealRegistration.objects.filter(pk=registration_id).update(
+            submitted_at=timezone.now() - timedelta(hours=hours)
+        )
 
 
 # --- the status machine ------------------------------------------------------------------------
@@ -111,9 +118,19 @@ def test_submit_approve_and_win_with_a_booking_creates_a_revenue_record(world_a,
     assert approved["conflicting_registration_ids"] == []
 
     today = str(timezone.localdate())
-    won = ok(send(manager, "post", url + "close/", {
-        "won": True, "closed_on": today, "amount": "12500.50", "create_booking": True,
-    }))
+    won = ok(
+        send(
+            manager,
+            "post",
+            url + "close/",
+            {
+                "won": True,
+                "closed_on": today,
+                "amount": "12500.50",
+                "create_booking": True,
+            },
+        )
+    )
     assert won["status"] == "won"
     assert won["closed_on"] == today
     assert won["closed_amount"] == "12500.50"
@@ -121,31 +138,52 @@ def test_submit_approve_and_win_with_a_booking_creates_a_revenue_record(world_a,
 
     with tenant_context(world_a.tenant):
         booking = RevenueRecord.objects.get(registration_id=created["id"])
-        moves = list(DealStatusChange.objects.filter(registration_id=created["id"]).values_list("to_status", flat=True))
+        moves = list(
+            DealStatusChange.objects.filter(registration_id=created["id"]).values_list("to_status", flat=True)
+        )
         verbs = set(AuditEvent.objects.values_list("verb", flat=True))
     assert (booking.partner_id, booking.kind, booking.recurring) == (world_a.partner.pk, "new", True)
     assert booking.amount == Decimal("12500.50")
     assert booking.period == timezone.localdate().replace(day=1)
     assert moves == ["submitted", "approved", "won"]
-    assert {"registration.submitted", "registration.approved", "registration.won", "revenue.recorded"} <= verbs
+    assert {
+        "registration.submitted",
+        "registration.approved",
+        "registration.won",
+        "revenue.recorded",
+    } <= verbs
     records = ok(send(partner_user, "get", "revenue-records/"))["results"]
     assert [(r["registration"], r["amount"]) for r in records] == [(created["id"], "12500.50")]
 
 
 def test_a_lost_deal_needs_no_amount_and_a_won_one_does(partner_user, manager):
-    first, second = submit(partner_user), submit(partner_user, account_name="Globex", account_domain="globex.example")
+    first, second = (
+        submit(partner_user),
+        submit(partner_user, account_name="Globex", account_domain="globex.example"),
+    )
     for registration in (first, second):
         ok(send(manager, "post", f"registrations/{registration['id']}/approve/", {}))
     today = str(timezone.localdate())
-    lost = ok(send(manager, "post", f"registrations/{first['id']}/close/", {"won": False, "closed_on": today}))
+    lost = ok(
+        send(manager, "post", f"registrations/{first['id']}/close/", {"won": False, "closed_on": today})
+    )
     assert lost["status"] == "lost"
     assert lost["closed_amount"] is None
-    no_amount = send(manager, "post", f"registrations/{second['id']}/close/", {"won": True, "closed_on": today})
+    no_amount = send(
+        manager, "post", f"registrations/{second['id']}/close/", {"won": True, "closed_on": today}
+    )
     assert no_amount.status_code == 400
     assert list(no_amount.json()) == ["amount"]
-    future = send(manager, "post", f"registrations/{second['id']}/close/", {
-        "won": True, "closed_on": str(timezone.localdate() + timedelta(days=1)), "amount": "5",
-    })
+    future = send(
+        manager,
+        "post",
+        f"registrations/{second['id']}/close/",
+        {
+            "won": True,
+            "closed_on": str(timezone.localdate() + timedelta(days=1)),
+            "amount": "5",
+        },
+    )
     assert list(future.json()) == ["closed_on"]
 
 
@@ -164,9 +202,16 @@ def test_rejecting_needs_a_reason_the_partner_then_reads(partner_user, manager):
 
 def test_closing_needs_an_approved_registration(partner_user, manager):
     created = submit(partner_user)
-    response = send(manager, "post", f"registrations/{created['id']}/close/", {
-        "won": True, "closed_on": str(timezone.localdate()), "amount": "100",
-    })
+    response = send(
+        manager,
+        "post",
+        f"registrations/{created['id']}/close/",
+        {
+            "won": True,
+            "closed_on": str(timezone.localdate()),
+            "amount": "100",
+        },
+    )
     assert response.status_code == 400
     assert list(response.json()) == ["status"]
     assert "submitted" in response.json()["status"][0]
@@ -186,7 +231,9 @@ def test_a_partner_asks_for_an_extension_and_a_manager_grants_it(world_a, partne
     needs_reason = send(partner_user, "post", url + "request-extension/", {"reason": ""})
     assert list(needs_reason.json()) == ["reason"]
 
-    asked = ok(send(partner_user, "post", url + "request-extension/", {"reason": "Budget slipped a quarter."}))
+    asked = ok(
+        send(partner_user, "post", url + "request-extension/", {"reason": "Budget slipped a quarter."})
+    )
     assert asked["extension_requested_at"] is not None
     assert asked["extension_reason"] == "Budget slipped a quarter."
     assert ids(send(manager, "get", "registrations/", {"extension_requested": "true"})) == [created["id"]]
@@ -220,7 +267,9 @@ def test_a_manager_assigns_a_staff_member_as_co_sell_rep(world_a, partner_user, 
 
 def test_the_same_domain_is_flagged_as_a_conflict_on_submit(world_a, partner_user, other_partner, manager):
     first = submit(partner_user)
-    second = submit(other_partner, account_name="Acme Corporation", account_domain="https://www.ACME.example/buy")
+    second = submit(
+        other_partner, account_name="Acme Corporation", account_domain="https://www.ACME.example/buy"
+    )
     assert second["has_conflict"] is True
     assert second["account"]["id"] == first["account"]["id"]
     assert "conflicting_registration_ids" not in second
@@ -230,7 +279,9 @@ def test_the_same_domain_is_flagged_as_a_conflict_on_submit(world_a, partner_use
     assert "conflicting_registration_ids" not in mine
     staff_view = ok(send(manager, "get", f"registrations/{first['id']}/"))
     assert staff_view["conflicting_registration_ids"] == [second["id"]]
-    assert ok(send(manager, "get", f"registrations/{second['id']}/"))["conflicting_registration_ids"] == [first["id"]]
+    assert ok(send(manager, "get", f"registrations/{second['id']}/"))["conflicting_registration_ids"] == [
+        first["id"]
+    ]
     with tenant_context(world_a.tenant):
         assert set(DealConflict.objects.values_list("reason", flat=True)) == {"domain"}
 
@@ -239,7 +290,9 @@ def test_the_same_normalised_name_is_a_conflict_without_domains(partner_user, ot
     first = submit(partner_user, account_name="ACME, Inc.", account_domain="")
     second = submit(other_partner, account_name="Acme", account_domain="")
     assert second["has_conflict"] is True
-    assert ok(send(manager, "get", f"registrations/{second['id']}/"))["conflicting_registration_ids"] == [first["id"]]
+    assert ok(send(manager, "get", f"registrations/{second['id']}/"))["conflicting_registration_ids"] == [
+        first["id"]
+    ]
     different = submit(other_partner, account_name="Acme Rockets", account_domain="")
     assert different["has_conflict"] is False
 
@@ -254,9 +307,16 @@ def test_approving_refuses_while_conflicts_are_open_unless_a_reason_rejects_the_
     assert list(refused.json()) == ["reject_conflicting_reason"]
     assert ok(send(manager, "get", f"registrations/{second['id']}/"))["status"] == "submitted"
 
-    approved = ok(send(manager, "post", f"registrations/{first['id']}/approve/", {
-        "reject_conflicting_reason": "Another partner registered this customer first.",
-    }))
+    approved = ok(
+        send(
+            manager,
+            "post",
+            f"registrations/{first['id']}/approve/",
+            {
+                "reject_conflicting_reason": "Another partner registered this customer first.",
+            },
+        )
+    )
     assert approved["status"] == "approved"
     rejected = ok(send(other_partner, "get", f"registrations/{second['id']}/"))
     assert rejected["status"] == "rejected"
@@ -265,7 +325,9 @@ def test_approving_refuses_while_conflicts_are_open_unless_a_reason_rejects_the_
 
     # The conflict is resolved: a later registration by the loser conflicts with the winner only.
     later = submit(other_partner)
-    assert ok(send(manager, "get", f"registrations/{later['id']}/"))["conflicting_registration_ids"] == [first["id"]]
+    assert ok(send(manager, "get", f"registrations/{later['id']}/"))["conflicting_registration_ids"] == [
+        first["id"]
+    ]
 
 
 def test_precheck_tells_a_partner_whether_there_is_a_conflict_never_with_whom(
@@ -273,30 +335,68 @@ def test_precheck_tells_a_partner_whether_there_is_a_conflict_never_with_whom(
 ):
     mine = submit(partner_user)
     unknown = ok(send(other_partner, "post", "registrations/precheck/", {"account_name": "Initech"}))
-    assert unknown == {"conflict": False, "open_registrations": 0, "vendor_opportunity": False, "known_account": False}
+    assert unknown == {
+        "conflict": False,
+        "open_registrations": 0,
+        "vendor_opportunity": False,
+        "known_account": False,
+    }
 
-    theirs = ok(send(other_partner, "post", "registrations/precheck/", {
-        "account_name": "Acme Corporation", "account_domain": "acme.example",
-    }))
-    assert theirs == {"conflict": True, "open_registrations": 1, "vendor_opportunity": False, "known_account": True}
+    theirs = ok(
+        send(
+            other_partner,
+            "post",
+            "registrations/precheck/",
+            {
+                "account_name": "Acme Corporation",
+                "account_domain": "acme.example",
+            },
+        )
+    )
+    assert theirs == {
+        "conflict": True,
+        "open_registrations": 1,
+        "vendor_opportunity": False,
+        "known_account": True,
+    }
     by_name = ok(send(other_partner, "post", "registrations/precheck/", {"account_name": "ACME, Inc."}))
     assert by_name["conflict"] is True
     own = ok(send(partner_user, "post", "registrations/precheck/", {"account_domain": "acme.example"}))
-    assert own == {"conflict": False, "open_registrations": 0, "vendor_opportunity": False, "known_account": True}
+    assert own == {
+        "conflict": False,
+        "open_registrations": 0,
+        "vendor_opportunity": False,
+        "known_account": True,
+    }
 
     empty = send(other_partner, "post", "registrations/precheck/", {})
     assert empty.status_code == 400
     assert list(empty.json()) == ["account_name"]
-    nosy = send(other_partner, "post", "registrations/precheck/", {"account_name": "Acme", "partner": mine["id"]})
+    nosy = send(
+        other_partner, "post", "registrations/precheck/", {"account_name": "Acme", "partner": mine["id"]}
+    )
     assert nosy.status_code == 400
     assert list(nosy.json()) == ["partner"]
 
 
-def test_an_open_vendor_opportunity_conflicts_and_closing_it_clears_the_precheck(world_a, partner_user, manager):
-    created = ok(send(manager, "post", "vendor-opportunities/", {
-        "account_name": "Globex", "account_domain": "globex.example", "name": "Globex renewal",
-        "external_id": "CRM-42", "owner": world_a.user(Role.MANAGER).pk,
-    }), 201)
+def test_an_open_vendor_opportunity_conflicts_and_closing_it_clears_the_precheck(
+    world_a, partner_user, manager
+):
+    created = ok(
+        send(
+            manager,
+            "post",
+            "vendor-opportunities/",
+            {
+                "account_name": "Globex",
+                "account_domain": "globex.example",
+                "name": "Globex renewal",
+                "external_id": "CRM-42",
+                "owner": world_a.user(Role.MANAGER).pk,
+            },
+        ),
+        201,
+    )
     assert created["is_open"] is True
     assert created["account"]["domain"] == "globex.example"
     assert created["owner"]["id"] == world_a.user(Role.MANAGER).pk
@@ -308,7 +408,10 @@ def test_an_open_vendor_opportunity_conflicts_and_closing_it_clears_the_precheck
     closed = ok(send(manager, "patch", f"vendor-opportunities/{created['id']}/", {"is_open": False}))
     assert closed["is_open"] is False
     assert ok(send(partner_user, "post", "registrations/precheck/", check)) == {
-        "conflict": False, "open_registrations": 0, "vendor_opportunity": False, "known_account": True,
+        "conflict": False,
+        "open_registrations": 0,
+        "vendor_opportunity": False,
+        "known_account": True,
     }
     assert ids(send(manager, "get", "vendor-opportunities/", {"is_open": "false"})) == [created["id"]]
     moved = send(manager, "patch", f"vendor-opportunities/{created['id']}/", {"account": 1})
@@ -319,17 +422,30 @@ def test_an_open_vendor_opportunity_conflicts_and_closing_it_clears_the_precheck
 
 def test_an_open_vendor_opportunity_flags_registrations_already_there(world_a, partner_user, manager):
     registration = submit(partner_user)
-    ok(send(manager, "post", "vendor-opportunities/", {"account_name": "Acme", "account_domain": "acme.example",
-                                                       "name": "Direct deal"}), 201)
+    ok(
+        send(
+            manager,
+            "post",
+            "vendor-opportunities/",
+            {"account_name": "Acme", "account_domain": "acme.example", "name": "Direct deal"},
+        ),
+        201,
+    )
     assert ok(send(partner_user, "get", f"registrations/{registration['id']}/"))["has_conflict"] is True
 
 
 # --- isolation and strict input ----------------------------------------------------------------
 
 
-def test_a_partner_never_sees_another_partners_registration_or_its_name(world_a, partner_user, other_partner, manager):
-    theirs = submit(other_partner, account_name="Initech", account_domain="initech.example",
-                    opportunity_name="Initech secret plan")
+def test_a_partner_never_sees_another_partners_registration_or_its_name(
+    world_a, partner_user, other_partner, manager
+):
+    theirs = submit(
+        other_partner,
+        account_name="Initech",
+        account_domain="initech.example",
+        opportunity_name="Initech secret plan",
+    )
     mine = submit(partner_user, account_name="Initech LLC", account_domain="")  # conflicts by name
     assert mine["has_conflict"] is True
 
@@ -362,7 +478,9 @@ def test_a_partner_registers_for_its_own_company_only(world_a, partner_user):
 
 def test_a_partner_api_key_registers_and_reads_its_own_deals(world_a):
     with tenant_context(world_a.tenant):
-        _, secret = api_key_create(access=None, name="crm", role=Role.PARTNER_ADMIN, partner_id=world_a.partner.pk)
+        _, secret = api_key_create(
+            access=None, name="crm", role=Role.PARTNER_ADMIN, partner_id=world_a.partner.pk
+        )
     client, bearer = Client(), {"Authorization": f"Bearer {secret}"}
     created = ok(send(client, "post", "registrations/", deal(), **bearer), 201)
     assert created["partner"]["id"] == world_a.partner.pk
@@ -427,9 +545,16 @@ def test_staff_filter_and_order_the_registration_queue(world_a, partner_user, ot
         return ids(send(manager, "get", "registrations/", params))
 
     assert listed(status="submitted", ordering="-has_conflict,submitted_at") == [
-        clash_a["id"], clash_b["id"], old["id"],
+        clash_a["id"],
+        clash_b["id"],
+        old["id"],
     ]
-    assert set(listed(status=["submitted", "rejected"])) == {old["id"], clash_a["id"], clash_b["id"], decided["id"]}
+    assert set(listed(status=["submitted", "rejected"])) == {
+        old["id"],
+        clash_a["id"],
+        clash_b["id"],
+        decided["id"],
+    }
     assert listed(partner=world_a.other_partner.pk, status="submitted") == [clash_b["id"]]
     assert listed(partner_role="influenced") == [clash_b["id"]]
     assert set(listed(has_conflict="true")) == {clash_a["id"], clash_b["id"]}
@@ -463,7 +588,9 @@ def test_age_and_sla_follow_the_tenants_rule(world_a, partner_user, manager):
     assert decided["age_hours"] == 50
 
 
-def test_the_registration_list_runs_a_constant_number_of_queries(world_a, partner_user, manager, other_partner):
+def test_the_registration_list_runs_a_constant_number_of_queries(
+    world_a, partner_user, manager, other_partner
+):
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
             assert send(manager, "get", "registrations/").status_code == 200
@@ -475,7 +602,14 @@ def test_the_registration_list_runs_a_constant_number_of_queries(world_a, partne
     for n in range(8):
         registration = submit(other_partner, account_name=f"Customer {n}", account_domain=f"c{n}.example")
         ok(send(manager, "post", f"registrations/{registration['id']}/approve/", {}))
-        ok(send(manager, "post", f"registrations/{registration['id']}/assign-rep/", {"user_id": world_a.user(Role.ADMIN).pk}))
+        ok(
+            send(
+                manager,
+                "post",
+                f"registrations/{registration['id']}/assign-rep/",
+                {"user_id": world_a.user(Role.ADMIN).pk},
+            )
+        )
     assert count() == small
 
 
@@ -487,7 +621,8 @@ def test_staff_search_accounts_and_merge_a_duplicate(world_a, partner_user, othe
     duplicate = submit(other_partner, account_name="Acme Europe", account_domain="acme-europe.example")
     acme_id, duplicate_id = acme["account"]["id"], duplicate["account"]["id"]
     assert {a["id"] for a in ok(send(manager, "get", "accounts/", {"search": "acme"}))["results"]} == {
-        acme_id, duplicate_id,
+        acme_id,
+        duplicate_id,
     }
     assert ok(send(manager, "get", f"accounts/{acme_id}/"))["domain"] == "acme.example"
 
@@ -501,7 +636,9 @@ def test_staff_search_accounts_and_merge_a_duplicate(world_a, partner_user, othe
     assert survivor["id"] == acme_id
 
     assert ok(send(manager, "get", f"registrations/{duplicate['id']}/"))["account"]["id"] == acme_id
-    assert [a["id"] for a in ok(send(manager, "get", "accounts/", {"search": "acme"}))["results"]] == [acme_id]
+    assert [a["id"] for a in ok(send(manager, "get", "accounts/", {"search": "acme"}))["results"]] == [
+        acme_id
+    ]
     merged = ok(send(manager, "get", "accounts/", {"merged": "yes"}))["results"]
     assert [(a["id"], a["merged_into"]) for a in merged] == [(duplicate_id, acme_id)]
     again = send(manager, "post", f"accounts/{duplicate_id}/merge/", {"into": acme_id})
@@ -515,7 +652,10 @@ def test_accounts_are_for_staff(world_a, partner_user):
     created = submit(partner_user)
     assert send(partner_user, "get", "accounts/").status_code == 403
     assert send(partner_user, "get", f"accounts/{created['account']['id']}/").status_code == 403
-    assert send(partner_user, "post", f"accounts/{created['account']['id']}/merge/", {"into": 1}).status_code == 403
+    assert (
+        send(partner_user, "post", f"accounts/{created['account']['id']}/merge/", {"into": 1}).status_code
+        == 403
+    )
 
 
 # --- revenue records ---------------------------------------------------------------------------
@@ -531,8 +671,15 @@ def customers(world_a) -> tuple[Account, Account]:
 
 
 def _row(customer, by=None, **overrides) -> dict:
-    return {"account": customer.pk, "partner": by.pk if by else None, "period": "2026-03-15",
-            "kind": "new", "amount": "1000.00", "currency": "USD", **overrides}
+    return {
+        "account": customer.pk,
+        "partner": by.pk if by else None,
+        "period": "2026-03-15",
+        "kind": "new",
+        "amount": "1000.00",
+        "currency": "USD",
+        **overrides,
+    }
 
 
 def test_bulk_revenue_is_all_or_nothing_with_errors_naming_row_and_field(world_a, manager, customers):
@@ -551,7 +698,9 @@ def test_bulk_revenue_is_all_or_nothing_with_errors_naming_row_and_field(world_a
         assert not RevenueRecord.objects.exists()
 
     # Rows that pass the API's checks can still fail the service's (no GBP rate): same shape.
-    no_rate = send(manager, "post", "revenue-records/bulk/", [_row(umbrella), _row(hooli, None, currency="GBP")])
+    no_rate = send(
+        manager, "post", "revenue-records/bulk/", [_row(umbrella), _row(hooli, None, currency="GBP")]
+    )
     assert no_rate.status_code == 400
     assert list(no_rate.json()) == ["row 2: currency"]
     with tenant_context(world_a.tenant):
@@ -567,12 +716,21 @@ def test_bulk_revenue_records_every_row_converted_to_the_reporting_currency(worl
     umbrella, hooli = customers
     rows = [
         _row(umbrella, world_a.partner),
-        _row(hooli, world_a.other_partner, kind="expansion", amount="200.00", currency="eur", period="2026-04-30"),
+        _row(
+            hooli,
+            world_a.other_partner,
+            kind="expansion",
+            amount="200.00",
+            currency="eur",
+            period="2026-04-30",
+        ),
         _row(hooli, None, recurring=False, reference="INV-7"),
     ]
     body = ok(send(manager, "post", "revenue-records/bulk/", rows), 201)
     assert body["created"] == 3
-    assert [(r["account"]["id"], r["period"], r["currency"], r["amount_reporting"]) for r in body["results"]] == [
+    assert [
+        (r["account"]["id"], r["period"], r["currency"], r["amount_reporting"]) for r in body["results"]
+    ] == [
         (umbrella.pk, "2026-03-01", "USD", "1000.00"),
         (hooli.pk, "2026-04-01", "EUR", "220.00"),
         (hooli.pk, "2026-03-01", "USD", "1000.00"),
@@ -598,9 +756,19 @@ def test_one_revenue_record_and_its_errors(world_a, manager, customers):
 
 def test_partners_read_their_own_revenue_only(world_a, manager, partner_user, customers):
     umbrella, hooli = customers
-    ok(send(manager, "post", "revenue-records/bulk/", [
-        _row(umbrella, world_a.partner), _row(hooli, world_a.other_partner), _row(hooli, None),
-    ]), 201)
+    ok(
+        send(
+            manager,
+            "post",
+            "revenue-records/bulk/",
+            [
+                _row(umbrella, world_a.partner),
+                _row(hooli, world_a.other_partner),
+                _row(hooli, None),
+            ],
+        ),
+        201,
+    )
     body = send(partner_user, "get", "revenue-records/")
     rows = ok(body)["results"]
     assert [r["partner"]["id"] for r in rows] == [world_a.partner.pk]
@@ -609,17 +777,28 @@ def test_partners_read_their_own_revenue_only(world_a, manager, partner_user, cu
         other = RevenueRecord.objects.get(partner=world_a.other_partner)
     assert send(partner_user, "get", f"revenue-records/{other.pk}/").status_code == 404
     assert send(partner_user, "post", "revenue-records/", _row(umbrella, world_a.partner)).status_code == 403
-    assert send(partner_user, "post", "revenue-records/bulk/", [_row(umbrella, world_a.partner)]).status_code == 403
+    assert (
+        send(partner_user, "post", "revenue-records/bulk/", [_row(umbrella, world_a.partner)]).status_code
+        == 403
+    )
 
 
 def test_revenue_records_filter_by_partner_account_period_kind_and_recurrence(world_a, manager, customers):
     umbrella, hooli = customers
-    ok(send(manager, "post", "revenue-records/bulk/", [
-        _row(umbrella, world_a.partner, period="2026-01-01"),
-        _row(umbrella, world_a.partner, period="2026-02-01", kind="expansion"),
-        _row(hooli, world_a.other_partner, period="2026-03-01", recurring=False),
-        _row(hooli, None, period="2026-04-01", kind="churn"),
-    ]), 201)
+    ok(
+        send(
+            manager,
+            "post",
+            "revenue-records/bulk/",
+            [
+                _row(umbrella, world_a.partner, period="2026-01-01"),
+                _row(umbrella, world_a.partner, period="2026-02-01", kind="expansion"),
+                _row(hooli, world_a.other_partner, period="2026-03-01", recurring=False),
+                _row(hooli, None, period="2026-04-01", kind="churn"),
+            ],
+        ),
+        201,
+    )
 
     def periods(**params) -> list[str]:
         return sorted(r["period"] for r in ok(send(manager, "get", "revenue-records/", params))["results"])
@@ -652,7 +831,10 @@ def test_the_metrics_endpoint_returns_the_hand_computed_values(metric_world, cli
     url = f"/api/v1/t/{metric_world.tenant.slug}/metrics/"
     body = ok(staff.get(url, {"period": PERIOD, "partner": partner_ids}))
     assert (body["period"], body["start"], body["end"], body["currency"]) == (
-        "FY2026-Q2", "2025-07-01", "2025-09-30", "USD",
+        "FY2026-Q2",
+        "2025-07-01",
+        "2025-09-30",
+        "USD",
     )
     assert body["partners"] == partner_ids
     metrics = {m["key"]: m for m in body["metrics"]}
@@ -661,7 +843,9 @@ def test_the_metrics_endpoint_returns_the_hand_computed_values(metric_world, cli
         metric = metrics[key]
         assert metric["label"], key
         assert metric["definition"], key
-        expected = {str(pid): _value(metric["unit"], v) for pid, v in zip(partner_ids, EXPECTED[key], strict=True)}
+        expected = {
+            str(pid): _value(metric["unit"], v) for pid, v in zip(partner_ids, EXPECTED[key], strict=True)
+        }
         assert metric["values"] == expected, key
 
     chosen = ok(staff.get(url, {"period": PERIOD, "keys": "win_rate,nrr", "partner": partner_ids[0]}))
@@ -675,7 +859,9 @@ def test_staff_get_every_current_partner_by_default(metric_world, client_for):
     with tenant_context(metric_world.tenant):
         p3.archived_at = timezone.now()
         p3.save()
-    body = ok(staff.get(f"/api/v1/t/{metric_world.tenant.slug}/metrics/", {"period": PERIOD, "keys": "revenue"}))
+    body = ok(
+        staff.get(f"/api/v1/t/{metric_world.tenant.slug}/metrics/", {"period": PERIOD, "keys": "revenue"})
+    )
     assert body["partners"] == [p1.pk, p2.pk]
     assert body["metrics"][0]["values"] == {str(p1.pk): "1200.00", str(p2.pk): "1200.00"}
 

@@ -53,14 +53,18 @@ def test_demo_pipeline_has_every_status_role_and_a_few_hundred_deals(seeded):
     with tenant_context(tenant):
         registrations = list(DealRegistration.objects.select_related("partner__tier"))
         portal = Counter(
-            DealRegistration.objects.filter(partner__domain="northwindsystems.example").values_list("status", flat=True)
+            DealRegistration.objects.filter(partner__domain="northwindsystems.example").values_list(
+                "status", flat=True
+            )
         )
         quarter = fiscal_quarter_of(today, tenant.fiscal_year_start_month)
         quarters = [quarter]
         for _ in range(7):
             quarters.append(quarters[-1].previous())
         per_quarter = [
-            DealRegistration.objects.filter(submitted_at__date__gte=q.start, submitted_at__date__lte=q.end).count()
+            DealRegistration.objects.filter(
+                submitted_at__date__gte=q.start, submitted_at__date__lte=q.end
+            ).count()
             for q in quarters
         ]
 
@@ -96,7 +100,9 @@ def test_demo_rows_keep_the_services_invariants(seeded):
     with tenant_context(tenant):
         registrations = list(DealRegistration.objects.prefetch_related("status_changes"))
         links = set(DealConflict.objects.values_list("registration_id", "other_id"))
-        vendor_accounts = set(VendorOpportunity.objects.filter(is_open=True).values_list("account_id", flat=True))
+        vendor_accounts = set(
+            VendorOpportunity.objects.filter(is_open=True).values_list("account_id", flat=True)
+        )
 
     paths = {
         Status.SUBMITTED: ["submitted"],
@@ -192,7 +198,11 @@ def test_seeding_again_changes_nothing(seeded):
 
     def counts():
         with tenant_context(tenant):
-            return (DealRegistration.objects.count(), RevenueRecord.objects.count(), DealConflict.objects.count())
+            return (
+                DealRegistration.objects.count(),
+                RevenueRecord.objects.count(),
+                DealConflict.objects.count(),
+            )
 
     before = counts()
     with tenant_context(tenant):

@@ -29,8 +29,16 @@ from tests.factories import CertificationFactory, MembershipFactory, PartnerFact
 
 PERIOD = "FY2026-Q2"  # 1 July – 30 September 2025 with an April fiscal year
 PIPELINE_KEYS = [
-    "pipeline_sourced", "pipeline_influenced", "deals_won_count", "deals_won_amount", "win_rate",
-    "average_deal_size", "revenue", "revenue_ttm", "revenue_growth", "nrr",
+    "pipeline_sourced",
+    "pipeline_influenced",
+    "deals_won_count",
+    "deals_won_amount",
+    "win_rate",
+    "average_deal_size",
+    "revenue",
+    "revenue_ttm",
+    "revenue_growth",
+    "nrr",
 ]
 ALL_KEYS = [*PIPELINE_KEYS, "active_certifications"]
 
@@ -94,24 +102,43 @@ class _Desk:
         self.n = 0
 
     def deal(
-        self, partner, *, role: str, amount: str, submitted: datetime, currency: str = "USD",
-        outcome: str = "", closed_on: date | None = None, won_amount: str | None = None,
+        self,
+        partner,
+        *,
+        role: str,
+        amount: str,
+        submitted: datetime,
+        currency: str = "USD",
+        outcome: str = "",
+        closed_on: date | None = None,
+        won_amount: str | None = None,
     ) -> DealRegistration:
         self.n += 1
         registration = services.registration_submit(
-            access=self.access, account_name=f"Customer {self.n}", account_domain=f"customer{self.n}.example",
+            access=self.access,
+            account_name=f"Customer {self.n}",
+            account_domain=f"customer{self.n}.example",
             partner_id=partner.pk,
             fields={
-                "opportunity_name": f"Deal {self.n}", "products": "Suite", "amount": Decimal(amount),
-                "currency": currency, "expected_close_date": timezone.localdate(), "partner_role": role,
+                "opportunity_name": f"Deal {self.n}",
+                "products": "Suite",
+                "amount": Decimal(amount),
+                "currency": currency,
+                "expected_close_date": timezone.localdate(),
+                "partner_role": role,
             },
         )
         if outcome == "rejected":
-            services.registration_reject(access=self.access, registration=registration, reason="Not qualified.")
+            services.registration_reject(
+                access=self.access, registration=registration, reason="Not qualified."
+            )
         elif outcome in {"won", "lost"}:
             services.registration_approve(access=self.access, registration=registration)
             services.registration_close(
-                access=self.access, registration=registration, won=outcome == "won", closed_on=closed_on,
+                access=self.access,
+                registration=registration,
+                won=outcome == "won",
+                closed_on=closed_on,
                 amount=Decimal(won_amount) if won_amount else None,
             )
         DealRegistration.objects.filter(pk=registration.pk).update(submitted_at=submitted)
@@ -120,7 +147,10 @@ class _Desk:
 
 def build_metric_world(slug: str = "metrics", extra_partners: int = 0) -> MetricWorld:
     tenant = TenantFactory(
-        slug=slug, name="Metrics Vendor", currency="USD", fiscal_year_start_month=4,
+        slug=slug,
+        name="Metrics Vendor",
+        currency="USD",
+        fiscal_year_start_month=4,
         settings={"exchange_rates": {"EUR": "1.10"}},
     )
     p1, p2, p3 = (PartnerFactory(tenant=tenant, name=f"Metric Partner {n}") for n in (1, 2, 3))
@@ -132,24 +162,66 @@ def build_metric_world(slug: str = "metrics", extra_partners: int = 0) -> Metric
     with tenant_context(tenant):
         desk = _Desk(manager)
         desk.deal(p1, role=sourced, amount="1000", submitted=_at(date(2025, 7, 10)))
-        desk.deal(p1, role=sourced, amount="2000", currency="EUR", submitted=_at(date(2025, 8, 5)),
-                  outcome="won", closed_on=date(2025, 9, 20), won_amount="2500")
+        desk.deal(
+            p1,
+            role=sourced,
+            amount="2000",
+            currency="EUR",
+            submitted=_at(date(2025, 8, 5)),
+            outcome="won",
+            closed_on=date(2025, 9, 20),
+            won_amount="2500",
+        )
         desk.deal(p1, role=sourced, amount="500", submitted=_at(date(2025, 9, 30), hour=23))
         desk.deal(p1, role=sourced, amount="800", submitted=_at(date(2025, 8, 1)), outcome="rejected")
-        desk.deal(p1, role=sourced, amount="4000", submitted=_at(date(2025, 6, 30), hour=23),
-                  outcome="won", closed_on=date(2025, 7, 15), won_amount="3000")
-        desk.deal(p1, role=influenced, amount="1500", submitted=_at(date(2025, 7, 20)),
-                  outcome="lost", closed_on=date(2025, 8, 30))
+        desk.deal(
+            p1,
+            role=sourced,
+            amount="4000",
+            submitted=_at(date(2025, 6, 30), hour=23),
+            outcome="won",
+            closed_on=date(2025, 7, 15),
+            won_amount="3000",
+        )
+        desk.deal(
+            p1,
+            role=influenced,
+            amount="1500",
+            submitted=_at(date(2025, 7, 20)),
+            outcome="lost",
+            closed_on=date(2025, 8, 30),
+        )
         desk.deal(p1, role=influenced, amount="600", submitted=_at(date(2025, 10, 1), hour=0))
-        desk.deal(p1, role=sourced, amount="700", submitted=_at(date(2025, 9, 1)),
-                  outcome="won", closed_on=date(2025, 10, 5), won_amount="700")
-        desk.deal(p2, role=influenced, amount="1000", currency="EUR", submitted=_at(date(2025, 7, 1), hour=0),
-                  outcome="lost", closed_on=date(2025, 7, 31))
-        desk.deal(p2, role=sourced, amount="300", submitted=_at(date(2025, 9, 15)),
-                  outcome="lost", closed_on=date(2025, 9, 30))
+        desk.deal(
+            p1,
+            role=sourced,
+            amount="700",
+            submitted=_at(date(2025, 9, 1)),
+            outcome="won",
+            closed_on=date(2025, 10, 5),
+            won_amount="700",
+        )
+        desk.deal(
+            p2,
+            role=influenced,
+            amount="1000",
+            currency="EUR",
+            submitted=_at(date(2025, 7, 1), hour=0),
+            outcome="lost",
+            closed_on=date(2025, 7, 31),
+        )
+        desk.deal(
+            p2,
+            role=sourced,
+            amount="300",
+            submitted=_at(date(2025, 9, 15)),
+            outcome="lost",
+            closed_on=date(2025, 9, 30),
+        )
 
         a1, a2, a3, b1, b2 = (
-            Account.objects.create(name=name, domain=f"{name.lower()}.example") for name in ("A1", "A2", "A3", "B1", "B2")
+            Account.objects.create(name=name, domain=f"{name.lower()}.example")
+            for name in ("A1", "A2", "A3", "B1", "B2")
         )
         kind = RevenueRecord.Kind
         rows = [
@@ -171,8 +243,15 @@ def build_metric_world(slug: str = "metrics", extra_partners: int = 0) -> Metric
         services.revenue_records_bulk_create(
             access=manager,
             rows=[
-                {"account": account, "partner": partner, "period": period, "kind": k, "recurring": recurring,
-                 "amount": Decimal(amount), "currency": currency}
+                {
+                    "account": account,
+                    "partner": partner,
+                    "period": period,
+                    "kind": k,
+                    "recurring": recurring,
+                    "amount": Decimal(amount),
+                    "currency": currency,
+                }
                 for account, partner, period, k, recurring, amount, currency in rows
             ],
         )
@@ -185,7 +264,10 @@ def build_metric_world(slug: str = "metrics", extra_partners: int = 0) -> Metric
         (p2, date(2025, 2, 1), date(2026, 2, 1), False),
     ]:
         CertificationFactory(
-            partner=partner, earned_on=earned, expires_on=expires, archived_at=timezone.now() if archived else None
+            partner=partner,
+            earned_on=earned,
+            expires_on=expires,
+            archived_at=timezone.now() if archived else None,
         )
     return MetricWorld(tenant=tenant, partners=[p1, p2, p3], manager=manager, partner_user=partner_user)
 
@@ -218,7 +300,9 @@ def test_each_metric_equals_the_hand_computation_in_one_query(metric_world, key)
 def test_nrr_differs_by_partner_and_leaves_new_accounts_out_of_the_cohort(metric_world):
     with tenant_context(metric_world.tenant):
         values = prm.metrics.get("nrr").compute(
-            tenant=metric_world.tenant, partner_ids=[p.pk for p in metric_world.partners], period=metric_world.period
+            tenant=metric_world.tenant,
+            partner_ids=[p.pk for p in metric_world.partners],
+            period=metric_world.period,
         )
     p1, p2, _ = metric_world.partners
     assert values[p1.pk] > 1 > values[p2.pk]
@@ -229,8 +313,12 @@ def test_a_fiscal_year_adds_up_its_quarters(metric_world):
     year = parse_period("FY2026", 4)
     ids = [p.pk for p in metric_world.partners]
     with tenant_context(metric_world.tenant):
-        sourced = prm.metrics.get("pipeline_sourced").compute(tenant=metric_world.tenant, partner_ids=ids, period=year)
-        won = prm.metrics.get("deals_won_count").compute(tenant=metric_world.tenant, partner_ids=ids, period=year)
+        sourced = prm.metrics.get("pipeline_sourced").compute(
+            tenant=metric_world.tenant, partner_ids=ids, period=year
+        )
+        won = prm.metrics.get("deals_won_count").compute(
+            tenant=metric_world.tenant, partner_ids=ids, period=year
+        )
     # P1: the four sourced deals of the quarter + the 4000 submitted on 30 June 2025.
     assert sourced[ids[0]] == Decimal("8400.00")
     assert won[ids[0]] == 3  # the one won on 5 October 2025 too
@@ -247,4 +335,9 @@ def test_metrics_read_the_current_tenant_only(metric_world, world_b):
 
 def test_a_metric_of_no_partners_runs_no_query(metric_world, django_assert_num_queries):
     with tenant_context(metric_world.tenant), django_assert_num_queries(0):
-        assert prm.metrics.get("nrr").compute(tenant=metric_world.tenant, partner_ids=[], period=metric_world.period) == {}
+        assert (
+            prm.metrics.get("nrr").compute(
+                tenant=metric_world.tenant, partner_ids=[], period=metric_world.period
+            )
+            == {}
+        )

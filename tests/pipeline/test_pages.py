@@ -44,7 +44,9 @@ def row_ids(response) -> list[int]:
     return list(dict.fromkeys(int(i) for i in ids))
 
 
-def submit(world, who=Role.PARTNER_ADMIN, *, customer="Acme Corp", domain="acme.example", hours_ago=0, **fields):
+def submit(
+    world, who=Role.PARTNER_ADMIN, *, customer="Acme Corp", domain="acme.example", hours_ago=0, **fields
+):
     """A registration submitted by ``who`` (a partner role, or a manager with ``partner_id``)."""
     values = {
         "opportunity_name": f"{customer} deal",
@@ -58,7 +60,11 @@ def submit(world, who=Role.PARTNER_ADMIN, *, customer="Acme Corp", domain="acme.
     values.update(fields)
     with tenant_context(world.tenant):
         registration = services.registration_submit(
-            access=world.access(who), account_name=customer, account_domain=domain, fields=values, partner_id=partner_id
+            access=world.access(who),
+            account_name=customer,
+            account_domain=domain,
+            fields=values,
+            partner_id=partner_id,
         )
         if hours_ago:
             DealRegistration.objects.filter(pk=registration.pk).update(
@@ -112,7 +118,10 @@ def test_registrations_past_the_tenants_sla_are_highlighted_and_counted(world_a,
     text = words(response)
     assert "past the 4 h SLA" in text
     assert "1 waiting past the SLA" in text
-    assert re.search(rf'<tr class="overdue[^"]*">\s*<td class="pick"><input[^>]*value="{late.pk}"', response.content.decode())
+    assert re.search(
+        rf'<tr class="overdue[^"]*">\s*<td class="pick"><input[^>]*value="{late.pk}"',
+        response.content.decode(),
+    )
     assert row_ids(manager.get(f"{BASE}/deals/?overdue_only=on")) == [late.pk]
 
 
@@ -121,7 +130,10 @@ def test_the_queue_filters_by_partner_role_conflict_and_search(world_a, manager)
     theirs = submit(world_a, OTHER, customer="Beta Co", domain="beta-co.example")
     clash = submit(world_a, OTHER, customer="Alpha Co", domain="alpha-co.example")
 
-    assert set(row_ids(manager.get(f"{BASE}/deals/?partner={world_a.other_partner.pk}"))) == {theirs.pk, clash.pk}
+    assert set(row_ids(manager.get(f"{BASE}/deals/?partner={world_a.other_partner.pk}"))) == {
+        theirs.pk,
+        clash.pk,
+    }
     assert row_ids(manager.get(f"{BASE}/deals/?role=influenced")) == [mine.pk]
     assert set(row_ids(manager.get(f"{BASE}/deals/?conflict_only=on"))) == {mine.pk, clash.pk}
     assert row_ids(manager.get(f"{BASE}/deals/?q=beta")) == [theirs.pk]
@@ -190,7 +202,11 @@ def test_bulk_approve_with_a_reason_resolves_conflicts_first_come_first_served(w
 
     response = manager.post(
         f"{BASE}/deals/bulk/",
-        {"registrations": [second.pk, first.pk], "action": "approve", "reject_conflicting_reason": "Registered later."},
+        {
+            "registrations": [second.pk, first.pk],
+            "action": "approve",
+            "reject_conflicting_reason": "Registered later.",
+        },
     )
 
     assert reload(world_a, first).status == Status.APPROVED
@@ -240,7 +256,12 @@ def test_read_only_staff_see_the_desk_but_cannot_decide(world_a, client_for, rol
     assert "registration_approve" not in detail.content.decode()
     assert f"{BASE}/deals/{registration.pk}/approve/" not in detail.content.decode()
     assert client.post(f"{BASE}/deals/{registration.pk}/approve/").status_code == 403
-    assert client.post(f"{BASE}/deals/bulk/", {"registrations": [registration.pk], "action": "approve"}).status_code == 403
+    assert (
+        client.post(
+            f"{BASE}/deals/bulk/", {"registrations": [registration.pk], "action": "approve"}
+        ).status_code
+        == 403
+    )
     assert client.get(f"{BASE}/deals/new/").status_code == 403
     assert reload(world_a, registration).status == Status.SUBMITTED
 
@@ -263,16 +284,32 @@ def test_staff_navigation_has_deals(world_a, manager):
 
 def test_the_registration_page_shows_the_deal_its_history_and_the_other_partners_name(world_a, manager):
     mine = submit(
-        world_a, customer="Clash", domain="clash.example", customer_contact_name="Pat Jones",
-        customer_contact_email="pat@clash.example", notes="Met their CIO twice.", currency="USD", amount=Decimal("125000"),
+        world_a,
+        customer="Clash",
+        domain="clash.example",
+        customer_contact_name="Pat Jones",
+        customer_contact_email="pat@clash.example",
+        notes="Met their CIO twice.",
+        currency="USD",
+        amount=Decimal("125000"),
     )
     theirs = submit(world_a, OTHER, customer="Clash", domain="clash.example")
 
     response = manager.get(f"{BASE}/deals/{mine.pk}/")
 
     text = words(response)
-    for shown in ("Clash deal", "clash.example", "Suite", "125,000 USD", "Pat Jones", "pat@clash.example",
-                  "Met their CIO twice.", "Sourced (we brought the opportunity)", "Submitted", "ALPHA Partner One"):
+    for shown in (
+        "Clash deal",
+        "clash.example",
+        "Suite",
+        "125,000 USD",
+        "Pat Jones",
+        "pat@clash.example",
+        "Met their CIO twice.",
+        "Sourced (we brought the opportunity)",
+        "Submitted",
+        "ALPHA Partner One",
+    ):
         assert shown in text, shown
     conflicts = re.search(r'<section id="conflicts".*?</section>', response.content.decode(), re.S).group(0)
     assert "ALPHA Partner Two" in conflicts
@@ -284,14 +321,18 @@ def test_the_registration_page_shows_the_deal_its_history_and_the_other_partners
 def test_a_vendor_opportunity_on_the_account_is_listed_as_a_conflict(world_a, manager):
     registration = submit(world_a, customer="Direct", domain="direct.example")
     with tenant_context(world_a.tenant):
-        VendorOpportunity.objects.create(account=registration.account, name="Direct renewal", external_id="CRM-7")
+        VendorOpportunity.objects.create(
+            account=registration.account, name="Direct renewal", external_id="CRM-7"
+        )
 
     text = words(manager.get(f"{BASE}/deals/{registration.pk}/"))
     assert "Vendor sales" in text
     assert "Direct renewal" in text
 
 
-def test_approving_a_conflicting_registration_needs_a_reason_for_the_others(world_a, manager, django_capture_on_commit_callbacks, mailoutbox):
+def test_approving_a_conflicting_registration_needs_a_reason_for_the_others(
+    world_a, manager, django_capture_on_commit_callbacks, mailoutbox
+):
     mine = submit(world_a, customer="Clash", domain="clash.example")
     theirs = submit(world_a, OTHER, customer="Clash", domain="clash.example")
 
@@ -302,7 +343,9 @@ def test_approving_a_conflicting_registration_needs_a_reason_for_the_others(worl
 
     with django_capture_on_commit_callbacks(execute=True):
         done = manager.post(
-            f"{BASE}/deals/{mine.pk}/approve/", {"reject_conflicting_reason": "The other partner registered later."}, follow=True
+            f"{BASE}/deals/{mine.pk}/approve/",
+            {"reject_conflicting_reason": "The other partner registered later."},
+            follow=True,
         )
     assert "Approved: ALPHA Partner One is protected" in words(done)
     assert reload(world_a, mine).status == Status.APPROVED
@@ -355,21 +398,35 @@ def test_marking_a_deal_won_can_book_it_as_revenue(world_a, manager):
 
     assert "marked won. The booking is recorded as revenue." in words(response)
     registration = reload(world_a, registration)
-    assert (registration.status, registration.closed_amount, registration.closed_on) == (Status.WON, Decimal("5400"), today)
+    assert (registration.status, registration.closed_amount, registration.closed_on) == (
+        Status.WON,
+        Decimal("5400"),
+        today,
+    )
     with tenant_context(world_a.tenant):
         record = RevenueRecord.objects.get(registration=registration)
-    assert (record.amount, record.partner_id, record.period) == (Decimal("5400"), world_a.partner.pk, today.replace(day=1))
+    assert (record.amount, record.partner_id, record.period) == (
+        Decimal("5400"),
+        world_a.partner.pk,
+        today.replace(day=1),
+    )
 
 
 def test_closing_a_deal_shows_errors_on_the_field(world_a, manager):
     registration = _approved(world_a)
     tomorrow = timezone.localdate() + timedelta(days=1)
 
-    future = manager.post(f"{BASE}/deals/{registration.pk}/close/", {"outcome": "won", "closed_on": tomorrow.isoformat(), "amount": "10"})
+    future = manager.post(
+        f"{BASE}/deals/{registration.pk}/close/",
+        {"outcome": "won", "closed_on": tomorrow.isoformat(), "amount": "10"},
+    )
     assert future.status_code == 400
     assert field_errors(future, "closed_on") == "A deal cannot close in the future."
 
-    no_amount = manager.post(f"{BASE}/deals/{registration.pk}/close/", {"outcome": "won", "closed_on": timezone.localdate().isoformat()})
+    no_amount = manager.post(
+        f"{BASE}/deals/{registration.pk}/close/",
+        {"outcome": "won", "closed_on": timezone.localdate().isoformat()},
+    )
     assert field_errors(no_amount, "amount") == "Give the amount the deal was won for."
 
     lost_booked = manager.post(
@@ -379,7 +436,10 @@ def test_closing_a_deal_shows_errors_on_the_field(world_a, manager):
     assert field_errors(lost_booked, "create_booking") == "Only a won deal can be booked as revenue."
     assert reload(world_a, registration).status == Status.APPROVED
 
-    manager.post(f"{BASE}/deals/{registration.pk}/close/", {"outcome": "lost", "closed_on": timezone.localdate().isoformat()})
+    manager.post(
+        f"{BASE}/deals/{registration.pk}/close/",
+        {"outcome": "lost", "closed_on": timezone.localdate().isoformat()},
+    )
     assert reload(world_a, registration).status == Status.LOST
     with tenant_context(world_a.tenant):
         assert not RevenueRecord.objects.exists()
@@ -389,7 +449,9 @@ def test_the_partners_extension_request_is_shown_and_granted(world_a, manager):
     registration = _approved(world_a)
     with tenant_context(world_a.tenant):
         services.registration_request_extension(
-            access=world_a.access(Role.PARTNER_ADMIN), registration=registration, reason="Board meets in March."
+            access=world_a.access(Role.PARTNER_ADMIN),
+            registration=registration,
+            reason="Board meets in March.",
         )
     before = reload(world_a, registration).protected_until
 
@@ -472,7 +534,13 @@ def test_registering_shows_errors_on_the_field_and_creates_nothing(world_a, mana
 
     response = manager.post(
         f"{BASE}/deals/new/",
-        _form(partner=archived.pk, account_name="", amount="-5", expected_close_date="2000-01-01", currency="XXX"),
+        _form(
+            partner=archived.pk,
+            account_name="",
+            amount="-5",
+            expected_close_date="2000-01-01",
+            currency="XXX",
+        ),
     )
     assert response.status_code == 400
     assert "Select a valid choice" in field_errors(response, "partner")
@@ -481,7 +549,9 @@ def test_registering_shows_errors_on_the_field_and_creates_nothing(world_a, mana
     assert "Select a valid choice" in field_errors(response, "currency")
     assert "The deal was not registered" in words(response)
 
-    old_date = manager.post(f"{BASE}/deals/new/", _form(partner=world_a.partner.pk, expected_close_date="2000-01-01"))
+    old_date = manager.post(
+        f"{BASE}/deals/new/", _form(partner=world_a.partner.pk, expected_close_date="2000-01-01")
+    )
     assert old_date.status_code == 400
     assert "more than a month in the past" in field_errors(old_date, "expected_close_date")
     with tenant_context(world_a.tenant):
@@ -529,7 +599,9 @@ def test_a_duplicate_account_is_merged_into_another(world_a, manager):
     assert f'<option value="{keep.account_id}">' in form.content.decode()
     assert f'<option value="{duplicate.account_id}">' not in form.content.decode()
 
-    response = manager.post(f"{BASE}/accounts/{duplicate.account_id}/merge/", {"into": keep.account_id}, follow=True)
+    response = manager.post(
+        f"{BASE}/accounts/{duplicate.account_id}/merge/", {"into": keep.account_id}, follow=True
+    )
 
     assert response.redirect_chain[-1][0] == f"{BASE}/accounts/{keep.account_id}/"
     assert "Initech Europe merged into Initech" in words(response)
@@ -558,9 +630,18 @@ def grow(world, n: int, start: int) -> None:
     for i in range(start, start + n):
         partner = PartnerFactory(tenant=world.tenant)
         MembershipFactory(tenant=world.tenant, role=Role.PARTNER_USER, partner=partner)
-        submit(world, Role.MANAGER, partner_id=partner.pk, customer=f"Customer {i}", domain=f"c{i}.example", hours_ago=i)
+        submit(
+            world,
+            Role.MANAGER,
+            partner_id=partner.pk,
+            customer=f"Customer {i}",
+            domain=f"c{i}.example",
+            hours_ago=i,
+        )
         submit(world, Role.PARTNER_ADMIN, customer=f"Customer {i}", domain=f"c{i}.example", currency="USD")
-        decided = submit(world, Role.MANAGER, partner_id=partner.pk, customer=f"Solo {i}", domain=f"s{i}.example")
+        decided = submit(
+            world, Role.MANAGER, partner_id=partner.pk, customer=f"Solo {i}", domain=f"s{i}.example"
+        )
         with tenant_context(world.tenant):
             services.registration_approve(access=world.access(Role.MANAGER), registration=decided)
 
@@ -574,8 +655,12 @@ def _count(client, url: str) -> tuple[int, int]:
 @pytest.mark.parametrize(
     "url",
     [
-        "/deals/", "/deals/?status=all", "/deals/?status=approved", "/deals/?conflict_only=on&role=sourced",
-        "/accounts/", "/accounts/?q=customer",
+        "/deals/",
+        "/deals/?status=all",
+        "/deals/?status=approved",
+        "/deals/?conflict_only=on&role=sourced",
+        "/accounts/",
+        "/accounts/?q=customer",
     ],
 )
 def test_staff_lists_run_the_same_number_of_queries_for_few_or_many_rows(world_a, manager, url):

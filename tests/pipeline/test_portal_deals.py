@@ -40,7 +40,9 @@ def row_ids(response) -> list[int]:
     return list(dict.fromkeys(int(i) for i in ids))
 
 
-def submit(world, who=Role.PARTNER_ADMIN, *, customer="Acme Corp", domain="acme.example", hours_ago=0, **fields):
+def submit(
+    world, who=Role.PARTNER_ADMIN, *, customer="Acme Corp", domain="acme.example", hours_ago=0, **fields
+):
     values = {
         "opportunity_name": f"{customer} deal",
         "products": "Suite",
@@ -52,7 +54,11 @@ def submit(world, who=Role.PARTNER_ADMIN, *, customer="Acme Corp", domain="acme.
     values.update(fields)
     with tenant_context(world.tenant):
         registration = services.registration_submit(
-            access=world.access(who), account_name=customer, account_domain=domain, fields=values, partner_id=partner_id
+            access=world.access(who),
+            account_name=customer,
+            account_domain=domain,
+            fields=values,
+            partner_id=partner_id,
         )
         if hours_ago:
             DealRegistration.objects.filter(pk=registration.pk).update(
@@ -103,7 +109,13 @@ def _form(**overrides):
 
 def test_a_partner_user_sees_only_the_own_registrations(world_a, partner_user):
     mine = submit(world_a, customer="Mine", domain="mine.example", hours_ago=3)
-    submit(world_a, OTHER, customer="Theirs", domain="theirs.example", opportunity_name="ALPHA Partner Two secret")
+    submit(
+        world_a,
+        OTHER,
+        customer="Theirs",
+        domain="theirs.example",
+        opportunity_name="ALPHA Partner Two secret",
+    )
 
     response = partner_user.get(f"{BASE}/deals/")
 
@@ -137,7 +149,9 @@ def test_the_list_is_paginated(world_a, partner_user):
     assert len(row_ids(partner_user.get(f"{BASE}/deals/?page=2"))) == 2
 
 
-def test_the_portal_navigation_has_deals_and_staff_cannot_open_the_portal_list(world_a, partner_user, client_for):
+def test_the_portal_navigation_has_deals_and_staff_cannot_open_the_portal_list(
+    world_a, partner_user, client_for
+):
     home = partner_user.get(f"{BASE}/")
     assert re.search(rf'<a href="{BASE}/deals/"[^>]*>Deals</a>', home.content.decode())
     assert client_for(world_a.user(Role.MANAGER)).get(f"{BASE}/deals/").status_code == 403
@@ -164,7 +178,9 @@ def test_the_list_runs_the_same_number_of_queries_for_few_or_many_rows(world_a, 
 
 def test_a_partner_user_registers_a_deal_for_the_own_company(world_a, partner_user):
     response = partner_user.post(
-        f"{BASE}/deals/new/", _form(partner=world_a.other_partner.pk, account_domain="https://www.initech.example/"), follow=True
+        f"{BASE}/deals/new/",
+        _form(partner=world_a.other_partner.pk, account_domain="https://www.initech.example/"),
+        follow=True,
     )
 
     with tenant_context(world_a.tenant):
@@ -180,7 +196,9 @@ def test_a_partner_user_registers_a_deal_for_the_own_company(world_a, partner_us
 def test_registering_shows_errors_on_the_field_and_creates_nothing(world_a, partner_user):
     response = partner_user.post(
         f"{BASE}/deals/new/",
-        _form(opportunity_name="", amount="lots", customer_contact_email="not-an-address", partner_role="owner"),
+        _form(
+            opportunity_name="", amount="lots", customer_contact_email="not-an-address", partner_role="owner"
+        ),
     )
 
     assert response.status_code == 400
@@ -198,7 +216,9 @@ def test_registering_shows_errors_on_the_field_and_creates_nothing(world_a, part
 
 def _precheck(client, name: str, domain: str = "", **headers):
     return client.post(
-        f"{BASE}/deals/precheck/", {"account_name": name, "account_domain": domain}, headers={"HX-Request": "true", **headers}
+        f"{BASE}/deals/precheck/",
+        {"account_name": name, "account_domain": domain},
+        headers={"HX-Request": "true", **headers},
     )
 
 
@@ -281,12 +301,16 @@ def test_the_registration_page_shows_history_age_and_sla(world_a, partner_user):
 
 def test_an_overdue_registration_says_so(world_a, partner_user):
     registration = submit(world_a, hours_ago=50)
-    assert "longer than the program's 48-hour promise" in words(partner_user.get(f"{BASE}/deals/{registration.pk}/"))
+    assert "longer than the program's 48-hour promise" in words(
+        partner_user.get(f"{BASE}/deals/{registration.pk}/")
+    )
 
 
 def test_a_conflict_is_shown_to_the_partner_without_the_other_partners_name(world_a, partner_user):
     mine = submit(world_a, customer="Initech", domain="initech.example")
-    submit(world_a, OTHER, customer="Initech", domain="initech.example", opportunity_name="Their Initech deal")
+    submit(
+        world_a, OTHER, customer="Initech", domain="initech.example", opportunity_name="Their Initech deal"
+    )
 
     text = words(partner_user.get(f"{BASE}/deals/{mine.pk}/"))
     assert "Another registration or a vendor opportunity claims this customer too." in text
@@ -308,7 +332,9 @@ def test_another_partners_registration_is_a_404_on_every_route(world_a, partner_
     theirs = approve(world_a, submit(world_a, OTHER, customer="Theirs", domain="theirs.example"))
 
     assert partner_user.get(f"{BASE}/deals/{theirs.pk}/").status_code == 404
-    assert partner_user.post(f"{BASE}/deals/{theirs.pk}/extension/", {"reason": "Mine now"}).status_code == 404
+    assert (
+        partner_user.post(f"{BASE}/deals/{theirs.pk}/extension/", {"reason": "Mine now"}).status_code == 404
+    )
     assert partner_user.get(f"{BASE}/deals/999999/").status_code == 404
     assert reload(world_a, theirs).extension_requested_at is None
     # The other partner itself sees it.
@@ -326,7 +352,9 @@ def test_a_partner_asks_for_an_extension_of_an_approved_deal(world_a, partner_us
     assert refused.status_code == 400
     assert field_errors(refused, "reason") == "Say why the deal needs more time."
 
-    done = partner_user.post(f"{BASE}/deals/{registration.pk}/extension/", {"reason": "Board meets in March."}, follow=True)
+    done = partner_user.post(
+        f"{BASE}/deals/{registration.pk}/extension/", {"reason": "Board meets in March."}, follow=True
+    )
     assert "Extension requested. The program team decides" in words(done)
     assert reload(world_a, registration).extension_reason == "Board meets in March."
     assert "You asked on" in words(done)
@@ -341,7 +369,9 @@ def test_a_pending_registration_cannot_be_extended(world_a, partner_user):
     assert "it must be approved" in words(refused)
 
 
-def test_the_link_in_the_decision_email_opens_the_registration(world_a, partner_user, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_link_in_the_decision_email_opens_the_registration(
+    world_a, partner_user, mailoutbox, django_capture_on_commit_callbacks
+):
     registration = submit(world_a)
     with django_capture_on_commit_callbacks(execute=True):
         approve(world_a, registration)

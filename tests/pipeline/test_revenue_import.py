@@ -40,7 +40,9 @@ def manager(world_a, client_for):
 
 
 def upload(client, text: str, name: str = "revenue.csv"):
-    return client.post(f"{BASE}/import/", {"file": SimpleUploadedFile(name, ("\ufeff" + text).encode(), "text/csv")})
+    return client.post(
+        f"{BASE}/import/", {"file": SimpleUploadedFile(name, ("\ufeff" + text).encode(), "text/csv")}
+    )
 
 
 def last_import(world) -> RevenueImport:
@@ -83,10 +85,39 @@ def test_a_good_file_previews_then_applies_once(world_a, manager):
     response = manager.post(f"{BASE}/import/{job.pk}/apply/", {"mode": "all_or_nothing"}, follow=True)
     assert "Imported 2 revenue records." in words(response)
     created = records(world_a)
-    assert [(r.account.domain, r.partner_id, str(r.period), r.kind, r.recurring, r.amount, r.currency, r.amount_reporting)
-            for r in created] == [
-        ("globex.example", world_a.partner.pk, "2026-01-01", "new", True, Decimal("12000.00"), "USD", Decimal("12000.00")),
-        ("initech.example", None, "2026-02-01", "expansion", False, Decimal("500.50"), "EUR", Decimal("550.55")),
+    assert [
+        (
+            r.account.domain,
+            r.partner_id,
+            str(r.period),
+            r.kind,
+            r.recurring,
+            r.amount,
+            r.currency,
+            r.amount_reporting,
+        )
+        for r in created
+    ] == [
+        (
+            "globex.example",
+            world_a.partner.pk,
+            "2026-01-01",
+            "new",
+            True,
+            Decimal("12000.00"),
+            "USD",
+            Decimal("12000.00"),
+        ),
+        (
+            "initech.example",
+            None,
+            "2026-02-01",
+            "expansion",
+            False,
+            Decimal("500.50"),
+            "EUR",
+            Decimal("550.55"),
+        ),
     ]
     job = last_import(world_a)
     assert job.status == "applied"
@@ -101,12 +132,16 @@ def test_a_good_file_previews_then_applies_once(world_a, manager):
 
 
 def test_bad_rows_are_shown_with_their_column_errors(world_a, manager):
-    text = HEADER + good_rows(world_a) + (
-        "globex.example,,nobody.example,2026-03,new,yes,10,,\n"
-        "globex.example,,,2026-13,new,yes,10,,\n"
-        "globex.example,,,2026-03,new,yes,-5,,\n"
-        "globex.example,,,2026-03,new,yes,10,GBP,\n"
-        "unknown.example,,,2026-03,upsell,maybe,ten,,\n"
+    text = (
+        HEADER
+        + good_rows(world_a)
+        + (
+            "globex.example,,nobody.example,2026-03,new,yes,10,,\n"
+            "globex.example,,,2026-13,new,yes,10,,\n"
+            "globex.example,,,2026-03,new,yes,-5,,\n"
+            "globex.example,,,2026-03,new,yes,10,GBP,\n"
+            "unknown.example,,,2026-03,upsell,maybe,ten,,\n"
+        )
     )
     upload(manager, text)
     job = last_import(world_a)
@@ -188,11 +223,14 @@ def test_partner_roles_get_403(world_a, manager, client_for, role):
 
 def test_the_revenue_list_filters_by_partner_and_month_in_constant_queries(world_a, manager):
     rows = "".join(
-        f"globex.example,,{world_a.partner.domain if i % 2 else ''},2026-{i:02d},new,yes,{i}00,,R{i}\n" for i in range(1, 13)
+        f"globex.example,,{world_a.partner.domain if i % 2 else ''},2026-{i:02d},new,yes,{i}00,,R{i}\n"
+        for i in range(1, 13)
     )
     upload(manager, HEADER + rows)
     manager.post(f"{BASE}/import/{last_import(world_a).pk}/apply/", {"mode": "all_or_nothing"})
-    response = manager.get(f"{BASE}/", {"partner": world_a.partner.pk, "month_from": "2026-03", "month_to": "2026-07"})
+    response = manager.get(
+        f"{BASE}/", {"partner": world_a.partner.pk, "month_from": "2026-03", "month_to": "2026-07"}
+    )
     assert response.status_code == 200
     assert re.findall(r"<td[^>]*>(R\d+)</td>", response.content.decode()) == ["R7", "R5", "R3"]
     with CaptureQueriesContext(connection) as few:

@@ -42,7 +42,9 @@ def today():
     return timezone.localdate()
 
 
-def submit(world, role=Role.PARTNER_USER, *, name="Contoso Ltd", domain="contoso.example", partner_id=None, **fields):
+def submit(
+    world, role=Role.PARTNER_USER, *, name="Contoso Ltd", domain="contoso.example", partner_id=None, **fields
+):
     """A registration as the portal (or a manager, on a partner's behalf) submits it."""
     data = {
         "opportunity_name": f"{name} rollout",
@@ -54,7 +56,11 @@ def submit(world, role=Role.PARTNER_USER, *, name="Contoso Ltd", domain="contoso
     }
     with tenant_context(world.tenant):
         return services.registration_submit(
-            access=world.access(role), account_name=name, account_domain=domain, fields=data, partner_id=partner_id
+            access=world.access(role),
+            account_name=name,
+            account_domain=domain,
+            fields=data,
+            partner_id=partner_id,
         )
 
 
@@ -82,7 +88,9 @@ def errors_of(excinfo) -> dict[str, list[str]]:
 def history(world, registration) -> list[tuple[str, str, str]]:
     with tenant_context(world.tenant):
         return list(
-            DealStatusChange.objects.filter(registration=registration).values_list("from_status", "to_status", "reason")
+            DealStatusChange.objects.filter(registration=registration).values_list(
+                "from_status", "to_status", "reason"
+            )
         )
 
 
@@ -101,11 +109,18 @@ def audit_verbs(world, registration) -> list[str]:
 MOVES = {
     "approve": ("registration_approve", {}, {Status.SUBMITTED}),
     "reject": ("registration_reject", {"reason": "Not a fit."}, {Status.SUBMITTED, Status.APPROVED}),
-    "won": ("registration_close", {"won": True, "closed_on": None, "amount": Decimal("900")},
-            {Status.APPROVED, Status.EXPIRED}),
+    "won": (
+        "registration_close",
+        {"won": True, "closed_on": None, "amount": Decimal("900")},
+        {Status.APPROVED, Status.EXPIRED},
+    ),
     "lost": ("registration_close", {"won": False, "closed_on": None}, {Status.APPROVED, Status.EXPIRED}),
     "extend": ("registration_extend", {}, {Status.APPROVED}),
-    "request_extension": ("registration_request_extension", {"reason": "Board meets in May."}, {Status.APPROVED}),
+    "request_extension": (
+        "registration_request_extension",
+        {"reason": "Board meets in May."},
+        {Status.APPROVED},
+    ),
     "assign_rep": ("registration_assign_rep", {"user_id": None}, {Status.APPROVED}),
 }
 RESULT = {"approve": Status.APPROVED, "reject": Status.REJECTED, "won": Status.WON, "lost": Status.LOST}
@@ -170,12 +185,19 @@ def test_rejecting_needs_a_reason(world_a, reason):
 def test_rejection_keeps_the_reason_for_the_partner(world_a):
     registration = make(world_a)
 
-    call(world_a, "registration_reject", registration=registration, reason="  Named account of the direct team. ")
+    call(
+        world_a,
+        "registration_reject",
+        registration=registration,
+        reason="  Named account of the direct team. ",
+    )
 
     after = fresh(world_a, registration)
     assert (after.status, after.decision_reason) == (Status.REJECTED, "Named account of the direct team.")
     assert after.decided_by == world_a.user(Role.MANAGER)
-    assert history(world_a, registration) == [(Status.SUBMITTED, Status.REJECTED, "Named account of the direct team.")]
+    assert history(world_a, registration) == [
+        (Status.SUBMITTED, Status.REJECTED, "Named account of the direct team.")
+    ]
 
 
 @pytest.mark.parametrize("amount", [None, Decimal("0"), Decimal("-5")])
@@ -183,7 +205,14 @@ def test_a_won_deal_needs_its_amount(world_a, amount):
     registration = make(world_a, Status.APPROVED)
 
     with pytest.raises(ValidationError) as excinfo:
-        call(world_a, "registration_close", registration=registration, won=True, closed_on=today(), amount=amount)
+        call(
+            world_a,
+            "registration_close",
+            registration=registration,
+            won=True,
+            closed_on=today(),
+            amount=amount,
+        )
 
     assert errors_of(excinfo) == {"amount": ["Give the amount the deal was won for."]}
     assert fresh(world_a, registration).status == Status.APPROVED
@@ -192,10 +221,18 @@ def test_a_won_deal_needs_its_amount(world_a, amount):
 def test_a_won_deal_records_its_amount_and_date_in_both_currencies(world_a):
     world_a.tenant.settings = {"exchange_rates": {"EUR": "1.10"}}
     world_a.tenant.save()
-    registration = make(world_a, Status.APPROVED, currency="EUR", amount=Decimal("1000"), amount_reporting=Decimal("1100"))
+    registration = make(
+        world_a, Status.APPROVED, currency="EUR", amount=Decimal("1000"), amount_reporting=Decimal("1100")
+    )
 
-    call(world_a, "registration_close", registration=registration, won=True, closed_on=today() - timedelta(days=3),
-         amount=Decimal("1200.00"))
+    call(
+        world_a,
+        "registration_close",
+        registration=registration,
+        won=True,
+        closed_on=today() - timedelta(days=3),
+        amount=Decimal("1200.00"),
+    )
 
     after = fresh(world_a, registration)
     assert after.status == Status.WON
@@ -207,11 +244,21 @@ def test_a_won_deal_records_its_amount_and_date_in_both_currencies(world_a):
 def test_a_lost_deal_records_its_date_and_no_amount(world_a):
     registration = make(world_a, Status.APPROVED)
 
-    call(world_a, "registration_close", registration=registration, won=False, closed_on=today(), amount=Decimal("5"))
+    call(
+        world_a,
+        "registration_close",
+        registration=registration,
+        won=False,
+        closed_on=today(),
+        amount=Decimal("5"),
+    )
 
     after = fresh(world_a, registration)
     assert (after.status, after.closed_on, after.closed_amount, after.closed_amount_reporting) == (
-        Status.LOST, today(), None, None,
+        Status.LOST,
+        today(),
+        None,
+        None,
     )
 
 
@@ -219,7 +266,13 @@ def test_a_deal_cannot_close_in_the_future(world_a):
     registration = make(world_a, Status.APPROVED)
 
     with pytest.raises(ValidationError) as excinfo:
-        call(world_a, "registration_close", registration=registration, won=False, closed_on=today() + timedelta(days=1))
+        call(
+            world_a,
+            "registration_close",
+            registration=registration,
+            won=False,
+            closed_on=today() + timedelta(days=1),
+        )
 
     assert errors_of(excinfo) == {"closed_on": ["A deal cannot close in the future."]}
     assert fresh(world_a, registration).status == Status.APPROVED
@@ -228,16 +281,28 @@ def test_a_deal_cannot_close_in_the_future(world_a):
 def test_a_won_deal_can_book_its_revenue(world_a):
     registration = make(world_a, Status.APPROVED)
 
-    call(world_a, "registration_close", registration=registration, won=True, closed_on=today(), amount=Decimal("800"),
-         create_booking=True)
+    call(
+        world_a,
+        "registration_close",
+        registration=registration,
+        won=True,
+        closed_on=today(),
+        amount=Decimal("800"),
+        create_booking=True,
+    )
 
     with tenant_context(world_a.tenant):
         record = RevenueRecord.objects.get(registration=registration)
     assert (record.partner_id, record.account_id, record.kind, record.recurring) == (
-        world_a.partner.pk, registration.account_id, RevenueRecord.Kind.NEW, True,
+        world_a.partner.pk,
+        registration.account_id,
+        RevenueRecord.Kind.NEW,
+        True,
     )
     assert (record.period, record.amount, record.amount_reporting) == (
-        today().replace(day=1), Decimal("800.00"), Decimal("800.00"),
+        today().replace(day=1),
+        Decimal("800.00"),
+        Decimal("800.00"),
     )
 
 
@@ -260,11 +325,22 @@ def test_partner_asks_for_an_extension_and_a_manager_grants_it(world_a):
     registration = make(world_a, Status.APPROVED, protected_until=today() + timedelta(days=10))
 
     with pytest.raises(ValidationError) as excinfo:
-        call(world_a, "registration_request_extension", Role.PARTNER_USER, registration=registration, reason=" ")
+        call(
+            world_a,
+            "registration_request_extension",
+            Role.PARTNER_USER,
+            registration=registration,
+            reason=" ",
+        )
     assert errors_of(excinfo) == {"reason": ["Say why the deal needs more time."]}
 
-    call(world_a, "registration_request_extension", Role.PARTNER_USER, registration=registration,
-         reason="The board meets next month.")
+    call(
+        world_a,
+        "registration_request_extension",
+        Role.PARTNER_USER,
+        registration=registration,
+        reason="The board meets next month.",
+    )
     requested = fresh(world_a, registration)
     assert requested.extension_requested_at is not None
     assert requested.extension_reason == "The board meets next month."
@@ -291,7 +367,13 @@ def test_only_the_own_partner_or_a_manager_may_ask_for_an_extension(world_a):
 
     for role in (OTHER, Role.FINANCE, Role.EXECUTIVE):
         with pytest.raises(PermissionDenied):
-            call(world_a, "registration_request_extension", role, registration=registration, reason="More time.")
+            call(
+                world_a,
+                "registration_request_extension",
+                role,
+                registration=registration,
+                reason="More time.",
+            )
     with pytest.raises(PermissionDenied):
         call(world_a, "registration_extend", Role.PARTNER_ADMIN, registration=registration)
 
@@ -309,7 +391,9 @@ def test_the_sales_rep_must_be_an_active_staff_member_of_the_program(world_a, wo
         assert errors_of(excinfo) == {"sales_rep": ["Choose an active staff member of this program."]}
     assert fresh(world_a, registration).sales_rep_id is None
 
-    call(world_a, "registration_assign_rep", registration=registration, user_id=world_a.user(Role.EXECUTIVE).pk)
+    call(
+        world_a, "registration_assign_rep", registration=registration, user_id=world_a.user(Role.EXECUTIVE).pk
+    )
     assert fresh(world_a, registration).sales_rep == world_a.user(Role.EXECUTIVE)
 
     call(world_a, "registration_assign_rep", registration=fresh(world_a, registration), user_id=None)
@@ -382,7 +466,10 @@ def test_only_open_registrations_within_protection_conflict(world_a, status, pro
     with tenant_context(world_a.tenant):
         account = AccountFactory(name="Contoso", domain="contoso.example")
     existing = make(
-        world_a, status, partner=world_a.other_partner, account=account,
+        world_a,
+        status,
+        partner=world_a.other_partner,
+        account=account,
         protected_until=None if protected_days is None else today() + timedelta(days=protected_days),
     )
 
@@ -395,7 +482,9 @@ def test_only_open_registrations_within_protection_conflict(world_a, status, pro
 
 def test_a_partners_own_registrations_at_one_customer_do_not_conflict(world_a):
     first = submit(world_a, name="Contoso", domain="contoso.example")
-    second = submit(world_a, Role.PARTNER_ADMIN, name="Contoso", domain="contoso.example", opportunity_name="Phase 2")
+    second = submit(
+        world_a, Role.PARTNER_ADMIN, name="Contoso", domain="contoso.example", opportunity_name="Phase 2"
+    )
 
     assert second.account_id == first.account_id
     assert not second.has_conflict
@@ -430,13 +519,20 @@ def test_approving_with_open_conflicts_needs_a_reason_then_rejects_the_others(
     with pytest.raises(ValidationError) as excinfo, django_capture_on_commit_callbacks(execute=True):
         call(world_a, "registration_approve", registration=second, reject_conflicting_reason="  ")
     assert list(errors_of(excinfo)) == ["reject_conflicting_reason"]
-    assert "1 other open registration(s) claim this account" in errors_of(excinfo)["reject_conflicting_reason"][0]
+    assert (
+        "1 other open registration(s) claim this account"
+        in errors_of(excinfo)["reject_conflicting_reason"][0]
+    )
     assert fresh(world_a, first).status == fresh(world_a, second).status == Status.SUBMITTED
     assert mailoutbox == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        call(world_a, "registration_approve", registration=second,
-             reject_conflicting_reason="The other partner's customer contact confirmed they lead the deal.")
+        call(
+            world_a,
+            "registration_approve",
+            registration=second,
+            reject_conflicting_reason="The other partner's customer contact confirmed they lead the deal.",
+        )
 
     assert fresh(world_a, second).status == Status.APPROVED
     rejected = fresh(world_a, first)
@@ -444,7 +540,9 @@ def test_approving_with_open_conflicts_needs_a_reason_then_rejects_the_others(
     assert rejected.decision_reason == "The other partner's customer contact confirmed they lead the deal."
     assert fresh(world_a, third).status == Status.SUBMITTED  # another account: untouched
     assert history(world_a, first)[-1] == (
-        Status.SUBMITTED, Status.REJECTED, "The other partner's customer contact confirmed they lead the deal.",
+        Status.SUBMITTED,
+        Status.REJECTED,
+        "The other partner's customer contact confirmed they lead the deal.",
     )
     assert audit_verbs(world_a, first) == ["registration.submitted", "registration.rejected"]
     by_subject = {m.subject: m for m in mailoutbox}
@@ -497,8 +595,12 @@ def test_merging_an_account_moves_its_records_and_keeps_it_pointing_at_the_survi
         event = AuditEvent.objects.get(verb="account.merged")
     assert event.target_id == str(duplicate.pk)
     assert event.actor == world_a.user(Role.MANAGER)
-    assert event.after == {"merged_into": survivor.pk, "registrations": 1, "vendor_opportunities": 1,
-                           "revenue_records": 1}
+    assert event.after == {
+        "merged_into": survivor.pk,
+        "registrations": 1,
+        "vendor_opportunities": 1,
+        "revenue_records": 1,
+    }
 
     # A registration for the old domain now lands on the survivor.
     assert submit(world_a, name="Contoso Limited", domain="contoso-ltd.example").account_id == survivor.pk
@@ -539,9 +641,16 @@ def test_only_deal_deciders_merge_accounts(world_a, role):
 def test_precheck_says_whether_but_never_who(world_a):
     submit(world_a, OTHER, name="Contoso", domain="contoso.example")
 
-    result = call(world_a, "account_precheck", Role.PARTNER_USER, name="Contoso Group", domain="www.contoso.example")
+    result = call(
+        world_a, "account_precheck", Role.PARTNER_USER, name="Contoso Group", domain="www.contoso.example"
+    )
 
-    assert result == {"conflict": True, "open_registrations": 1, "vendor_opportunity": False, "known_account": True}
+    assert result == {
+        "conflict": True,
+        "open_registrations": 1,
+        "vendor_opportunity": False,
+        "known_account": True,
+    }
     text = json.dumps(result)
     assert "ALPHA Partner Two" not in text
     assert str(world_a.other_partner.pk) not in text
@@ -553,7 +662,12 @@ def test_precheck_ignores_the_callers_own_registrations(world_a):
     mine = call(world_a, "account_precheck", Role.PARTNER_ADMIN, name="Contoso", domain="contoso.example")
     theirs = call(world_a, "account_precheck", OTHER, name="Contoso", domain="contoso.example")
 
-    assert mine == {"conflict": False, "open_registrations": 0, "vendor_opportunity": False, "known_account": True}
+    assert mine == {
+        "conflict": False,
+        "open_registrations": 0,
+        "vendor_opportunity": False,
+        "known_account": True,
+    }
     assert theirs["conflict"] is True
 
 
@@ -563,18 +677,40 @@ def test_precheck_reports_a_vendor_opportunity_and_an_unknown_customer(world_a):
         VendorOpportunity.objects.create(account=account, name="Direct", is_open=True)
 
     vendor = call(world_a, "account_precheck", Role.PARTNER_USER, name="", domain="fabrikam.example")
-    unknown = call(world_a, "account_precheck", Role.PARTNER_USER, name="Northwind", domain="northwind.example")
+    unknown = call(
+        world_a, "account_precheck", Role.PARTNER_USER, name="Northwind", domain="northwind.example"
+    )
 
-    assert vendor == {"conflict": True, "open_registrations": 0, "vendor_opportunity": True, "known_account": True}
-    assert unknown == {"conflict": False, "open_registrations": 0, "vendor_opportunity": False, "known_account": False}
+    assert vendor == {
+        "conflict": True,
+        "open_registrations": 0,
+        "vendor_opportunity": True,
+        "known_account": True,
+    }
+    assert unknown == {
+        "conflict": False,
+        "open_registrations": 0,
+        "vendor_opportunity": False,
+        "known_account": False,
+    }
 
 
 def test_precheck_ignores_closed_and_lapsed_registrations(world_a):
     with tenant_context(world_a.tenant):
         account = AccountFactory(name="Contoso", domain="contoso.example")
-    for status, days in [(Status.REJECTED, None), (Status.APPROVED, -1), (Status.EXPIRED, -5), (Status.WON, 10)]:
-        make(world_a, status, partner=world_a.other_partner, account=account,
-             protected_until=None if days is None else today() + timedelta(days=days))
+    for status, days in [
+        (Status.REJECTED, None),
+        (Status.APPROVED, -1),
+        (Status.EXPIRED, -5),
+        (Status.WON, 10),
+    ]:
+        make(
+            world_a,
+            status,
+            partner=world_a.other_partner,
+            account=account,
+            protected_until=None if days is None else today() + timedelta(days=days),
+        )
 
     result = call(world_a, "account_precheck", Role.PARTNER_USER, name="Contoso", domain="contoso.example")
 
@@ -677,16 +813,27 @@ def test_every_transition_leaves_history_audit_and_an_email_with_a_link(
     with django_capture_on_commit_callbacks(execute=True):
         call(world_a, "registration_approve", registration=registration)
     with django_capture_on_commit_callbacks(execute=True):
-        call(world_a, "registration_close", registration=registration, won=True, closed_on=today(),
-             amount=Decimal("45000"))
+        call(
+            world_a,
+            "registration_close",
+            registration=registration,
+            won=True,
+            closed_on=today(),
+            amount=Decimal("45000"),
+        )
 
     assert history(world_a, registration) == [
-        ("", Status.SUBMITTED, ""), (Status.SUBMITTED, Status.APPROVED, ""), (Status.APPROVED, Status.WON, ""),
+        ("", Status.SUBMITTED, ""),
+        (Status.SUBMITTED, Status.APPROVED, ""),
+        (Status.APPROVED, Status.WON, ""),
     ]
     with tenant_context(world_a.tenant):
         changes = list(DealStatusChange.objects.filter(registration=registration))
         events = list(AuditEvent.objects.filter(target_id=str(registration.pk)).order_by("id"))
-    assert [c.changed_by for c in changes] == [world_a.user(Role.PARTNER_USER), *[world_a.user(Role.MANAGER)] * 2]
+    assert [c.changed_by for c in changes] == [
+        world_a.user(Role.PARTNER_USER),
+        *[world_a.user(Role.MANAGER)] * 2,
+    ]
     assert [(e.verb, e.before, e.after, e.partner_id) for e in events] == [
         ("registration.submitted", {}, {"status": "submitted"}, world_a.partner.pk),
         ("registration.approved", {"status": "submitted"}, {"status": "approved"}, world_a.partner.pk),
@@ -717,7 +864,9 @@ def test_a_rejection_email_gives_the_reason(world_a, mailoutbox, django_capture_
     assert audit_verbs(world_a, registration) == ["registration.rejected"]
 
 
-def test_nothing_is_emailed_when_the_transaction_fails(world_a, mailoutbox, django_capture_on_commit_callbacks):
+def test_nothing_is_emailed_when_the_transaction_fails(
+    world_a, mailoutbox, django_capture_on_commit_callbacks
+):
     registration = make(world_a, Status.WON)
 
     with pytest.raises(ValidationError), django_capture_on_commit_callbacks(execute=True):
@@ -740,8 +889,13 @@ def test_a_registration_of_one_tenant_is_out_of_reach_from_another(world_a, worl
 
 
 def revenue_row(account, **fields):
-    return {"account": account, "period": today().replace(day=15), "kind": RevenueRecord.Kind.NEW,
-            "amount": Decimal("1200"), **fields}
+    return {
+        "account": account,
+        "period": today().replace(day=15),
+        "kind": RevenueRecord.Kind.NEW,
+        "amount": Decimal("1200"),
+        **fields,
+    }
 
 
 def test_revenue_rows_are_created_together_and_converted(world_a):
@@ -750,15 +904,23 @@ def test_revenue_rows_are_created_together_and_converted(world_a):
     with tenant_context(world_a.tenant):
         account = AccountFactory()
 
-    created = call(world_a, "revenue_records_bulk_create", rows=[
-        revenue_row(account, partner=world_a.partner),
-        revenue_row(account, kind=RevenueRecord.Kind.EXPANSION, amount=Decimal("100"), currency="EUR"),
-        revenue_row(account, kind=RevenueRecord.Kind.NEW, recurring=False, amount=Decimal("50")),
-    ])
+    created = call(
+        world_a,
+        "revenue_records_bulk_create",
+        rows=[
+            revenue_row(account, partner=world_a.partner),
+            revenue_row(account, kind=RevenueRecord.Kind.EXPANSION, amount=Decimal("100"), currency="EUR"),
+            revenue_row(account, kind=RevenueRecord.Kind.NEW, recurring=False, amount=Decimal("50")),
+        ],
+    )
 
     assert len(created) == 3
     with tenant_context(world_a.tenant):
-        rows = list(RevenueRecord.objects.order_by("pk").values_list("period", "currency", "amount_reporting", "partner"))
+        rows = list(
+            RevenueRecord.objects.order_by("pk").values_list(
+                "period", "currency", "amount_reporting", "partner"
+            )
+        )
         event = AuditEvent.objects.get(verb="revenue.imported")
     first_of_month = today().replace(day=1)
     assert rows == [
@@ -774,12 +936,16 @@ def test_one_bad_revenue_row_refuses_the_whole_batch_naming_rows_and_fields(worl
         account = AccountFactory()
 
     with pytest.raises(ValidationError) as excinfo:
-        call(world_a, "revenue_records_bulk_create", rows=[
-            revenue_row(account),
-            revenue_row(account, kind="refund"),
-            revenue_row(account, currency="GBP"),
-            revenue_row(account, amount=Decimal("-3")),
-        ])
+        call(
+            world_a,
+            "revenue_records_bulk_create",
+            rows=[
+                revenue_row(account),
+                revenue_row(account, kind="refund"),
+                revenue_row(account, currency="GBP"),
+                revenue_row(account, amount=Decimal("-3")),
+            ],
+        )
 
     errors = errors_of(excinfo)
     assert set(errors) == {"row 2: kind", "row 3: currency", "row 4: amount"}
@@ -803,16 +969,23 @@ def test_a_resolved_conflict_clears_the_flag_of_the_registration_that_stays(worl
     from pipeline.services import registration_reject, registration_submit
 
     fields = {
-        "opportunity_name": "Rollout", "products": "Platform", "amount": "1000", "currency": "USD",
+        "opportunity_name": "Rollout",
+        "products": "Platform",
+        "amount": "1000",
+        "currency": "USD",
         "expected_close_date": "2027-06-30",
     }
     with in_tenant(world_a.tenant):
         first = registration_submit(
-            access=world_a.access(Role.PARTNER_USER), account_name="Flagco", account_domain="flagco.example",
+            access=world_a.access(Role.PARTNER_USER),
+            account_name="Flagco",
+            account_domain="flagco.example",
             fields=fields,
         )
         second = registration_submit(
-            access=world_a.access("other_partner_user"), account_name="Flagco", account_domain="flagco.example",
+            access=world_a.access("other_partner_user"),
+            account_name="Flagco",
+            account_domain="flagco.example",
             fields=fields,
         )
         assert DealRegistration.objects.get(pk=first.pk).has_conflict

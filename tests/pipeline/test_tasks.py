@@ -44,12 +44,16 @@ def approved(partner, days: int, **fields):
 
 def waiting(partner, hours: float, **fields):
     """A submitted registration that has waited ``hours`` for a decision."""
-    return DealRegistrationFactory(partner=partner, submitted_at=timezone.now() - timedelta(hours=hours), **fields)
+    return DealRegistrationFactory(
+        partner=partner, submitted_at=timezone.now() - timedelta(hours=hours), **fields
+    )
 
 
 def statuses(world, *registrations) -> list[str]:
     with tenant_context(world.tenant):
-        found = dict(DealRegistration.objects.filter(pk__in=[r.pk for r in registrations]).values_list("pk", "status"))
+        found = dict(
+            DealRegistration.objects.filter(pk__in=[r.pk for r in registrations]).values_list("pk", "status")
+        )
     return [found[r.pk] for r in registrations]
 
 
@@ -71,24 +75,38 @@ def test_expiry_ends_lapsed_protection_in_every_tenant_and_nothing_else(
     protected_today = approved(world_a.partner, 0)
     protected = approved(world_b.partner, 20)
     submitted = waiting(world_a.partner, 24 * 200)
-    won = DealRegistrationFactory(partner=world_a.partner, status=Status.WON, protected_until=today() - timedelta(days=9))
+    won = DealRegistrationFactory(
+        partner=world_a.partner, status=Status.WON, protected_until=today() - timedelta(days=9)
+    )
 
     assert run(django_capture_on_commit_callbacks, EXPIRE) == 2
 
     assert statuses(world_a, lapsed_a, long_lapsed_a, protected_today, submitted, won) == [
-        Status.EXPIRED, Status.EXPIRED, Status.APPROVED, Status.SUBMITTED, Status.WON,
+        Status.EXPIRED,
+        Status.EXPIRED,
+        Status.APPROVED,
+        Status.SUBMITTED,
+        Status.WON,
     ]
     assert statuses(world_b, lapsed_b, protected) == [Status.EXPIRED, Status.APPROVED]
     with tenant_context(world_a.tenant):
         change = DealStatusChange.objects.get(registration=lapsed_a)
         event = AuditEvent.objects.get(verb="registration.expired", target_id=str(lapsed_a.pk))
     assert (change.from_status, change.to_status, change.reason, change.changed_by) == (
-        Status.APPROVED, Status.EXPIRED, "Protection period ended.", None,
+        Status.APPROVED,
+        Status.EXPIRED,
+        "Protection period ended.",
+        None,
     )
     assert (event.actor, event.actor_label, event.before, event.partner_id) == (
-        None, "system", {"status": "approved"}, world_a.partner.pk,
+        None,
+        "system",
+        {"status": "approved"},
+        world_a.partner.pk,
     )
-    expired_mail = [m for m in mailoutbox if m.subject == f"[PRM] Deal registration expired: {lapsed_a.opportunity_name}"]
+    expired_mail = [
+        m for m in mailoutbox if m.subject == f"[PRM] Deal registration expired: {lapsed_a.opportunity_name}"
+    ]
     assert [m.to for m in expired_mail] == [["partner-admin@alpha.example", "partner-user@alpha.example"]]
     assert f"/t/alpha/portal/deals/{lapsed_a.pk}/" in expired_mail[0].body
     assert len(mailoutbox) == 3  # one per expired registration, each to its own partner
@@ -142,7 +160,9 @@ def test_overdue_registrations_are_escalated_to_the_partner_manager_once(
     run(django_capture_on_commit_callbacks, ESCALATE)
 
     with tenant_context(world_a.tenant):
-        escalated = set(DealRegistration.objects.filter(sla_escalated_at__isnull=False).values_list("pk", flat=True))
+        escalated = set(
+            DealRegistration.objects.filter(sla_escalated_at__isnull=False).values_list("pk", flat=True)
+        )
         event = AuditEvent.objects.get(verb="registration.sla_escalated")
     assert escalated == {overdue.pk}
     assert fresh.pk not in escalated
@@ -150,7 +170,11 @@ def test_overdue_registrations_are_escalated_to_the_partner_manager_once(
     assert event.target_id == str(overdue.pk)
     assert event.after == {"waiting_hours": 49}
     by_recipient = {tuple(m.to): m for m in mailoutbox}
-    assert set(by_recipient) == {("manager@alpha.example",), ("admin@bravo.example",), ("manager@bravo.example",)}
+    assert set(by_recipient) == {
+        ("manager@alpha.example",),
+        ("admin@bravo.example",),
+        ("manager@bravo.example",),
+    }
     alpha = by_recipient[("manager@alpha.example",)]
     assert alpha.subject == "[PRM] 1 deal registration(s) waiting past the decision SLA"
     assert "Contoso rollout" in alpha.body
@@ -195,7 +219,9 @@ def test_the_sla_is_the_tenants(world_a, django_capture_on_commit_callbacks):
         assert DealRegistration.objects.get(pk=on_time.pk).sla_escalated_at is None
 
 
-def test_a_registration_escalated_before_is_not_escalated_again(world_a, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_registration_escalated_before_is_not_escalated_again(
+    world_a, mailoutbox, django_capture_on_commit_callbacks
+):
     earlier = timezone.now() - timedelta(hours=20)
     waiting(world_a.partner, 90, sla_escalated_at=earlier)
 
@@ -210,7 +236,8 @@ def test_a_registration_escalated_before_is_not_escalated_again(world_a, mailout
 @pytest.mark.parametrize("task_name", [EXPIRE, ESCALATE])
 def test_beat_fans_both_tasks_out_hourly(task_name):
     entries = [
-        entry for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
         if entry["task"] == "prm.tasks.fan_out" and entry.get("kwargs", {}).get("task_name") == task_name
     ]
 

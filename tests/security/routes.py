@@ -75,7 +75,11 @@ class PageRoute:
 
     @property
     def object_kwargs(self) -> list[str]:
-        return [m["name"] for m in _CONVERTER.finditer(self.route) if m["name"] not in {"tenant_slug", *VALUE_KWARGS}]
+        return [
+            m["name"]
+            for m in _CONVERTER.finditer(self.route)
+            if m["name"] not in {"tenant_slug", *VALUE_KWARGS}
+        ]
 
     def url(self, slug: str, ids: dict[str, int]) -> str:
         def fill(match: re.Match) -> str:

@@ -92,46 +92,89 @@ class IsolationWorld:
 
 def _world_objects(world: TenantWorld, partner) -> dict[type, int]:
     tenant = world.tenant
-    member = world.members["other_partner_user"] if partner == world.other_partner else world.members[Role.MANAGER]
+    member = (
+        world.members["other_partner_user"] if partner == world.other_partner else world.members[Role.MANAGER]
+    )
     invitation = InvitationFactory(tenant=tenant, role=Role.PARTNER_USER, partner=partner)
     key = ApiKeyFactory(tenant=tenant, role=Role.PARTNER_USER, partner=partner)
     with tenant_context(tenant):
         event = AuditEvent.objects.create(
-            actor_label="seed", verb="test.event", target_type="partners.partner", target_id=str(partner.pk),
-            target_repr=partner.name, partner=partner,
+            actor_label="seed",
+            verb="test.event",
+            target_type="partners.partner",
+            target_id=str(partner.pk),
+            target_repr=partner.name,
+            partner=partner,
         )
     # Named after their partner, so a list that leaks them shows the markers the tests look for.
     contact = ContactFactory(partner=partner, name=f"{partner.name} Contact")
     certification = CertificationFactory(partner=partner, name=f"{partner.name} Certification")
     with tenant_context(tenant):
         import_job = ImportJob.objects.create(
-            kind=ImportJob.Kind.PARTNERS, file="imports/seed.csv", original_filename=f"{tenant.name} partners.csv"
+            kind=ImportJob.Kind.PARTNERS,
+            file="imports/seed.csv",
+            original_filename=f"{tenant.name} partners.csv",
         )
     with tenant_context(tenant):
-        account = Account.objects.create(name=f"{partner.name} Customer", domain=f"customer-{partner.pk}.example")
+        account = Account.objects.create(
+            name=f"{partner.name} Customer", domain=f"customer-{partner.pk}.example"
+        )
         registration = DealRegistration.objects.create(
-            partner=partner, account=account, opportunity_name=f"{partner.name} Deal", products="Suite",
-            amount=1000, currency=tenant.currency, amount_reporting=1000, expected_close_date=timezone.localdate(),
+            partner=partner,
+            account=account,
+            opportunity_name=f"{partner.name} Deal",
+            products="Suite",
+            amount=1000,
+            currency=tenant.currency,
+            amount_reporting=1000,
+            expected_close_date=timezone.localdate(),
             submitted_at=timezone.now(),
         )
-        vendor_opportunity = VendorOpportunity.objects.create(account=account, name=f"{partner.name} Vendor Deal")
-        revenue_record = RevenueRecord.objects.create(
-            account=account, partner=partner, period=timezone.localdate().replace(day=1), kind=RevenueRecord.Kind.NEW,
-            amount=1000, currency=tenant.currency, amount_reporting=1000, reference=f"{partner.name} invoice",
+        vendor_opportunity = VendorOpportunity.objects.create(
+            account=account, name=f"{partner.name} Vendor Deal"
         )
-        revenue_import = RevenueImport.objects.create(filename=f"{partner.name} revenue.csv", content="account_domain\n")
+        revenue_record = RevenueRecord.objects.create(
+            account=account,
+            partner=partner,
+            period=timezone.localdate().replace(day=1),
+            kind=RevenueRecord.Kind.NEW,
+            amount=1000,
+            currency=tenant.currency,
+            amount_reporting=1000,
+            reference=f"{partner.name} invoice",
+        )
+        revenue_import = RevenueImport.objects.create(
+            filename=f"{partner.name} revenue.csv", content="account_domain\n"
+        )
         report_export = ReportExport.objects.create(
-            kind=ReportExport.Kind.QBR, period="FY2026-Q1", partner=partner, status=ReportExport.Status.DONE,
+            kind=ReportExport.Kind.QBR,
+            period="FY2026-Q1",
+            partner=partner,
+            status=ReportExport.Status.DONE,
             content=b"%PDF-1.7 " + partner.name.encode(),
         )
         plan_objects = _plan_objects(partner)
     tiering = _tiering_objects(world, partner)
     incentives = incentive_objects(tenant, partner)
-    return {**tiering, Membership: member.pk, Invitation: invitation.pk, ApiKey: key.pk, AuditEvent: event.pk,
-            type(partner): partner.pk, type(contact): contact.pk, type(certification): certification.pk, ImportJob: import_job.pk,
-            Account: account.pk, DealRegistration: registration.pk, VendorOpportunity: vendor_opportunity.pk,
-            RevenueRecord: revenue_record.pk, RevenueImport: revenue_import.pk, ReportExport: report_export.pk,
-            **plan_objects, **incentives}
+    return {
+        **tiering,
+        Membership: member.pk,
+        Invitation: invitation.pk,
+        ApiKey: key.pk,
+        AuditEvent: event.pk,
+        type(partner): partner.pk,
+        type(contact): contact.pk,
+        type(certification): certification.pk,
+        ImportJob: import_job.pk,
+        Account: account.pk,
+        DealRegistration: registration.pk,
+        VendorOpportunity: vendor_opportunity.pk,
+        RevenueRecord: revenue_record.pk,
+        RevenueImport: revenue_import.pk,
+        ReportExport: report_export.pk,
+        **plan_objects,
+        **incentives,
+    }
 
 
 def _plan_objects(partner) -> dict[type, int]:
@@ -140,7 +183,9 @@ def _plan_objects(partner) -> dict[type, int]:
     plan = Plan.objects.create(
         partner=partner, fiscal_year=today.year, title=f"{partner.name} Plan", status=Plan.Status.ACTIVE
     )
-    target = Target.objects.create(plan=plan, kind=Target.Kind.REVENUE, metric_key="revenue", quarter=1, value=1000)
+    target = Target.objects.create(
+        plan=plan, kind=Target.Kind.REVENUE, metric_key="revenue", quarter=1, value=1000
+    )
     investment = Investment.objects.create(
         plan=plan, side="partner", kind=Investment.Kind.MDF, description=f"{partner.name} MDF", amount=100
     )
@@ -148,15 +193,30 @@ def _plan_objects(partner) -> dict[type, int]:
         plan=plan, name=f"{partner.name} Webinar", type=Activity.Type.WEBINAR, quarter=1, owner_name="Owner"
     )
     review = Review.objects.create(
-        plan=plan, quarter=1, held_on=today, vendor_attendees="V", partner_attendees="P", notes=f"{partner.name} notes"
+        plan=plan,
+        quarter=1,
+        held_on=today,
+        vendor_attendees="V",
+        partner_attendees="P",
+        notes=f"{partner.name} notes",
     )
     item = ActionItem.objects.create(
-        plan=plan, review=review, title=f"{partner.name} action", owner_side="partner", owner_name="Owner", due_on=today
+        plan=plan,
+        review=review,
+        title=f"{partner.name} action",
+        owner_side="partner",
+        owner_name="Owner",
+        due_on=today,
     )
     export = PlanExport.objects.create(plan=plan, requested_by_label=f"{partner.name} requester")
     return {
-        Plan: plan.pk, Target: target.pk, Investment: investment.pk, Activity: activity.pk, Review: review.pk,
-        ActionItem: item.pk, PlanExport: export.pk,
+        Plan: plan.pk,
+        Target: target.pk,
+        Investment: investment.pk,
+        Activity: activity.pk,
+        Review: review.pk,
+        ActionItem: item.pk,
+        PlanExport: export.pk,
     }
 
 
@@ -164,15 +224,23 @@ def _tiering_objects(world: TenantWorld, partner) -> dict[type, int]:
     """One row of every tiering model for ``partner`` (tier names carry the tenant, not the partner)."""
     n = 1 if partner == world.partner else 2
     with tenant_context(world.tenant):
-        tier = Tier.objects.create(name=f"{world.tenant.name} tier {n}", rank=10 + n, classification="tactical")
+        tier = Tier.objects.create(
+            name=f"{world.tenant.name} tier {n}", rank=10 + n, classification="tactical"
+        )
         card = Scorecard.objects.create(version=n, is_active=n == 1)
         run = ScoreRun.objects.create(run_on=date(2020, 1, n), period_label="FY2020-Q1", scorecard=card)
-        snapshot = ScoreSnapshot.objects.create(run=run, partner=partner, run_on=run.run_on, scorecard=card, score=50)
-        rating = ManualRating.objects.create(partner=partner, key="fit_to_icp", value=3, comment=f"{partner.name} rating")
+        snapshot = ScoreSnapshot.objects.create(
+            run=run, partner=partner, run_on=run.run_on, scorecard=card, score=50
+        )
+        rating = ManualRating.objects.create(
+            partner=partner, key="fit_to_icp", value=3, comment=f"{partner.name} rating"
+        )
         proposal = TierChangeProposal.objects.create(
             partner=partner, to_tier=tier, direction="promotion", reason=f"{partner.name} proposal"
         )
-        change = TierChange.objects.create(partner=partner, to_tier=tier, changed_at=timezone.now(), reason="seed")
+        change = TierChange.objects.create(
+            partner=partner, to_tier=tier, changed_at=timezone.now(), reason="seed"
+        )
         review = PortfolioReview.objects.create(fiscal_year=f"FY202{n}")
     return {Tier: tier.pk, Scorecard: card.pk, ScoreRun: run.pk, ScoreSnapshot: snapshot.pk, ManualRating: rating.pk,
             TierChangeProposal: proposal.pk, TierChange: change.pk, PortfolioReview: review.pk}  # fmt: skip

@@ -30,7 +30,9 @@ def grow(world, n: int) -> None:
         MembershipFactory(tenant=tenant, role=Role.MANAGER)
         MembershipFactory(tenant=tenant, role=Role.PARTNER_USER, partner=world.partner)
         MembershipFactory(tenant=tenant, role=Role.PARTNER_USER, partner=partner)
-        InvitationFactory(tenant=tenant, role=Role.PARTNER_USER, partner=world.partner, email=f"grow{i}-{n}@x.example")
+        InvitationFactory(
+            tenant=tenant, role=Role.PARTNER_USER, partner=world.partner, email=f"grow{i}-{n}@x.example"
+        )
         ApiKeyFactory(tenant=tenant)
         with tenant_context(tenant):
             audit.record(access=None, verb="test.grow", target=partner, partner_id=world.partner.pk)

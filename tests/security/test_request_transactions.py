@@ -49,6 +49,7 @@ def test_streamed_bodies_are_produced_inside_the_tenant(world):
 def test_after_a_real_request_the_connection_carries_no_tenant(world):
     assert _client(world).get("/t/alpha/partners/").status_code == 200
     with connection.cursor() as cursor:
-        cursor.execute("SELECT NULLIF(current_setting('app.tenant_id', true), ''), count(*) FROM partners_partner")
+        cursor.execute(
+            "SELECT NULLIF(current_setting('app.tenant_id', true), ''), count(*) FROM partners_partner"
+        )
         assert cursor.fetchone() == (None, 0)
-

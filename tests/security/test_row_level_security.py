@@ -68,7 +68,10 @@ def test_a_write_into_another_tenant_is_refused_by_the_database(two_tenants):
                 [bravo.pk],
             )
         # Updating or deleting another tenant's rows touches nothing.
-        assert _raw("UPDATE partners_partner SET name = 'Renamed' WHERE tenant_id = %s RETURNING id", [bravo.pk]) == []
+        assert (
+            _raw("UPDATE partners_partner SET name = 'Renamed' WHERE tenant_id = %s RETURNING id", [bravo.pk])
+            == []
+        )
     with tenant_context(bravo):
         assert _raw("SELECT name FROM partners_partner") == [("Bravo One",)]
 

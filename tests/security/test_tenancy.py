@@ -43,7 +43,9 @@ def test_unique_constraints_of_tenant_owned_models_include_the_tenant():
             if fields:
                 assert "tenant" in fields, f"{model._meta.label}.{constraint.name} must include tenant"
         for field in model._meta.fields:
-            assert not field.unique or field.primary_key, f"{model._meta.label}.{field.name} unique without tenant"
+            assert not field.unique or field.primary_key, (
+                f"{model._meta.label}.{field.name} unique without tenant"
+            )
 
 
 @pytest.mark.django_db

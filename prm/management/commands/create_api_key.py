@@ -27,6 +27,10 @@ class Command(BaseCommand):
             try:
                 key, secret = api_key_create(access=None, name=name, role=role, partner_id=partner)
             except ValidationError as error:
-                raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from None
-        self.stderr.write(f"Created API key “{key.name}” ({key.get_role_display()}) for {tenant_obj.name}. Store it now:")
+                raise CommandError(
+                    "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+                ) from None
+        self.stderr.write(
+            f"Created API key “{key.name}” ({key.get_role_display()}) for {tenant_obj.name}. Store it now:"
+        )
         self.stdout.write(secret)

@@ -33,7 +33,13 @@ class TenantSpec(TypedDict):
 
 
 TENANTS: list[TenantSpec] = [
-    {"slug": "acme", "name": "Acme Cloud", "currency": "USD", "fiscal_year_start_month": 2, "domain": "acme.example"},
+    {
+        "slug": "acme",
+        "name": "Acme Cloud",
+        "currency": "USD",
+        "fiscal_year_start_month": 2,
+        "domain": "acme.example",
+    },
     {
         "slug": "globex",
         "name": "Globex Industrial",
@@ -63,7 +69,9 @@ def ensure_user(email: str, full_name: str) -> User:
         user.set_password(DEMO_PASSWORD)
         user.full_name = full_name
         user.save()
-    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -98,7 +106,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--force", action="store_true", help="Seed even with DEBUG off (creates users with known passwords)."
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off (creates users with known passwords).",
         )
 
     @transaction.atomic
@@ -134,6 +144,8 @@ class Command(BaseCommand):
                     ensure_membership(tenant, ensure_user(email, full_name), role, portal_partner)
                     rows.append((tenant.slug, role.label, email, str(portal_partner)))
 
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo-only logins (password for all: {DEMO_PASSWORD}):"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Demo-only logins (password for all: {DEMO_PASSWORD}):")
+        )
         for slug, role_label, email, partner_name in rows:
             self.stdout.write(f"  {slug:<7} {role_label:<16} {email:<28} {partner_name}")
