@@ -10,6 +10,7 @@ service then refuses a role that may not make the transition (403).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -461,15 +462,13 @@ class _PlanPartViewSet(_PlanChildViewSet):
 
     write_serializer: type[serializers.Serializer]
     part_name: str
-
-    def _save(self, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    save_part: Callable[..., Any]
 
     def create(self, request: Request, tenant_slug: str) -> Response:
         fields = self._payload(self.write_serializer)
         plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
         return self._read(
-            self._save(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
+            self.save_part(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
         )
 
     def partial_update(self, request: Request, tenant_slug: str, pk: str) -> Response:
@@ -482,7 +481,7 @@ class _PlanPartViewSet(_PlanChildViewSet):
         fields.pop("plan", None)
         summary = fields.pop("change_summary", "")
         return self._read(
-            self._save(
+            self.save_part(
                 access=self.access,
                 plan=self._plan(part.plan),
                 fields=fields,
@@ -511,9 +510,7 @@ class TargetViewSet(_PlanPartViewSet):
     permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
     partner_permissions = PARTNER_READ
     part_name = "target"
-
-    def _save(self, **kwargs: Any) -> Any:
-        return services.target_save(**kwargs)
+    save_part = staticmethod(services.target_save)
 
 
 @_part_schema(InvestmentWriteSerializer, InvestmentSerializer)
@@ -532,9 +529,7 @@ class InvestmentViewSet(_PlanPartViewSet):
         "partial_update": Perm.APPROVE_OWN_PLAN,
     }
     part_name = "investment"
-
-    def _save(self, **kwargs: Any) -> Any:
-        return services.investment_save(**kwargs)
+    save_part = staticmethod(services.investment_save)
 
 
 @_part_schema(ActivityWriteSerializer, ActivitySerializer)
@@ -549,9 +544,7 @@ class ActivityViewSet(_PlanPartViewSet):
     permissions = {**READ, "create": Perm.MANAGE_PLANS, "partial_update": Perm.MANAGE_PLANS}
     partner_permissions = PARTNER_READ
     part_name = "activity"
-
-    def _save(self, **kwargs: Any) -> Any:
-        return services.activity_save(**kwargs)
+    save_part = staticmethod(services.activity_save)
 
 
 class ReviewViewSet(_PlanChildViewSet):
