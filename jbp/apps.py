@@ -5,6 +5,11 @@ class JbpConfig(AppConfig):
     name = "jbp"
 
     def ready(self) -> None:
+        from prm.menus import MenuItem, register_menu_item
+        from prm.permissions import Perm
+
+        register_menu_item(MenuItem("Plans", "plan_list", 50, Perm.VIEW_PROGRAM))
+        register_menu_item(MenuItem("Plans", "portal:plan_list", 40, Perm.USE_PORTAL, portal=True))
         from . import metrics, overview, sections, tasks  # noqa: F401  (tasks: registered for fan_out by name)
 
         metrics.register_all()

@@ -6,4 +6,6 @@ class PrmConfig(AppConfig):
     verbose_name = "PRM core"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (registers the cross-tenant M2M guard)
+        from . import menus, signals  # noqa: F401  (signals: registers the cross-tenant M2M guard)
+
+        menus.register_core_items()
