@@ -9,6 +9,9 @@ HOST ?= 127.0.0.1:8000
 
 .PHONY: install run test lint bench clean
 
+# DEBUG is off unless asked for; the development commands ask for it (an exported DEBUG wins).
+run lint bench: export DEBUG ?= true
+
 install: $(STAMP)
 
 $(STAMP): pyproject.toml

@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
+os.environ.setdefault("DEBUG", "true")  # a benchmark is a development run
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
 import django

@@ -10,10 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
-
 import prm.metrics
 from prm.metrics import Metric, Unit, register
+from prm.money import MoneySum
 from prm.periods import FiscalPeriod
 
 from .models import Allocation, RebateAccrual
@@ -27,7 +26,7 @@ def _ledger(column: str):
             )
             .order_by()
             .values("partner_id")
-            .annotate(value=Sum(column))
+            .annotate(value=MoneySum(column))
         )
         return {row["partner_id"]: row["value"] for row in rows}
 
@@ -44,7 +43,7 @@ def _accrual(column: str):
             )
             .order_by()
             .values("partner_id")
-            .annotate(value=Sum(column))
+            .annotate(value=MoneySum(column))
         )
         return {row["partner_id"]: row["value"] for row in rows}
 

@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from partners.models import Partner
 from prm.access import TenantAccess
+from prm.money import MoneySum
 from prm.periods import FiscalPeriod
 
 from .models import (
@@ -131,7 +132,10 @@ def partner_balance(access: TenantAccess, partner_id: int, today: date | None = 
     """A partner's MDF ledger over funds whose claim deadline has not passed."""
     today = today or timezone.localdate()
     totals = Allocation.objects.filter(partner_id=partner_id, fund__claim_deadline__gte=today).aggregate(
-        allocated=Sum("allocated"), committed=Sum("committed"), claimed=Sum("claimed"), paid=Sum("paid")
+        allocated=MoneySum("allocated"),
+        committed=MoneySum("committed"),
+        claimed=MoneySum("claimed"),
+        paid=MoneySum("paid"),
     )
     return Balance(**{k: v or ZERO for k, v in totals.items()})
 
@@ -182,11 +186,11 @@ def liability(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
     """
     in_period = Q(starts_on__gte=period.start, starts_on__lte=period.end)
     fund_totals = Fund.objects.filter(in_period).aggregate(
-        budget=Sum("budget"),
-        allocated=Sum("allocated"),
-        committed=Sum("committed"),
-        claimed=Sum("claimed"),
-        paid=Sum("paid"),
+        budget=MoneySum("budget"),
+        allocated=MoneySum("allocated"),
+        committed=MoneySum("committed"),
+        claimed=MoneySum("claimed"),
+        paid=MoneySum("paid"),
     )
     fund_totals = {k: v or ZERO for k, v in fund_totals.items()}
     budget = fund_totals["budget"]
@@ -195,10 +199,11 @@ def liability(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
     )
     program_q = Q(program__starts_on__gte=period.start, program__starts_on__lte=period.end)
     accrued = RebateAccrual.objects.filter(program_q).aggregate(
-        accrued=Sum("amount"), forecast=Sum("forecast_amount")
+        accrued=MoneySum("amount"), forecast=MoneySum("forecast_amount")
     )
     stated = RebateStatement.objects.filter(program_q).aggregate(
-        approved=Sum("amount", filter=~Q(status=RebateStatement.Status.DRAFT)), paid=Sum("paid_amount")
+        approved=MoneySum("amount", filter=~Q(status=RebateStatement.Status.DRAFT)),
+        paid=MoneySum("paid_amount"),
     )
     rebates = {
         "accrued": accrued["accrued"] or ZERO,

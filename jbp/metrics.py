@@ -9,10 +9,11 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
 import prm.metrics
 from prm.metrics import Metric, Unit, register
+from prm.money import MoneySum
 from prm.periods import FiscalPeriod
 
 from .models import Investment, Plan, Side, Target
@@ -46,7 +47,7 @@ def _commitments(partner_ids: list[int], period: FiscalPeriod) -> dict[int, Deci
         )
         .order_by()
         .values("plan__partner_id")
-        .annotate(total=Sum("value"))
+        .annotate(total=MoneySum("value"))
     )
     return {row["plan__partner_id"]: row["total"] for row in rows if row["total"]}
 
@@ -77,8 +78,8 @@ def _mdf_commitment(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -
         base.order_by()
         .values("plan__partner_id")
         .annotate(
-            quarterly=Sum("amount", filter=Q(quarter__in=_quarters(period))),
-            yearly=Sum("amount", filter=Q(quarter__isnull=True)),
+            quarterly=MoneySum("amount", filter=Q(quarter__in=_quarters(period))),
+            yearly=MoneySum("amount", filter=Q(quarter__isnull=True)),
         )
     )
     share = Decimal(1) if period.quarter is None else Decimal("0.25")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from prm.access import TenantRequest
+from prm.money import MoneySum
 from prm.permissions import Perm
 from prm.ui import paginate, require_perm
 
@@ -36,7 +36,7 @@ def revenue_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         records = records.filter(period__gte=data["month_from"].replace(day=1))
     if data.get("month_to"):
         records = records.filter(period__lte=data["month_to"].replace(day=1))
-    total = records.aggregate(total=Sum("amount_reporting"))["total"]
+    total = records.aggregate(total=MoneySum("amount_reporting"))["total"]
     kept = request.GET.copy()
     kept.pop("page", None)
     return render(

@@ -1,8 +1,11 @@
 """PRM settings, read from environment variables only.
 
-With nothing set, the app runs on the embedded default: SQLite under ``var/``, Celery tasks run
-eagerly in-process (no broker), e-mail printed to the console, DEBUG on. Production sets
-``DEBUG=false`` and at least ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL`` and ``ALLOWED_HOSTS``.
+Safe by default: DEBUG is off unless ``DEBUG=true`` is set, and with DEBUG off PRM refuses to
+start without ``SECRET_KEY``. ``make run`` (and the test settings) switch the development defaults
+on explicitly with ``DEBUG=true``. Without ``DATABASE_URL`` and ``REDIS_URL`` the app runs on the
+embedded default: SQLite under ``var/``, Celery tasks run eagerly in-process (no broker), e-mail
+printed to the console. Production sets at least ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``
+and ``ALLOWED_HOSTS``.
 """
 
 from datetime import timedelta
@@ -17,7 +20,7 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:

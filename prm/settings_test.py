@@ -1,5 +1,10 @@
 """Test settings: the same as production code paths, with a fast hasher and in-memory e-mail."""
 
+import os
+
+# The test run opts into the development defaults explicitly, as `make run` does.
+os.environ.setdefault("DEBUG", "true")
+
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

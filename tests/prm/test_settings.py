@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -73,8 +71,14 @@ def test_deployment_checklist_flags_a_weak_secret_key():
     assert "SECRET_KEY" in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("debug", ["true", ""])
-def test_the_embedded_default_starts_with_no_configuration(debug):
-    result = manage("check", **({"DEBUG": debug} if debug else {}))
+def test_the_embedded_default_starts_when_development_mode_is_asked_for():
+    result = manage("check", DEBUG="true")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_with_nothing_set_debug_is_off_and_no_secret_key_refuses_to_start():
+    result = manage("check")
+
+    assert result.returncode != 0, result.stdout
+    assert "SECRET_KEY" in result.stderr, result.stderr
