@@ -166,6 +166,7 @@ class Partner(TenantOwnedModel):
     )
 
     class Meta:
+        swappable = "PRM_PARTNER_MODEL"  # the core's memberships, keys and invitations point here
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(

@@ -263,7 +263,7 @@ class Membership(GlobalModel):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
     )
     is_active = models.BooleanField(default=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
@@ -294,7 +294,7 @@ class Membership(GlobalModel):
 
 
 def partner_model() -> type[models.Model]:
-    """The partner company model, as the membership names it (prm does not import partners)."""
+    """The partner company model (``settings.PRM_PARTNER_MODEL``; the core names no app)."""
     return Membership._meta.get_field("partner").related_model
 
 
@@ -320,7 +320,7 @@ class AuditEvent(TenantOwnedModel):
     target_id = models.CharField(max_length=40)
     target_repr = models.CharField(max_length=300, blank=True)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
     )
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
@@ -352,7 +352,7 @@ class ApiKey(TenantOwnedModel):
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=20, choices=Role.choices)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys"
+        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys"
     )
     key_prefix = models.CharField(max_length=16, help_text="The first characters, to recognise a key.")
     key_hash = models.CharField(max_length=64)
@@ -392,7 +392,7 @@ class Invitation(TenantOwnedModel):
     email = models.EmailField("e-mail address")
     role = models.CharField(max_length=20, choices=Role.choices)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
     )
     token_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -104,6 +104,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "prm.User"
+# The partner company that partner roles, API keys, invitations and audit events point at. The core
+# names it through this setting only (as Django's auth names the user model), so it imports no app.
+PRM_PARTNER_MODEL = "partners.Partner"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
