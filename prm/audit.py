@@ -20,7 +20,7 @@ def record(
     partner_id: int | None = None,
 ) -> AuditEvent:
     """Append an audit event in the current tenant. Call it inside the service's transaction."""
-    return AuditEvent.objects.create(
+    event: AuditEvent = AuditEvent.objects.create(
         actor=access.user if access else None,
         actor_label=access.actor_label if access else "system",
         verb=verb,
@@ -31,6 +31,7 @@ def record(
         before=before or {},
         after=after or {},
     )
+    return event
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:

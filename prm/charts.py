@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
@@ -101,7 +102,7 @@ def _finish(chart: pygal.graph.graph.Graph, *, title: str, description: str, dat
 
 def _base(
     kind: type, *, title: str, unit: str, width: int, height: int, legend: bool = True, **options: object
-):
+) -> Any:
     # pygal places a bottom legend by its own font metrics and clips it at the edge of the
     # viewBox; a bottom margin keeps it inside. A single series needs no legend.
     return kind(

@@ -1,9 +1,11 @@
+from typing import Any
+
 from django.http import HttpRequest
 
 from .menus import navigation
 
 
-def tenancy(request: HttpRequest) -> dict:
+def tenancy(request: HttpRequest) -> dict[str, Any]:
     """Tenant, access, navigation by role, and the user's memberships (for the switcher)."""
     access = getattr(request, "access", None)
     memberships = []

@@ -45,7 +45,7 @@ class TenantAccessAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-class TenantAccessAuthenticationScheme(OpenApiAuthenticationExtension):
+class TenantAccessAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular registers extensions in an untyped hook
     target_class = "prm.drf.TenantAccessAuthentication"
     name = ["bearerAuth", "cookieAuth"]
 

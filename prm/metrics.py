@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from django.db import connection
@@ -36,7 +37,10 @@ PartsQuery = Callable[[Any, list[int] | None, FiscalPeriod], Any]
 def _as_sql(query: Any) -> Sql:
     if isinstance(query, tuple):
         return query
-    return query.query.sql_with_params()
+    sql: str
+    params: Sequence[Any]
+    sql, params = query.query.sql_with_params()
+    return sql, params
 
 
 def _number(value: Any) -> Any:
@@ -87,7 +91,9 @@ class Parts:
         return {row[0]: combine(dict(zip(names, map(_number, row[1:]), strict=True))) for row in rows}
 
 
-class Unit:
+class Unit(StrEnum):
+    """What a metric's number is; the value (``"money"``) is what the API and CSVs say."""
+
     MONEY = "money"  # in the tenant's reporting currency
     COUNT = "count"
     RATIO = "ratio"  # 0.25 means 25 %
@@ -98,7 +104,7 @@ class Unit:
 class Metric:
     key: str
     label: str
-    unit: str
+    unit: Unit
     compute_values: Computation | None = field(repr=False, default=None)
     definition: str = ""
     parts: Parts | None = field(repr=False, default=None)

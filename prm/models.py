@@ -42,7 +42,7 @@ class TenantMismatch(ValidationError):
     """A row of one tenant was about to be saved under, or pointed at from, another."""
 
 
-class TenantQuerySet(models.QuerySet):
+class TenantQuerySet(models.QuerySet[Any]):
     """Bulk writes keep the rules that ``save`` enforces row by row."""
 
     def update(self, **kwargs: Any) -> int:
@@ -75,14 +75,17 @@ def _check_update_targets(model: type[models.Model], values: dict[str, Any]) -> 
                 _raise_cross_tenant(field)
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+_TenantManagerBase = models.Manager.from_queryset(TenantQuerySet)
+
+
+class TenantManager(_TenantManagerBase[Any]):
     """The scoped manager: rows of the current tenant only; raises when no tenant is set."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[Any]:
         tenant = require_current_tenant()
         return super().get_queryset().filter(tenant_id=tenant.pk)
 
-    def none(self) -> models.QuerySet:
+    def none(self) -> models.QuerySet[Any]:
         # An empty queryset reads nothing, so it needs no tenant (schema generators ask for one).
         return super().get_queryset().none()
 
@@ -127,7 +130,7 @@ class TenantOwnedModel(models.Model):
 
 
 @cache
-def _tenant_bound_foreign_keys(model: type[models.Model]) -> tuple[models.ForeignKey, ...]:
+def _tenant_bound_foreign_keys(model: type[models.Model]) -> tuple[models.ForeignKey[Any, Any], ...]:
     """Foreign keys of ``model`` that point at rows which carry a tenant themselves."""
     fields = []
     for field in model._meta.concrete_fields:
@@ -170,7 +173,7 @@ def check_relations_stay_in_tenant(objs: list[Any]) -> None:
                     _raise_cross_tenant(field)
 
 
-def _raise_cross_tenant(field: models.ForeignKey) -> None:
+def _raise_cross_tenant(field: models.ForeignKey[Any, Any]) -> None:
     raise TenantMismatch({field.name: f"The selected {field.verbose_name} does not exist in this tenant."})
 
 
@@ -263,7 +266,11 @@ class Membership(GlobalModel):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     partner = models.ForeignKey(
-        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+        settings.PRM_PARTNER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
     )
     is_active = models.BooleanField(default=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
@@ -320,7 +327,11 @@ class AuditEvent(TenantOwnedModel):
     target_id = models.CharField(max_length=40)
     target_repr = models.CharField(max_length=300, blank=True)
     partner = models.ForeignKey(
-        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+        settings.PRM_PARTNER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
     )
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
@@ -392,7 +403,11 @@ class Invitation(TenantOwnedModel):
     email = models.EmailField("e-mail address")
     role = models.CharField(max_length=20, choices=Role.choices)
     partner = models.ForeignKey(
-        settings.PRM_PARTNER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+        settings.PRM_PARTNER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
     )
     token_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

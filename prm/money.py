@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import DecimalField, Sum
 
+if TYPE_CHECKING:  # models import money for its validators
+    from .models import Tenant
+
 CENT = Decimal("0.01")
 
 
-def to_reporting(amount: Decimal, currency: str, *, tenant) -> Decimal:
+def to_reporting(amount: Decimal, currency: str, *, tenant: Tenant) -> Decimal:
     """``amount`` in ``currency`` expressed in the tenant's reporting currency (rounded to cents)."""
     currency = currency.upper()
     if currency == tenant.currency:
@@ -34,7 +37,7 @@ def to_reporting(amount: Decimal, currency: str, *, tenant) -> Decimal:
     return (amount * rate).quantize(CENT, ROUND_HALF_UP)
 
 
-def accepted_currencies(tenant) -> list[str]:
+def accepted_currencies(tenant: Tenant) -> list[str]:
     """The reporting currency first, then every currency with a rate."""
     rates = (tenant.settings or {}).get("exchange_rates", {})
     return [tenant.currency, *sorted(c for c in rates if c != tenant.currency)]

@@ -47,4 +47,5 @@ def send_invitation_email(*, tenant_id: int, invitation_id: int, token: str) -> 
         from_email=None,
         recipient_list=[invitation.email],
     )
-    return invitation.email
+    address: str = invitation.email
+    return address

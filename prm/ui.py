@@ -47,7 +47,7 @@ def any_member(view: PageView) -> PageView:
     return view
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int = 25, *, param: str = "page") -> Page:
+def paginate(request: HttpRequest, queryset: Any, per_page: int = 25, *, param: str = "page") -> Page[Any]:
     """One page of ``queryset``; an out-of-range or junk page number gives the nearest page."""
     return Paginator(queryset, per_page).get_page(request.GET.get(param))
 

@@ -8,4 +8,5 @@ def page_query(context: template.Context, number: int, param: str = "page") -> s
     """The current query string with ``param`` set to ``number`` (filters and other pages kept)."""
     query = context["request"].GET.copy()
     query[param] = str(number)
-    return "?" + query.urlencode()
+    encoded: str = query.urlencode()
+    return "?" + encoded

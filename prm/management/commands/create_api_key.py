@@ -1,7 +1,9 @@
 """Create a tenant API key from the command line and print it once (for operators and scripts)."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from prm.models import Tenant
 from prm.permissions import Role
@@ -12,13 +14,15 @@ from prm.tenancy import tenant_context
 class Command(BaseCommand):
     help = "Create an API key for a tenant and print it. The key is not shown again."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", required=True, help="Tenant slug, e.g. acme")
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--partner", type=int, help="Partner id (required for partner roles)")
         parser.add_argument("--name", default="Command-line key")
 
-    def handle(self, *args, tenant, role, partner, name, **options):
+    def handle(
+        self, *args: Any, tenant: str, role: str, partner: int | None, name: str, **options: Any
+    ) -> None:
         try:
             tenant_obj = Tenant.objects.get(slug=tenant)
         except Tenant.DoesNotExist:
