@@ -1,4 +1,4 @@
-"""The Celery app. Every task is a TenantTask (see prm.tasks) unless declared cross-tenant."""
+"""The Celery app. Every task is a TenantTask (prm.task_base) unless declared cross-tenant."""
 
 import os
 
