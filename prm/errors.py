@@ -1,5 +1,6 @@
 """Error pages: JSON under /api/, the site's own pages elsewhere."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -7,6 +8,21 @@ from django.template import loader
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refused before any view could (a body over the size limit, a bad host)."""
+    if isinstance(exception, RequestDataTooBig):
+        if _is_api(request):
+            return JsonResponse(
+                {"detail": "The request body is larger than this server accepts."}, status=413
+            )
+        return render(
+            request, "400.html", {"reason": "The upload is larger than this server accepts."}, status=413
+        )
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return render(request, "400.html", status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -60,6 +60,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include(tenant_pages)),
 ]
 
+handler400 = "prm.errors.bad_request"
 handler403 = "prm.errors.permission_denied"
 handler404 = "prm.errors.page_not_found"
 handler500 = "prm.errors.server_error"
