@@ -101,6 +101,15 @@ if not env.str("DATABASE_URL", default=""):
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'prm.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL with two roles: DATABASE_URL's owns nothing (row privileges only), so it cannot switch
+# row-level security off; `manage.py migrate` connects as DATABASE_OWNER_URL's role, which owns the
+# tables, and then grants the runtime role its row privileges. Unset: one role does both.
+PRM_DATABASE_OWNER = (
+    {key: env.db("DATABASE_OWNER_URL")[key] for key in ("USER", "PASSWORD")}
+    if env.str("DATABASE_OWNER_URL", default="")
+    else None
+)
+PRM_DATABASE_RUNTIME_USER = DATABASES["default"].get("USER", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "prm.User"

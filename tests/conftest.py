@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from prm.access import TenantAccess
+from prm.db import owner_credentials
 from prm.models import Membership, Tenant
 from prm.permissions import PARTNER_ROLES, Role
 from prm.tenancy import tenant_context
@@ -98,6 +99,39 @@ def build_world(slug: str, marker: str) -> TenantWorld:
         tenant=tenant, role=Role.PARTNER_USER, partner=other, user=UserFactory(email=f"other@{slug}.example")
     )
     return world
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With ``DATABASE_OWNER_URL`` set, the test database is created and migrated by the owner
+    role, as in production; the tests then run as the runtime role (see ``django_db_setup``)."""
+    owner = owner_credentials()
+    if owner is not None and ON_POSTGRES:
+        _runtime_credentials.update({key: connection.settings_dict[key] for key in owner})
+        connection.close()
+        connection.settings_dict.update(owner)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Back to the runtime role once the owner has built the test database; the owner again to
+    drop it at the end. The runtime role may also TRUNCATE here, for transactional tests' flush."""
+    if not _runtime_credentials:
+        yield
+        return
+    owner = {key: connection.settings_dict[key] for key in _runtime_credentials}
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # migrate granted the row privileges; emptying tables between tests is a test-only need.
+        role = connection.ops.quote_name(_runtime_credentials["USER"])
+        cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {role}")
+    connection.close()
+    connection.settings_dict.update(_runtime_credentials)
+    yield
+    connection.close()
+    connection.settings_dict.update(owner)
+
+
+_runtime_credentials: dict[str, str] = {}
 
 
 @pytest.fixture
