@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,6 +74,23 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "prm.middleware.TenantMiddleware",
 ]
+
+# Content-Security-Policy: every script is a file the app serves (no inline script, no eval, no
+# third-party origin). Inline styles stay allowed: the server-rendered SVG charts carry their own CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # The product's apps in dependency order: each may use those before it, never those after.
 PRM_APPS = ["partners", "pipeline", "jbp", "incentives", "reporting"]

@@ -68,3 +68,22 @@ def login(page, live_server):
         return page
 
     return sign_in
+
+
+def _is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Every browser test fails if a page it opened broke the Content-Security-Policy (an inline
+    script, a script from elsewhere). Yields the list, so a test can inspect it."""
+    if "page" not in request.fixturenames:
+        yield []
+        return
+    page = request.getfixturevalue("page")
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text) if _is_csp_violation(message.text) else None)
+    yield seen
+    if not getattr(request.node, "expects_csp_violation", False):
+        assert not seen, f"Content-Security-Policy violations: {seen}"

@@ -82,3 +82,29 @@ def test_with_nothing_set_debug_is_off_and_no_secret_key_refuses_to_start():
 
     assert result.returncode != 0, result.stdout
     assert "SECRET_KEY" in result.stderr, result.stderr
+
+
+def _cache_backend(**env: str) -> str:
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "prm.settings", "DEBUG": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_login_throttles_count_in_redis_when_it_is_configured():
+    # allauth keeps its rate-limit counters in the default cache: shared by every web worker.
+    assert (
+        _cache_backend(REDIS_URL="redis://127.0.0.1:6379/15") == "django.core.cache.backends.redis.RedisCache"
+    )
+
+
+def test_without_redis_the_throttles_count_per_process():
+    assert _cache_backend() == "django.core.cache.backends.locmem.LocMemCache"
