@@ -265,7 +265,14 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         access = self.access
-        partner_id = access.partner_id if access.is_partner else serializer.validated_data.get("partner_id")
+        partner_id = serializer.validated_data.get("partner_id")
+        if access.is_partner:
+            # Strict input: a partner admin invites to their own company; naming another is a 400.
+            if partner_id not in (None, access.partner_id):
+                raise serializers.ValidationError(
+                    {"partner_id": ["Partner admins invite colleagues of their own company only."]}
+                )
+            partner_id = access.partner_id
         invitation, _token = services.invitation_create(
             access=access,
             email=serializer.validated_data["email"],

@@ -592,3 +592,35 @@ def test_the_portal_says_the_same_for_vendor_staff_and_for_strangers_invited_els
                 )
             messages.append(excinfo.value.message_dict["email"])
     assert messages[0] == messages[1]
+
+
+def test_api_partner_admin_naming_another_partner_gets_a_400_naming_the_field(world_a, client_for):
+    client = client_for(world_a.user(Role.PARTNER_ADMIN))
+
+    response = client.post(
+        "/api/v1/t/alpha/invitations/",
+        {"email": "colleague@example.com", "role": "partner_user", "partner_id": world_a.other_partner.pk},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "partner_id" in response.json()
+    assert not Invitation.objects.all_tenants.filter(email="colleague@example.com").exists()
+
+
+def test_api_partner_admin_invites_to_their_own_company_with_or_without_naming_it(world_a, client_for):
+    client = client_for(world_a.user(Role.PARTNER_ADMIN))
+
+    named = client.post(
+        "/api/v1/t/alpha/invitations/",
+        {"email": "one@example.com", "role": "partner_user", "partner_id": world_a.partner.pk},
+        content_type="application/json",
+    )
+    unnamed = client.post(
+        "/api/v1/t/alpha/invitations/",
+        {"email": "two@example.com", "role": "partner_user"},
+        content_type="application/json",
+    )
+
+    assert (named.status_code, unnamed.status_code) == (201, 201)
+    assert named.json()["partner_id"] == unnamed.json()["partner_id"] == world_a.partner.pk
