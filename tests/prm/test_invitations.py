@@ -605,7 +605,7 @@ def test_api_partner_admin_naming_another_partner_gets_a_400_naming_the_field(wo
 
     assert response.status_code == 400
     assert "partner_id" in response.json()
-    assert not Invitation.objects.all_tenants.filter(email="colleague@example.com").exists()
+    assert not Invitation.all_tenants.filter(email="colleague@example.com").exists()
 
 
 def test_api_partner_admin_invites_to_their_own_company_with_or_without_naming_it(world_a, client_for):
