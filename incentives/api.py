@@ -19,9 +19,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from partners.api.serializers import StrictInputMixin
-from partners.api.viewsets import PartnerScopedViewSet
 from partners.models import Partner
+from prm.api import PartnerScopedViewSet, StrictInputMixin
 from prm.periods import parse_period
 from prm.permissions import Perm
 
@@ -361,11 +360,6 @@ class _IncentiveViewSet(PartnerScopedViewSet):
                 self.get_object()
         super().check_permissions(request)
 
-    def _payload(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        payload = serializer_class(data=self.request.data)
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
-
 
 class FundViewSet(_IncentiveViewSet):
     """MDF funds with their ledger (budget ≥ allocated ≥ committed ≥ claimed ≥ paid). Staff only."""
@@ -392,7 +386,7 @@ class FundViewSet(_IncentiveViewSet):
 
     @extend_schema(request=FundCreateSerializer, responses={201: FundSerializer})
     def create(self, request: Request, tenant_slug: str) -> Response:
-        data = self._payload(FundCreateSerializer)
+        data = self.validated_payload(FundCreateSerializer)
         fund = services.fund_create(
             access=self.access,
             name=data["name"],
@@ -409,7 +403,7 @@ class FundViewSet(_IncentiveViewSet):
     def change(self, request: Request, tenant_slug: str, pk: str) -> Response:
         """Change the budget (never below what is allocated) or the claim deadline."""
         fund = self.get_object()
-        data = self._payload(FundUpdateSerializer)
+        data = self.validated_payload(FundUpdateSerializer)
         services.fund_update(access=self.access, fund=fund, **data)
         return self._read(self.base_queryset().get(pk=fund.pk))
 
@@ -418,7 +412,7 @@ class FundViewSet(_IncentiveViewSet):
     def allocate(self, request: Request, tenant_slug: str, pk: str) -> Response:
         """Set one partner's allocation (never beyond the pool, never below its commitments)."""
         fund = self.get_object()
-        data = self._payload(AllocateSerializer)
+        data = self.validated_payload(AllocateSerializer)
         partner = Partner.objects.filter(pk=data["partner"]).first()
         if partner is None:
             raise serializers.ValidationError({"partner": ["Choose a partner of this program."]})
@@ -507,7 +501,7 @@ class FundRequestViewSet(_IncentiveViewSet):
 
     @extend_schema(request=FundRequestCreateSerializer, responses={201: FundRequestSerializer})
     def create(self, request: Request, tenant_slug: str) -> Response:
-        data = self._payload(FundRequestCreateSerializer)
+        data = self.validated_payload(FundRequestCreateSerializer)
         allocation = queries.allocations(self.access).filter(pk=data.pop("allocation")).first()
         if allocation is None:
             raise serializers.ValidationError({"allocation": ["Choose one of your allocations."]})
@@ -518,14 +512,14 @@ class FundRequestViewSet(_IncentiveViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, tenant_slug: str, pk: str) -> Response:
         fund_request = self.get_object()
-        data = self._payload(MoneyDecisionSerializer)
+        data = self.validated_payload(MoneyDecisionSerializer)
         return self._read(services.fund_request_approve(access=self.access, request=fund_request, **data))
 
     @extend_schema(request=DecisionReasonSerializer, responses=FundRequestSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, tenant_slug: str, pk: str) -> Response:
         fund_request = self.get_object()
-        data = self._payload(DecisionReasonSerializer)
+        data = self.validated_payload(DecisionReasonSerializer)
         return self._read(services.fund_request_reject(access=self.access, request=fund_request, **data))
 
 
@@ -577,21 +571,21 @@ class ClaimViewSet(_IncentiveViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, tenant_slug: str, pk: str) -> Response:
         claim = self.get_object()
-        data = self._payload(MoneyDecisionSerializer)
+        data = self.validated_payload(MoneyDecisionSerializer)
         return self._read(services.claim_approve(access=self.access, claim=claim, amount=data["amount"]))
 
     @extend_schema(request=DecisionReasonSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, tenant_slug: str, pk: str) -> Response:
         claim = self.get_object()
-        data = self._payload(DecisionReasonSerializer)
+        data = self.validated_payload(DecisionReasonSerializer)
         return self._read(services.claim_reject(access=self.access, claim=claim, reason=data["reason"]))
 
     @extend_schema(request=PayoutCreateSerializer, responses={201: PayoutSerializer})
     @action(detail=True, methods=["post"])
     def pay(self, request: Request, tenant_slug: str, pk: str) -> Response:
         claim = self.get_object()
-        data = self._payload(PayoutCreateSerializer)
+        data = self.validated_payload(PayoutCreateSerializer)
         payout = services.payout_record(access=self.access, claim=claim, **data)
         return Response(PayoutSerializer(payout).data, status=201)
 
@@ -633,7 +627,7 @@ class RebateProgramViewSet(_IncentiveViewSet):
 
     @extend_schema(request=RebateProgramCreateSerializer, responses={201: RebateProgramSerializer})
     def create(self, request: Request, tenant_slug: str) -> Response:
-        data = self._payload(RebateProgramCreateSerializer)
+        data = self.validated_payload(RebateProgramCreateSerializer)
         data["eligible_tier_ids"] = data.pop("eligible_tiers")
         data["bands"] = [dict(b) for b in data["bands"]]
         program = services.rebate_program_create(access=self.access, **data)
@@ -702,5 +696,5 @@ class RebateStatementViewSet(_IncentiveViewSet):
     @action(detail=True, methods=["post"])
     def pay(self, request: Request, tenant_slug: str, pk: str) -> Response:
         statement = self.get_object()
-        data = self._payload(StatementPaySerializer)
+        data = self.validated_payload(StatementPaySerializer)
         return self._read(services.rebate_statement_pay(access=self.access, statement=statement, **data))

@@ -23,9 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from partners.api.serializers import StrictInputMixin
-from partners.api.viewsets import PartnerScopedViewSet, StableOrderingFilter
-from prm.api import TenantModelSerializer
+from prm.api import PartnerScopedViewSet, StableOrderingFilter, StrictInputMixin, TenantModelSerializer
 from prm.permissions import Perm
 
 from . import queries, services
@@ -306,11 +304,6 @@ class _PlanChildViewSet(PartnerScopedViewSet):
     def _plan(self, plan: Plan) -> Plan:
         return queries.access_plan(self.access, plan.pk)
 
-    def _payload(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
-
 
 class PlanViewSet(PartnerScopedViewSet):
     """Plans. Staff list and read all, managers create and edit (an edit of an active plan is an
@@ -465,7 +458,7 @@ class _PlanPartViewSet(_PlanChildViewSet):
     save_part: Callable[..., Any]
 
     def create(self, request: Request, tenant_slug: str) -> Response:
-        fields = self._payload(self.write_serializer)
+        fields = self.validated_payload(self.write_serializer)
         plan, summary = self._plan(fields.pop("plan")), fields.pop("change_summary", "")
         return self._read(
             self.save_part(access=self.access, plan=plan, fields=fields, change_summary=summary), 201
@@ -560,7 +553,7 @@ class ReviewViewSet(_PlanChildViewSet):
 
     @extend_schema(request=ReviewWriteSerializer, responses={201: ReviewSerializer})
     def create(self, request: Request, tenant_slug: str) -> Response:
-        fields = self._payload(ReviewWriteSerializer)
+        fields = self.validated_payload(ReviewWriteSerializer)
         plan = self._plan(fields.pop("plan"))
         items = [services.NewActionItem(**item) for item in fields.pop("action_items", [])]
         return self._read(
@@ -600,7 +593,7 @@ class ExportViewSet(_PlanChildViewSet):
 
     @extend_schema(request=ExportRequestSerializer, responses={201: ExportSerializer})
     def create(self, request: Request, tenant_slug: str) -> Response:
-        fields = self._payload(ExportRequestSerializer)
+        fields = self.validated_payload(ExportRequestSerializer)
         export = services.export_request(access=self.access, plan=self._plan(fields["plan"]))
         export.refresh_from_db()
         return self._read(export, 201)

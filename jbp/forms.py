@@ -9,8 +9,8 @@ from typing import Any, cast
 from django import forms
 
 import prm.metrics
-from partners.forms import DATE_INPUT, ServiceValidatedModelForm
 from partners.models import Contact, Partner
+from prm.forms import DATE_INPUT, ServiceValidatedModelForm
 from prm.models import User
 from prm.permissions import STAFF_ROLES
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 import prm.metrics
 from partners.models import Contact, Partner
 from prm import audit
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.metrics import Unit
 from prm.models import Tenant
 from prm.permissions import Perm
@@ -71,11 +71,6 @@ INVESTMENT_FIELDS = [
 ]
 ACTIVITY_FIELDS = ["name", "type", "quarter", "budget", "owner_side", "owner_name", "status"]
 KIND_METRIC: dict[str, str] = {Target.Kind.REVENUE: "revenue", Target.Kind.PIPELINE: "pipeline_sourced"}
-
-
-def _require(access: TenantAccess, perm: Perm) -> None:
-    if not access.can(perm):
-        raise PermissionDenied(f"Your role ({access.role_label}) may not do this.")
 
 
 def _own_plan(access: TenantAccess, plan: Plan) -> None:
@@ -124,7 +119,7 @@ def plan_create(
 ) -> Plan:
     """A new draft plan for a partner and fiscal year; refused while another is open for that year.
     Owners and sponsors default to the partner's manager and sponsors."""
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     fields = dict(fields or {})
     existing = Plan.objects.filter(
         partner=partner, fiscal_year=fiscal_year, status__in=sorted(Plan.OPEN)
@@ -160,12 +155,12 @@ def _begin_change(
     """May the caller change the plan now? Locks the row."""
     Plan.objects.select_for_update().filter(pk=plan.pk).first()
     if partner_part and access.is_partner:
-        _require(access, Perm.APPROVE_OWN_PLAN)
+        require(access, Perm.APPROVE_OWN_PLAN)
         _own_plan(access, plan)
         if plan.status != Status.SHARED:
             raise ValidationError("The partner edits its part while the plan is shared for its approval.")
         return
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     if plan.status in (Status.CLOSED, Status.SUPERSEDED):
         raise ValidationError(f"A {plan.get_status_display().lower()} plan cannot change.")
     if plan.status == Status.ACTIVE and not change_summary.strip():
@@ -383,7 +378,7 @@ def _transition(access: TenantAccess, plan: Plan, frm: set[str], to: str, verb: 
 @transaction.atomic
 def plan_share(*, access: TenantAccess, plan: Plan) -> Plan:
     """The vendor shares the draft with the partner for its comments and approval."""
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     if not plan.targets.filter(kind=Target.Kind.REVENUE).exists():
         raise ValidationError("Add the partner's revenue commitments before sharing the plan.")
     return _transition(
@@ -394,7 +389,7 @@ def plan_share(*, access: TenantAccess, plan: Plan) -> Plan:
 @transaction.atomic
 def plan_unshare(*, access: TenantAccess, plan: Plan) -> Plan:
     """The vendor takes a shared plan back into draft (the partner no longer sees it)."""
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     return _transition(
         access,
         plan,
@@ -410,7 +405,7 @@ def plan_unshare(*, access: TenantAccess, plan: Plan) -> Plan:
 @transaction.atomic
 def plan_partner_approve(*, access: TenantAccess, plan: Plan) -> Plan:
     """The partner admin approves the partner's side of a shared plan (records who and when)."""
-    _require(access, Perm.APPROVE_OWN_PLAN)
+    require(access, Perm.APPROVE_OWN_PLAN)
     if not access.is_partner:
         raise PermissionDenied("Only the partner's admin approves the partner's side.")
     _own_plan(access, plan)
@@ -429,7 +424,7 @@ def plan_partner_approve(*, access: TenantAccess, plan: Plan) -> Plan:
 @transaction.atomic
 def plan_sign_off(*, access: TenantAccess, plan: Plan) -> Plan:
     """A vendor executive signs the partner-approved plan: it becomes active, version 1 frozen."""
-    _require(access, Perm.SIGN_OFF_PLANS)
+    require(access, Perm.SIGN_OFF_PLANS)
     plan = _transition(
         access,
         plan,
@@ -446,7 +441,7 @@ def plan_sign_off(*, access: TenantAccess, plan: Plan) -> Plan:
 @transaction.atomic
 def plan_close(*, access: TenantAccess, plan: Plan, today: date | None = None) -> Plan:
     """Close an active plan once its fiscal year is over."""
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     today = today or timezone.localdate()
     if plan.status == Status.ACTIVE and today <= queries.fiscal_year_period(plan).end:
         raise ValidationError(f"FY{plan.fiscal_year} is not over yet: an active plan closes at year end.")
@@ -456,7 +451,7 @@ def plan_close(*, access: TenantAccess, plan: Plan, today: date | None = None) -
 @transaction.atomic
 def plan_supersede(*, access: TenantAccess, plan: Plan) -> Plan:
     """Set an unsigned or active plan aside so that a new plan for the year can be drafted."""
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     return _transition(
         access, plan, set(Plan.OPEN), Status.SUPERSEDED, "superseded", closed_at=timezone.now()
     )
@@ -469,10 +464,10 @@ def plan_supersede(*, access: TenantAccess, plan: Plan) -> Plan:
 def comment_add(*, access: TenantAccess, plan: Plan, body: str) -> Comment:
     """Both sides comment on the plan: staff who see the program, any member of the partner."""
     if access.is_partner:
-        _require(access, Perm.USE_PORTAL)
+        require(access, Perm.USE_PORTAL)
         _own_plan(access, plan)
     else:
-        _require(access, Perm.VIEW_PROGRAM)
+        require(access, Perm.VIEW_PROGRAM)
     if not body.strip():
         raise ValidationError({"body": "Write a comment."})
     comment = Comment(
@@ -613,7 +608,7 @@ def review_record(
     """Record a quarterly review of a signed plan with the attainment frozen as of now and its new
     action items; open items of earlier reviews stay open and carry into this one. Moves the
     plan's next review date by its cadence when it was due."""
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     if plan.status not in (Status.ACTIVE, Status.CLOSED):
         raise ValidationError("Reviews are held on signed plans.")
     review = Review(plan=plan, recorded_by=access.user, snapshot=review_snapshot(plan))
@@ -650,7 +645,7 @@ def _add_months(day: date, months: int) -> date:
 
 @transaction.atomic
 def action_item_add(*, access: TenantAccess, review: Review, item: NewActionItem) -> ActionItem:
-    _require(access, Perm.MANAGE_PLANS)
+    require(access, Perm.MANAGE_PLANS)
     action = ActionItem(
         plan=review.plan,
         review=review,
@@ -676,12 +671,12 @@ def action_item_complete(*, access: TenantAccess, item: ActionItem) -> ActionIte
     """Mark an action item done: the vendor team for any item, the partner for its own side's."""
     plan = item.plan
     if access.is_partner:
-        _require(access, Perm.USE_PORTAL)
+        require(access, Perm.USE_PORTAL)
         _own_plan(access, plan)
         if item.owner_side != Side.PARTNER:
             raise PermissionDenied("The vendor marks its own action items done.")
     else:
-        _require(access, Perm.MANAGE_PLANS)
+        require(access, Perm.MANAGE_PLANS)
     if item.status == ActionItem.Status.DONE:
         return item
     item.status = ActionItem.Status.DONE
@@ -705,10 +700,10 @@ def action_item_complete(*, access: TenantAccess, item: ActionItem) -> ActionIte
 def export_request(*, access: TenantAccess, plan: Plan) -> PlanExport:
     """Queue a PDF of the plan (rendered by a Celery task after commit). Both sides may export."""
     if access.is_partner:
-        _require(access, Perm.USE_PORTAL)
+        require(access, Perm.USE_PORTAL)
         _own_plan(access, plan)
     else:
-        _require(access, Perm.VIEW_PROGRAM)
+        require(access, Perm.VIEW_PROGRAM)
     export = PlanExport(plan=plan, requested_by=access.user, requested_by_label=access.actor_label)
     _clean_save(export)
     _audit(access, "plan.export_requested", plan, target=export)

@@ -3,13 +3,13 @@ time; the services do the real validation and the forms show their errors on the
 
 from __future__ import annotations
 
-import copy
 from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 
 from prm.domains import normalize_domain
+from prm.forms import DATE_INPUT, ServiceValidatedModelForm
 from prm.models import Membership, User
 
 from .models import Certification, Contact, Partner, Tier
@@ -23,8 +23,6 @@ ATTRIBUTE_CHOICES = {
     "verticals": ("Verticals", Vertical.choices),
     "segments": ("Customer segments", Segment.choices),
 }
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _attribute_field(name: str) -> forms.MultipleChoiceField:
@@ -42,41 +40,21 @@ def _blank_label(form: forms.BaseForm, name: str, label: str) -> None:
         field.choices = [("", label), *choices[1:]]
 
 
-class ServiceValidatedModelForm(forms.ModelForm):
-    """A ModelForm that edits a copy of the instance and leaves constraint checks to the service.
-
-    The service receives the original row untouched, so its audit event has the true "before".
-    """
+class ProfileForm(ServiceValidatedModelForm):
+    """Forms on a partner's profile: unset country and size read "— not set —"; the partner's
+    multi-valued attributes (types, motions, regions, ...) come back for the service."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs.get("instance") is not None:
-            kwargs["instance"] = copy.copy(kwargs["instance"])
         super().__init__(*args, **kwargs)
         for name in ("country", "company_size"):
             if name in self.fields:
                 _blank_label(self, name, "— not set —")
 
-    def choice(self, name: str) -> forms.ModelChoiceField:
-        """A model choice field of this form, typed (to set its queryset or empty label)."""
-        return cast(forms.ModelChoiceField, self.fields[name])
-
-    def validate_unique(self) -> None:
-        pass  # the service checks uniqueness with a message that names the clash
-
-    def changed_fields(self, allowed: frozenset[str] | list[str]) -> dict[str, Any]:
-        """The submitted values the service may set. A ticked "Clear" box on a file field
-        arrives as False and means: remove the file."""
-        return {
-            name: "" if self.cleaned_data[name] is False else self.cleaned_data[name]
-            for name in allowed
-            if name in self.cleaned_data
-        }
-
     def attribute_values(self) -> dict[str, list[str]]:
         return {name: self.cleaned_data[name] for name in ATTRIBUTE_FIELDS if name in self.cleaned_data}
 
 
-class PartnerForm(ServiceValidatedModelForm):
+class PartnerForm(ProfileForm):
     """Everything staff set on a partner (status changes go through their own form)."""
 
     website = forms.URLField(required=False, assume_scheme="https")
@@ -139,7 +117,7 @@ def _person_label(user: User) -> str:
     return user.full_name or user.email
 
 
-class PortalProfileForm(ServiceValidatedModelForm):
+class PortalProfileForm(ProfileForm):
     """What a partner admin keeps current about its own company."""
 
     website = forms.URLField(required=False, assume_scheme="https")
@@ -182,7 +160,7 @@ class NoteForm(forms.Form):
     )
 
 
-class ContactForm(ServiceValidatedModelForm):
+class ContactForm(ProfileForm):
     class Meta:
         model = Contact
         fields = ["name", "email", "phone", "title", "role", "user"]
@@ -198,7 +176,7 @@ class ContactForm(ServiceValidatedModelForm):
         self.fields["user"].required = False
 
 
-class CertificationForm(ServiceValidatedModelForm):
+class CertificationForm(ProfileForm):
     class Meta:
         model = Certification
         fields = ["name", "level", "holder", "contact", "earned_on", "expires_on"]

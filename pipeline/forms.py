@@ -9,9 +9,9 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from partners.forms import DATE_INPUT, ServiceValidatedModelForm
 from partners.models import Partner
 from prm.domains import normalize_domain
+from prm.forms import DATE_INPUT, ServiceValidatedModelForm
 from prm.models import Tenant, User
 from prm.money import accepted_currencies
 

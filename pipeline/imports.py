@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from partners.models import Partner
 from prm import audit
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.csvfile import MAX_BYTES as MAX_BYTES
 from prm.csvfile import MAX_ROWS as MAX_ROWS
 from prm.csvfile import ImportFileError, decode_upload, read_table
@@ -296,13 +296,13 @@ def summarise(checked: list[CheckedRow]) -> tuple[dict[str, int], list[dict[str,
 # --- the import, previewed and applied ---------------------------------------------------------
 
 
-def _require(access: TenantAccess) -> None:
-    services._require(access, Perm.MANAGE_PARTNERS)
+def _require_import_rights(access: TenantAccess) -> None:
+    require(access, Perm.MANAGE_PARTNERS)
 
 
 def revenue_import_preview(*, access: TenantAccess, filename: str, data: bytes) -> RevenueImport:
     """Read and check an uploaded file; keep it with its preview. Raises ImportFileError."""
-    _require(access)
+    _require_import_rights(access)
     text = decode(data)
     counts, results = summarise(check_rows(access, read_rows(text)))
     return RevenueImport.objects.create(
@@ -321,7 +321,7 @@ def revenue_import_apply(*, access: TenantAccess, revenue_import: RevenueImport,
     ``all_or_nothing``: any invalid row refuses the whole file (nothing is created).
     ``valid_only``: the valid rows are created, the others skipped.
     """
-    _require(access)
+    _require_import_rights(access)
     if mode not in RevenueImport.Mode.values:
         raise ValidationError({"mode": "Choose all rows or none, or only the valid rows."})
     current = RevenueImport.objects.select_for_update().get(pk=revenue_import.pk)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from partners.models import Partner
 from prm import audit
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.domains import normalize_domain
 from prm.models import Membership, Tenant
 from prm.money import to_reporting
@@ -62,11 +62,6 @@ def desk_settings(tenant: Tenant) -> dict[str, int]:
 # --- permissions -------------------------------------------------------------------------------
 
 
-def _require(access: TenantAccess, perm: Perm) -> None:
-    if not access.can(perm):
-        raise PermissionDenied(f"Your role ({access.role_label}) may not do this.")
-
-
 def _partner_for_registration(access: TenantAccess, partner_id: int | None) -> Partner:
     """Partner users register for their own company; managers may register on a partner's behalf."""
     if access.is_partner:
@@ -74,7 +69,7 @@ def _partner_for_registration(access: TenantAccess, partner_id: int | None) -> P
             raise PermissionDenied
         partner_id = access.partner_id
     else:
-        _require(access, Perm.DECIDE_DEALS)
+        require(access, Perm.DECIDE_DEALS)
         if partner_id is None:
             raise ValidationError({"partner": "Choose the partner this deal is registered for."})
     partner = Partner.objects.filter(pk=partner_id, archived_at__isnull=True).first()
@@ -129,7 +124,7 @@ def account_find_or_create(*, name: str, domain: str, **details: Any) -> tuple[A
 def account_merge(*, access: TenantAccess, duplicate: Account, into: Account) -> Account:
     """Fold a duplicate account into another: its registrations, vendor opportunities and revenue
     move over, and the duplicate stays (pointing at the survivor) so history keeps its name."""
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     if duplicate.pk == into.pk or _surviving(into).pk == duplicate.pk:
         raise ValidationError({"into": "Choose a different account to merge into."})
     if duplicate.merged_into_id is not None:
@@ -214,7 +209,7 @@ def vendor_opportunity_create(
 ) -> VendorOpportunity:
     """Record an opportunity the vendor's own sales team works (as the CRM reports it); the
     account is found or created, and open registrations on it are flagged as conflicting."""
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     unknown = set(fields) - set(VENDOR_OPPORTUNITY_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
@@ -240,7 +235,7 @@ def vendor_opportunity_update(
 ) -> VendorOpportunity:
     """Change a vendor opportunity (typically: it closed, ``is_open`` false). Reopening one flags
     the open registrations on its account again."""
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     unknown = set(fields) - set(VENDOR_OPPORTUNITY_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
@@ -403,7 +398,7 @@ def registration_approve(
     When other open registrations claim the same account, the manager resolves the conflict here:
     approving this one rejects the others with the reason given (which is required then).
     """
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
     _require_status(registration, Status.SUBMITTED)
     conflicting = list(_open_conflicts(registration).select_for_update())
@@ -443,7 +438,7 @@ def registration_reject(
     *, access: TenantAccess, registration: DealRegistration, reason: str
 ) -> DealRegistration:
     """Reject, with the reason the partner will read."""
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
     _require_status(registration, Status.SUBMITTED, Status.APPROVED)
     if not (reason or "").strip():
@@ -464,7 +459,7 @@ def registration_close(
 ) -> DealRegistration:
     """Record the outcome of an approved deal. A won deal needs its final amount and may book
     it as a new recurring revenue record attributed to the partner."""
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
     _require_status(registration, Status.APPROVED, Status.EXPIRED)
     if closed_on > timezone.localdate():
@@ -526,7 +521,7 @@ def registration_request_extension(
 @transaction.atomic
 def registration_extend(*, access: TenantAccess, registration: DealRegistration) -> DealRegistration:
     """Grant an extension: protection runs for another extension period from today or its end."""
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     _require_status(registration, Status.APPROVED)
     before = registration.protected_until
     start = max(registration.protected_until or timezone.localdate(), timezone.localdate())
@@ -551,7 +546,7 @@ def registration_assign_rep(
     *, access: TenantAccess, registration: DealRegistration, user_id: int | None
 ) -> DealRegistration:
     """Co-sell: name the vendor sales rep who works the approved deal with the partner."""
-    _require(access, Perm.DECIDE_DEALS)
+    require(access, Perm.DECIDE_DEALS)
     _require_status(registration, Status.APPROVED)
     if (
         user_id is not None
@@ -655,7 +650,7 @@ def _build_revenue_record(
 @transaction.atomic
 def revenue_record_create(*, access: TenantAccess, fields: Mapping[str, Any]) -> RevenueRecord:
     """Record one month of revenue for an account, attributed to a partner or direct."""
-    _require(access, Perm.MANAGE_PARTNERS)
+    require(access, Perm.MANAGE_PARTNERS)
     record = _build_revenue_record(access, fields)
     record.save()
     audit.record(
@@ -678,7 +673,7 @@ def revenue_records_bulk_create(
     *, access: TenantAccess, rows: list[Mapping[str, Any]]
 ) -> list[RevenueRecord]:
     """All rows or none: any invalid row refuses the whole batch, naming the row and field."""
-    _require(access, Perm.MANAGE_PARTNERS)
+    require(access, Perm.MANAGE_PARTNERS)
     records, errors = [], {}
     for index, fields in enumerate(rows, start=1):
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from .permissions import PARTNER_ROLES, Perm, Role, role_has_perm
@@ -79,3 +80,15 @@ class TenantRequest(HttpRequest):
 
     tenant: Tenant
     access: TenantAccess
+
+
+def require(access: TenantAccess | None, perm: Perm) -> None:
+    """The one permission check of every service: refuse unless ``access`` holds ``perm``.
+
+    No access (``None``) is refused too: work without a caller (a nightly job) goes through a
+    service entry point of its own, never through a missing permission check.
+    """
+    if access is None:
+        raise PermissionDenied("This action needs a signed-in member or an API key.")
+    if not access.can(perm):
+        raise PermissionDenied(f"Your role ({access.role_label}) may not do this.")

@@ -7,15 +7,18 @@ and build every queryset from the tenant (and, for partner roles, the partner) b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +27,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import queries, services
 from .access import TenantAccess
-from .models import AuditEvent, Invitation, Membership, Tenant, TenantOwnedModel
+from .models import AuditEvent, Invitation, Membership, Tenant, TenantOwnedModel, User
 from .permissions import Perm, Role
 from .tenancy import get_current_tenant
 
@@ -71,7 +74,7 @@ class TenantScopedMixin:
         return self.permissions.get(action)
 
 
-class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet[Any]):
     """Base of every tenant API viewset. ``get_queryset`` is sealed.
 
     Subclasses say what to list with ``base_queryset()`` and, to open an endpoint to partner
@@ -91,10 +94,10 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
                 "tenant and partner scoping cannot be forgotten."
             )
 
-    def base_queryset(self) -> QuerySet:
+    def base_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define base_queryset()")
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no tenant
             return self.model._default_manager.none()
         access = self.access
@@ -106,7 +109,7 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet):
         return qs
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+class TenantModelSerializer(serializers.ModelSerializer[Any]):
     """Related fields choose among rows of the current tenant only (scoped managers)."""
 
     def build_relational_field(self, field_name: str, relation_info: Any) -> tuple[Any, dict[str, Any]]:
@@ -119,6 +122,92 @@ class TenantModelSerializer(serializers.ModelSerializer):
 
 
 # --- core endpoints ----------------------------------------------------------------------------
+
+
+class StrictInputMixin:
+    """Refuse keys the caller may not set here, naming them, instead of silently ignoring them."""
+
+    refusals: dict[str, str] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
+            refused = sorted(set(data.keys()) - writable)
+            if refused:
+                raise serializers.ValidationError(
+                    {name: [self.refusals.get(name, "This field cannot be set here.")] for name in refused}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class PersonSerializer(serializers.ModelSerializer[Any]):
+    """A staff member named on a partner (partner manager, vendor sponsor)."""
+
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class StableOrderingFilter(OrderingFilter):
+    """``?ordering=`` with the id as last key, so pages never repeat or skip a row."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> Sequence[str] | None:
+        ordering = super().get_ordering(request, queryset, view)
+        return [*ordering, "pk"] if ordering else ordering
+
+
+class PartnerScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The base of the apps' endpoints: read (list, retrieve) plus the writes a subclass routes to
+    its services; no PUT and no DELETE (records are archived, not deleted).
+
+    ``permissions`` is the table for staff, ``partner_permissions`` the one for partner roles,
+    whose rows are confined to their own partner by ``partner_field``. ``read_serializer`` shapes
+    every answer; ``write_serializers`` names the input serializer per action, and
+    ``validated_payload`` parses a request body with one of them.
+    """
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    partner_permissions: dict[str, Perm] = {}
+    read_serializer: type[serializers.BaseSerializer[Any]]
+    write_serializers: dict[str, type[serializers.BaseSerializer[Any]]] = {}
+
+    def check_permissions(self, request: Request) -> None:
+        if self.action is None:  # a method no route of this endpoint takes (PUT, DELETE): 405, not 403
+            raise exceptions.MethodNotAllowed(request.method or "")
+        super().check_permissions(request)
+
+    def required_permission(self, request: Request) -> Perm | None:
+        table = self.partner_permissions if self.access.is_partner else self.permissions
+        return table.get(self.action)
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Filters (and their "current only" default) shape lists; an object's own URL finds it
+        # archived or not, so it can be read and restored.
+        return queryset if self.detail else super().filter_queryset(queryset)
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return self.write_serializers.get(self.action, self.read_serializer)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        if not getattr(self, "swagger_fake_view", False):
+            context["access"] = self.access
+        return context
+
+    def _read(self, instance: Any, status: int = 200) -> Response:
+        return Response(
+            self.read_serializer(instance, context=self.get_serializer_context()).data, status=status
+        )
+
+    def validated_payload(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+        """The request body validated by ``serializer_class`` (a 400 naming the fields otherwise)."""
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
 
 
 class IsTenantCaller(BasePermission):
@@ -162,7 +251,7 @@ class MeView(APIView):
         )
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(serializers.ModelSerializer[Any]):
     email = serializers.EmailField(source="user.email", read_only=True)
     full_name = serializers.CharField(source="user.full_name", read_only=True)
     partner_id = serializers.IntegerField(allow_null=True, required=False)
@@ -182,7 +271,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["is_active", "deactivated_at", "created_at"]
 
 
-class RoleChangeSerializer(serializers.Serializer):
+class RoleChangeSerializer(serializers.Serializer[Any]):
     role = serializers.ChoiceField(choices=Role.choices)
     partner_id = serializers.IntegerField(allow_null=True, required=False, default=None)
 
@@ -210,7 +299,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             return Perm.VIEW_PROGRAM
         return super().required_permission(request)
 
-    def base_queryset(self) -> QuerySet:
+    def base_queryset(self) -> QuerySet[Any]:
         return queries.members(self.access)
 
     @extend_schema(request=RoleChangeSerializer, responses=MembershipSerializer)
@@ -235,7 +324,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return Response(self.get_serializer(membership).data)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(serializers.ModelSerializer[Any]):
     partner_id = serializers.IntegerField(allow_null=True, required=False, default=None)
 
     class Meta:
@@ -258,7 +347,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         # Admins manage every invitation; partner admins their own company's (scoped below).
         return Perm.MANAGE_MEMBERS if self.access.can(Perm.MANAGE_MEMBERS) else Perm.INVITE_COLLEAGUES
 
-    def base_queryset(self) -> QuerySet:
+    def base_queryset(self) -> QuerySet[Any]:
         return queries.invitations(self.access)
 
     def create(self, request: Request, tenant_slug: str) -> Response:
@@ -289,7 +378,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return Response(self.get_serializer(invitation).data)
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(serializers.ModelSerializer[Any]):
     class Meta:
         model = AuditEvent
         fields = [
@@ -315,7 +404,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     ordering_fields = ["created_at"]
     permissions = {"list": Perm.VIEW_AUDIT, "retrieve": Perm.VIEW_AUDIT}
 
-    def base_queryset(self) -> QuerySet:
+    def base_queryset(self) -> QuerySet[Any]:
         return queries.audit_events(self.access)
 
     def list(self, request: Request, tenant_slug: str) -> Response:

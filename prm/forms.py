@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, cast
 
 from django import forms
@@ -13,8 +14,40 @@ from .models import partner_model
 from .permissions import PARTNER_ROLES, Role
 from .tenancy import require_current_tenant
 
+# A date field as the browser's own date picker, ISO-formatted both ways.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-def partner_choices(help_text: str) -> forms.ModelChoiceField:
+
+class ServiceValidatedModelForm(forms.ModelForm):  # type: ignore[type-arg]  # not subscriptable at run time
+    """A ModelForm that edits a copy of the instance and leaves constraint checks to the service.
+
+    The service receives the original row untouched, so its audit event has the true "before";
+    the view shows the service's ``ValidationError`` on the fields it names.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("instance") is not None:
+            kwargs["instance"] = copy.copy(kwargs["instance"])
+        super().__init__(*args, **kwargs)
+
+    def choice(self, name: str) -> forms.ModelChoiceField[Any]:
+        """A model choice field of this form, typed (to set its queryset or empty label)."""
+        return cast("forms.ModelChoiceField[Any]", self.fields[name])
+
+    def validate_unique(self) -> None:
+        pass  # the service checks uniqueness with a message that names the clash
+
+    def changed_fields(self, allowed: frozenset[str] | list[str]) -> dict[str, Any]:
+        """The submitted values the service may set. A ticked "Clear" box on a file field
+        arrives as False and means: remove the file."""
+        return {
+            name: "" if self.cleaned_data[name] is False else self.cleaned_data[name]
+            for name in allowed
+            if name in self.cleaned_data
+        }
+
+
+def partner_choices(help_text: str) -> forms.ModelChoiceField[Any]:
     return forms.ModelChoiceField(
         queryset=partner_model()._default_manager.filter(tenant=require_current_tenant()).order_by("name"),
         required=False,

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from . import audit
-from .access import TenantAccess
+from .access import TenantAccess, require
 from .models import (
     ApiKey,
     Invitation,
@@ -27,11 +27,6 @@ from .models import (
 )
 from .permissions import PARTNER_ROLES, ROLES_PARTNER_ADMIN_MAY_GRANT, Perm, Role
 from .tenancy import require_current_tenant
-
-
-def require(access: TenantAccess, perm: Perm) -> None:
-    if not access.can(perm):
-        raise PermissionDenied(f"Your role ({access.role_label}) may not do this.")
 
 
 def _check_partner_exists(partner_id: int | None) -> None:

@@ -24,10 +24,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partners import queries as partner_queries
-from partners.api.serializers import StrictInputMixin
-from partners.api.viewsets import PartnerScopedViewSet
 from partners.models import Partner
-from prm.api import TenantApiRequest, TenantScopedMixin
+from prm.api import PartnerScopedViewSet, StrictInputMixin, TenantApiRequest, TenantScopedMixin
 from prm.drf import Pagination
 from prm.periods import FiscalPeriod, parse_period
 from prm.permissions import Perm

@@ -7,15 +7,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from partners.models import Tier
 from pipeline.models import DealRegistration
-from prm.access import TenantAccess
 from prm.models import Tenant
 from prm.periods import FiscalPeriod, fiscal_quarter_of, parse_period
-from prm.permissions import Perm
 
 from ..models import (
     Allocation,
@@ -59,11 +57,6 @@ STAGE_PROBABILITY = {
 
 def proof_max_bytes() -> int:
     return int(getattr(settings, "MDF_PROOF_MAX_BYTES", 10 * 1024 * 1024))
-
-
-def _require(access: TenantAccess, perm: Perm) -> None:
-    if not access.can(perm):
-        raise PermissionDenied(f"Your role ({access.role_label}) may not do this.")
 
 
 def _money(value: Any, field: str, *, positive: bool = True) -> Decimal:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from pipeline.models import DealRegistration
 from prm import audit
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.permissions import Perm
 
 from ..models import (
@@ -33,7 +33,6 @@ from ._common import (
     _locked_allocation,
     _locked_fund,
     _money,
-    _require,
     _save_ledgers,
     proof_max_bytes,
 )
@@ -124,11 +123,11 @@ def claim_submit(
     """Claim an approved request after the activity (or resubmit a rejected claim), by the fund's
     claim deadline, with proof of performance. Files are validated before anything is stored."""
     if access.is_partner:
-        _require(access, Perm.USE_PORTAL)
+        require(access, Perm.USE_PORTAL)
         if request.partner_id != access.partner_id:
             raise PermissionDenied
     else:
-        _require(access, Perm.DECIDE_MDF_REQUESTS)
+        require(access, Perm.DECIDE_MDF_REQUESTS)
     proofs = validate_proof(files)
     unknown = set(fields) - set(CLAIM_FIELDS)
     if unknown:
@@ -199,7 +198,7 @@ def _four_eyes(access: TenantAccess, claim: Claim) -> None:
 def claim_approve(*, access: TenantAccess, claim: Claim, amount: Any = None) -> Claim:
     """Finance approves a claim (in full or less): the amount becomes *claimed*; what the
     request committed beyond it returns to the partner's allocation."""
-    _require(access, Perm.APPROVE_MONEY)
+    require(access, Perm.APPROVE_MONEY)
     claim = Claim.objects.select_related("request__allocation").get(pk=claim.pk)
     _four_eyes(access, claim)
     fund = _locked_fund(claim.request.allocation.fund_id)
@@ -234,7 +233,7 @@ def claim_approve(*, access: TenantAccess, claim: Claim, amount: Any = None) -> 
 def claim_reject(*, access: TenantAccess, claim: Claim, reason: str) -> Claim:
     """Finance turns a claim down with a reason; the partner may correct and resubmit it until
     the claim deadline. The commitment stays until then."""
-    _require(access, Perm.APPROVE_MONEY)
+    require(access, Perm.APPROVE_MONEY)
     claim = Claim.objects.select_related("request").get(pk=claim.pk)
     _four_eyes(access, claim)
     if not reason.strip():
@@ -264,7 +263,7 @@ def payout_record(
 ) -> Payout:
     """Record money sent for an approved claim (by default what is outstanding). A claim is
     never paid beyond its approved amount, and a payment reference is used once."""
-    _require(access, Perm.APPROVE_MONEY)
+    require(access, Perm.APPROVE_MONEY)
     claim = Claim.objects.select_related("request__allocation").get(pk=claim.pk)
     fund = _locked_fund(claim.request.allocation.fund_id)
     allocation = _locked_allocation(claim.request.allocation_id)

@@ -15,7 +15,7 @@ import prm.metrics
 from partners.models import Partner
 from partners.vocab import Classification
 from prm import audit
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.models import Tenant
 from prm.permissions import Perm
 
@@ -37,7 +37,6 @@ from ._common import (
     _money,
     _period,
     _period_of,
-    _require,
     _save_ledgers,
     _set_tiers,
 )
@@ -55,7 +54,7 @@ def fund_create(
     tier_amounts: Mapping[int | str, Any] | None = None,
 ) -> Fund:
     """A new MDF budget for a fiscal period. The claim deadline may not precede the period's start."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     fiscal = _period(access.tenant, period)
     if claim_deadline < fiscal.start:
         raise ValidationError(
@@ -88,7 +87,7 @@ def fund_create(
 @transaction.atomic
 def fund_update(*, access: TenantAccess, fund: Fund, budget: Any, claim_deadline: date) -> Fund:
     """Change a fund's budget (never below what is allocated) or its claim deadline."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     fund = _locked_fund(fund.pk)
     before = {"budget": str(fund.budget), "claim_deadline": str(fund.claim_deadline)}
     new_budget = _money(budget, "budget")
@@ -163,7 +162,7 @@ def allocation_set(
 ) -> Allocation:
     """Set a partner's allocation from the fund (never beyond the unallocated pool, never below
     what the partner has committed already). The partner's tier must be eligible."""
-    _require(access, Perm.DECIDE_MDF_REQUESTS)
+    require(access, Perm.DECIDE_MDF_REQUESTS)
     value = _money(amount, "amount", positive=False)
     fund = _locked_fund(fund.pk)
     if not _eligible(fund, partner):
@@ -185,7 +184,7 @@ def _eligible_partners(fund: Fund) -> list[Partner]:
 def allocations_apply_tier_rule(*, access: TenantAccess, fund: Fund) -> list[Allocation]:
     """Programmatic allocation: every active partner of an eligible tier without an allocation
     yet gets its tier's amount (the fund's ``tier_amounts``), while the pool lasts."""
-    _require(access, Perm.DECIDE_MDF_REQUESTS)
+    require(access, Perm.DECIDE_MDF_REQUESTS)
     fund = _locked_fund(fund.pk)
     if not fund.tier_amounts:
         raise ValidationError("This fund has no allocation rule by tier; set amounts per tier first.")
@@ -205,7 +204,7 @@ def allocations_apply_tier_rule(*, access: TenantAccess, fund: Fund) -> list[All
 def allocations_from_jbp(*, access: TenantAccess, fund: Fund) -> list[Allocation]:
     """Strategic partners get the MDF their joint business plan commits for the fund's period
     (catalog metric ``jbp_mdf_commitment``); partners with no commitment are left alone."""
-    _require(access, Perm.DECIDE_MDF_REQUESTS)
+    require(access, Perm.DECIDE_MDF_REQUESTS)
     try:
         metric = prm.metrics.get(JBP_MDF_COMMITMENT)
     except KeyError:
@@ -249,11 +248,11 @@ def fund_request_submit(
 ) -> FundRequest:
     """A partner asks for MDF from its allocation for one activity (staff may file on its behalf)."""
     if access.is_partner:
-        _require(access, Perm.USE_PORTAL)
+        require(access, Perm.USE_PORTAL)
         if allocation.partner_id != access.partner_id:
             raise PermissionDenied
     else:
-        _require(access, Perm.DECIDE_MDF_REQUESTS)
+        require(access, Perm.DECIDE_MDF_REQUESTS)
     unknown = set(fields) - set(REQUEST_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
@@ -304,7 +303,7 @@ def fund_request_approve(
 ) -> FundRequest:
     """Approve in full (no amount) or in part: the amount is committed from the partner's
     allocation, under lock, and refused when the allocation does not cover it."""
-    _require(access, Perm.DECIDE_MDF_REQUESTS)
+    require(access, Perm.DECIDE_MDF_REQUESTS)
     fund = _locked_fund(request.allocation.fund_id)
     allocation = _locked_allocation(request.allocation_id)
     request = FundRequest.objects.select_for_update().get(pk=request.pk)
@@ -353,7 +352,7 @@ def fund_request_approve(
 @transaction.atomic
 def fund_request_reject(*, access: TenantAccess, request: FundRequest, reason: str) -> FundRequest:
     """Turn a request down, saying why (the partner sees the reason)."""
-    _require(access, Perm.DECIDE_MDF_REQUESTS)
+    require(access, Perm.DECIDE_MDF_REQUESTS)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the request is rejected; the partner sees it."})
     request = FundRequest.objects.select_for_update().get(pk=request.pk)

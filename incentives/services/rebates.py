@@ -16,7 +16,7 @@ import prm.metrics
 from partners.models import Partner
 from pipeline.models import DealRegistration
 from prm import audit
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.models import Tenant
 from prm.periods import FiscalPeriod
 from prm.permissions import Perm
@@ -36,7 +36,6 @@ from ._common import (
     _money,
     _period,
     _period_of,
-    _require,
     _set_tiers,
 )
 
@@ -77,7 +76,7 @@ def rebate_program_create(
     cap: Any = None,
 ) -> RebateProgram:
     """A rebate program for a fiscal period on a money metric of the catalog."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     try:
         metric = prm.metrics.get(basis_metric)
     except KeyError:
@@ -189,7 +188,7 @@ def rebate_accruals_compute(
     """Recompute every eligible partner's accrual to date (with line detail) and forecast.
     Run monthly by beat and on demand; returns the number of partners accrued."""
     if access is not None:
-        _require(access, Perm.APPROVE_MONEY if not access.can(Perm.MANAGE_PROGRAM) else Perm.MANAGE_PROGRAM)
+        require(access, Perm.APPROVE_MONEY if not access.can(Perm.MANAGE_PROGRAM) else Perm.MANAGE_PROGRAM)
     tenant = access.tenant if access else program.tenant
     today = as_of or timezone.localdate()
     results = rebate_calculate(program, tenant, today)
@@ -240,7 +239,7 @@ def rebate_accruals_monthly(*, tenant: Tenant, today: date | None = None) -> int
 @transaction.atomic
 def rebate_statements_close(*, access: TenantAccess, program: RebateProgram) -> list[RebateStatement]:
     """At period close, one statement per partner with a rebate, from the final calculation."""
-    _require(access, Perm.APPROVE_MONEY)
+    require(access, Perm.APPROVE_MONEY)
     if timezone.localdate() <= program.ends_on:
         raise ValidationError(
             f"The period ends on {program.ends_on:%d %b %Y}; statements are made after it closes."
@@ -270,7 +269,7 @@ def rebate_statements_close(*, access: TenantAccess, program: RebateProgram) -> 
 @transaction.atomic
 def rebate_statement_approve(*, access: TenantAccess, statement: RebateStatement) -> RebateStatement:
     """Finance approves a statement; the partner sees it from then on."""
-    _require(access, Perm.APPROVE_MONEY)
+    require(access, Perm.APPROVE_MONEY)
     statement = RebateStatement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != RebateStatement.Status.DRAFT:
         raise ValidationError("This statement is approved already.")
@@ -295,7 +294,7 @@ def rebate_statement_pay(
     *, access: TenantAccess, statement: RebateStatement, reference: str, paid_on: date
 ) -> RebateStatement:
     """Record the payment of an approved statement (once, for its amount)."""
-    _require(access, Perm.APPROVE_MONEY)
+    require(access, Perm.APPROVE_MONEY)
     statement = RebateStatement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != RebateStatement.Status.APPROVED:
         raise ValidationError("Only approved, unpaid statements can be paid.")

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from prm.access import TenantAccess
-from prm.api import TenantModelSerializer
+from prm.api import PersonSerializer, StrictInputMixin, TenantModelSerializer
 from prm.models import Membership, User
 
 from .. import queries, services
@@ -32,17 +32,6 @@ class TierSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Tier
         fields = ["id", "name", "rank", "classification"]
-        read_only_fields = fields
-
-
-class PersonSerializer(serializers.ModelSerializer):
-    """A staff member named on a partner (partner manager, vendor sponsor)."""
-
-    name = serializers.CharField(source="__str__", read_only=True)
-
-    class Meta:
-        model = User
-        fields = ["id", "name"]
         read_only_fields = fields
 
 
@@ -184,22 +173,6 @@ class CertificationSerializer(TenantModelSerializer):
 
 
 # --- serializers: writing ----------------------------------------------------------------------
-
-
-class StrictInputMixin:
-    """Refuse keys the caller may not set here, naming them, instead of silently ignoring them."""
-
-    refusals: dict[str, str] = {}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if hasattr(data, "keys"):
-            writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
-            refused = sorted(set(data.keys()) - writable)
-            if refused:
-                raise serializers.ValidationError(
-                    {name: [self.refusals.get(name, "This field cannot be set here.")] for name in refused}
-                )
-        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 class PartnerUpdateSerializer(StrictInputMixin, TenantModelSerializer):

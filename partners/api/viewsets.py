@@ -8,7 +8,6 @@ caller may not set is a 400 naming it, never silently ignored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,13 +16,13 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers
+from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from prm.api import TenantViewSet
+from prm.api import PartnerScopedViewSet, StableOrderingFilter
 from prm.permissions import Perm
 
 from .. import queries, services
@@ -53,14 +52,6 @@ class PartnerFilterBackend(DjangoFilterBackend):
             **super().get_filterset_kwargs(request, queryset, view),
             "staff_users": queries.staff_users(view.access),
         }
-
-
-class StableOrderingFilter(OrderingFilter):
-    """``?ordering=`` with the id as last key, so pages never repeat or skip a row."""
-
-    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> Sequence[str] | None:
-        ordering = super().get_ordering(request, queryset, view)
-        return [*ordering, "pk"] if ordering else ordering
 
 
 class _ArchivableFilter(django_filters.FilterSet):
@@ -120,48 +111,6 @@ class CertificationFilter(_ArchivableFilter):
 
 
 # --- viewsets ----------------------------------------------------------------------------------
-
-
-class PartnerScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """Shared by the three endpoints: no PUT, no DELETE (records are archived, not deleted).
-
-    ``permissions`` is the table for staff, ``partner_permissions`` the one for partner roles,
-    whose rows are confined to their own partner by ``partner_field``.
-    """
-
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
-    partner_permissions: dict[str, Perm] = {}
-    read_serializer: type[serializers.BaseSerializer]
-    write_serializers: dict[str, type[serializers.BaseSerializer]] = {}
-
-    def check_permissions(self, request: Request) -> None:
-        if self.action is None:  # a method no route of this endpoint takes (PUT, DELETE): 405, not 403
-            raise exceptions.MethodNotAllowed(request.method or "")
-        super().check_permissions(request)
-
-    def required_permission(self, request: Request) -> Perm | None:
-        table = self.partner_permissions if self.access.is_partner else self.permissions
-        return table.get(self.action)
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # Filters (and their "current only" default) shape lists; an object's own URL finds it
-        # archived or not, so it can be read and restored.
-        return queryset if self.detail else super().filter_queryset(queryset)
-
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        return self.write_serializers.get(self.action, self.read_serializer)
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = dict(super().get_serializer_context())
-        if not getattr(self, "swagger_fake_view", False):
-            context["access"] = self.access
-        return context
-
-    def _read(self, instance: Any, status: int = 200) -> Response:
-        return Response(
-            self.read_serializer(instance, context=self.get_serializer_context()).data, status=status
-        )
 
 
 class PartnerViewSet(PartnerScopedViewSet):

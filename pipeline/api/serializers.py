@@ -17,10 +17,9 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from partners import queries as partner_queries
-from partners.api.serializers import PersonSerializer, StrictInputMixin
 from partners.models import Partner
 from prm.access import TenantAccess
-from prm.api import TenantModelSerializer
+from prm.api import PersonSerializer, StrictInputMixin, TenantModelSerializer
 from prm.metrics import Metric, Unit
 
 from ..models import Account, DealRegistration, RevenueRecord, VendorOpportunity

@@ -25,9 +25,8 @@ from rest_framework.response import Response
 
 import prm.metrics
 from partners import queries as partner_queries
-from partners.api.viewsets import PartnerScopedViewSet, StableOrderingFilter
 from prm.access import TenantAccess
-from prm.api import TenantScopedMixin
+from prm.api import PartnerScopedViewSet, StableOrderingFilter, TenantScopedMixin
 from prm.periods import FiscalPeriod, fiscal_quarter_of, parse_period
 from prm.permissions import Perm
 
@@ -217,11 +216,6 @@ class RegistrationViewSet(_PipelineViewSet):
             context.update(registration_context(self.access))
         return context
 
-    def _payload(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        payload = serializer_class(data=self.request.data)
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
-
     @extend_schema(request=RegistrationCreateSerializer, responses={201: RegistrationSerializer})
     def create(self, request: Request, tenant_slug: str) -> Response:
         """Register a deal (conflicts are flagged at once; the SLA clock starts)."""
@@ -241,7 +235,7 @@ class RegistrationViewSet(_PipelineViewSet):
     @action(detail=False, methods=["post"])
     def precheck(self, request: Request, tenant_slug: str) -> Response:
         """Would a registration for this customer conflict? Says whether, never with whom."""
-        payload = self._payload(PrecheckSerializer)
+        payload = self.validated_payload(PrecheckSerializer)
         result = services.account_precheck(
             access=self.access, name=payload["account_name"], domain=payload["account_domain"]
         )
@@ -252,7 +246,7 @@ class RegistrationViewSet(_PipelineViewSet):
     def request_extension(self, request: Request, tenant_slug: str, pk: str) -> Response:
         """Ask for more protection time on an approved registration."""
         registration = self.get_object()
-        reason = self._payload(ReasonSerializer)["reason"]
+        reason = self.validated_payload(ReasonSerializer)["reason"]
         return self._read(
             services.registration_request_extension(
                 access=self.access, registration=registration, reason=reason
@@ -264,7 +258,7 @@ class RegistrationViewSet(_PipelineViewSet):
     def approve(self, request: Request, tenant_slug: str, pk: str) -> Response:
         """Approve; when other open registrations claim the account, a reason rejects them."""
         registration = self.get_object()
-        payload = self._payload(ApproveSerializer)
+        payload = self.validated_payload(ApproveSerializer)
         return self._read(
             services.registration_approve(access=self.access, registration=registration, **payload)
         )
@@ -274,7 +268,7 @@ class RegistrationViewSet(_PipelineViewSet):
     def reject(self, request: Request, tenant_slug: str, pk: str) -> Response:
         """Reject, with the reason the partner will read."""
         registration = self.get_object()
-        reason = self._payload(ReasonSerializer)["reason"]
+        reason = self.validated_payload(ReasonSerializer)["reason"]
         return self._read(
             services.registration_reject(access=self.access, registration=registration, reason=reason)
         )
@@ -285,7 +279,7 @@ class RegistrationViewSet(_PipelineViewSet):
         """Record the outcome of an approved deal: won (with the amount, optionally booked as
         revenue) or lost."""
         registration = self.get_object()
-        payload = self._payload(CloseSerializer)
+        payload = self.validated_payload(CloseSerializer)
         return self._read(
             services.registration_close(access=self.access, registration=registration, **payload)
         )
@@ -301,7 +295,7 @@ class RegistrationViewSet(_PipelineViewSet):
     def assign_rep(self, request: Request, tenant_slug: str, pk: str) -> Response:
         """Name the vendor sales rep who co-sells the approved deal (null removes them)."""
         registration = self.get_object()
-        user_id = self._payload(AssignRepSerializer)["user_id"]
+        user_id = self.validated_payload(AssignRepSerializer)["user_id"]
         return self._read(
             services.registration_assign_rep(access=self.access, registration=registration, user_id=user_id)
         )

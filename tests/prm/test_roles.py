@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
+from prm.access import require
 from prm.permissions import ROLE_PERMISSIONS, Perm, Role
 
 PAGES = ["", "members/", "settings/api-keys/", "audit/", "partners/", "portal/", "portal/team/"]
@@ -137,3 +139,11 @@ def test_portal_shows_the_members_own_company_and_colleagues_only(world_a, clien
     assert world_a.user(Role.PARTNER_ADMIN).email in team
     assert world_a.user("other_partner_user").email not in team
     assert world_a.user(Role.MANAGER).email not in team
+
+
+def test_the_shared_permission_check_refuses_a_missing_caller(world_a):
+    with pytest.raises(PermissionDenied, match="signed-in member or an API key"):
+        require(None, Perm.VIEW_PROGRAM)
+    with pytest.raises(PermissionDenied, match="may not do this"):
+        require(world_a.access(Role.PARTNER_USER), Perm.MANAGE_MEMBERS)
+    require(world_a.access(Role.ADMIN), Perm.MANAGE_MEMBERS)  # allowed: no exception
