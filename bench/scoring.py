@@ -13,7 +13,7 @@ Then times, in the same run and interleaved, medians over N rounds:
   sql      one hand-written SQL query computing every partner's score (CTEs for the metrics,
            PERCENT_RANK for the percentile, the same rounding), fetched to Python;
   compute  the recalculation engine without writes (catalog metrics, normalisation, weights, tier
-           recommendation for every partner): ``partners.tiering.engine.compute``;
+           recommendation for every partner): ``tiering.engine.compute``;
   compute + explanations (for information) the same, then each partner's breakdown and rule
            explanation built (they are built on first access: a run stores them, a what-if
            does not need them);
@@ -45,13 +45,14 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from partners.models import Certification, ManualRating, Partner  # noqa: E402
+from partners.models import Certification, Partner  # noqa: E402
 from partners.services import tier_ensure_defaults  # noqa: E402
-from partners.tiering import engine  # noqa: E402
-from partners.tiering.services import active_criteria, score_run_execute, scorecard_save_version  # noqa: E402
 from pipeline.models import Account, RevenueRecord  # noqa: E402
 from prm.models import Tenant  # noqa: E402
 from prm.tenancy import tenant_context  # noqa: E402
+from tiering import engine  # noqa: E402
+from tiering.models import ManualRating  # noqa: E402
+from tiering.services import active_criteria, score_run_execute, scorecard_save_version  # noqa: E402
 
 PARTNERS = int(os.environ.get("BENCH_PARTNERS", "10000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))

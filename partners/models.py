@@ -48,7 +48,7 @@ class Tier(TenantOwnedModel):
     A tier is a name, a rank (1 is the top), a classification, the benefits it brings (the
     standard terms: MDF and rebate eligibility, deal protection days) and its entry rules: a
     minimum score and optional requirements. A partner qualifies for the best-ranked tier whose
-    rules it meets (``partners.tiering.scoring.recommend``).
+    rules it meets (``tiering.scoring.recommend``).
     """
 
     name = models.CharField(max_length=60)
@@ -475,19 +475,3 @@ class ImportJob(TenantOwnedModel):
     @property
     def other_rows(self) -> list[dict]:
         return [r for r in self.row_results if r.get("action") != "error"]
-
-
-# The tiering models (scorecards, snapshots, proposals, tier history) live in their own module.
-from .tiering.models import (  # noqa: E402, F401
-    BalanceAlert,
-    Criterion,
-    ManualRating,
-    PortfolioReview,
-    ReviewDecision,
-    Scorecard,
-    ScoreRun,
-    ScoreSnapshot,
-    TierChange,
-    TierChangeProposal,
-    TieringSettings,
-)

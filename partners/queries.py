@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from itertools import chain
-from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, QueryDict
@@ -16,7 +15,6 @@ from django.utils import timezone
 
 from prm.access import TenantAccess
 from prm.models import AuditEvent, Membership, User
-from prm.periods import FiscalPeriod
 from prm.permissions import STAFF_ROLES
 
 from .filters import PartnerFilter
@@ -170,20 +168,3 @@ def timeline(access: TenantAccess, partner: Partner, *, limit: int = 50) -> list
         notes = PartnerNote.objects.filter(partner=partner).select_related("author")[:limit]
         items += [{"at": n.created_at, "kind": "note", "actor": str(n.author), "note": n} for n in notes]
     return sorted(chain(items), key=lambda item: item["at"], reverse=True)[:limit]
-
-
-# --- tiering -----------------------------------------------------------------------------------
-
-
-def tier_movements(period: FiscalPeriod) -> QuerySet:
-    """Tier changes within a fiscal period, oldest first (see ``partners.tiering.queries``)."""
-    from .tiering.queries import tier_movements as movements
-
-    return movements(period)
-
-
-def portfolio_balance() -> dict[str, Any]:
-    """Strategic partner count against the tenant's cap, and the open balance alerts."""
-    from .tiering.queries import portfolio_balance as balance
-
-    return balance()

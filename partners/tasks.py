@@ -21,22 +21,3 @@ def validate_import(*, tenant_id: int, job_id: int) -> str:
 def apply_import(*, tenant_id: int, job_id: int) -> str:
     """Apply a previewed CSV import; running it again for a done job does nothing."""
     return imports.import_run_apply(job_id=job_id)
-
-
-@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
-def recalculate_scores(*, tenant_id: int, run_on: str | None = None) -> dict:
-    """Recalculate every partner's score for the day (nightly via ``fan_out``; idempotent per day).
-
-    A crash leaves the day's run failed with the reason (``score_run_attempt``), not queued."""
-    from datetime import date
-
-    from .tiering.services import score_run_attempt
-
-    run = score_run_attempt(run_on=date.fromisoformat(run_on) if run_on else None)
-    return {
-        "run_on": run.run_on.isoformat(),
-        "status": run.status,
-        "partners": run.total,
-        "proposals_opened": run.proposals_opened,
-        "error": run.error_message,
-    }

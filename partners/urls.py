@@ -2,9 +2,6 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import api, portal
-from .tiering import api as tiering_api
-from .tiering import portal as tiering_portal
-from .tiering import views as tiering
 from .views import directory, imports, partner, people
 
 urlpatterns = [
@@ -65,21 +62,6 @@ urlpatterns = [
         imports.partner_import_template,
         name="partner_import_template",
     ),
-    # tiering and scorecards
-    path("partners/<int:partner_id>/ratings/", tiering.partner_rate, name="partner_rate"),
-    path(
-        "partners/<int:partner_id>/tier-proposal/", tiering.partner_propose_tier, name="partner_propose_tier"
-    ),
-    path("tiering/", tiering.tiering_home, name="tiering_home"),
-    path("tiering/recalculate/", tiering.tiering_recalculate, name="tiering_recalculate"),
-    path("tiering/runs/<int:run_id>/", tiering.tiering_run_status, name="tiering_run_status"),
-    path("tiering/proposals/<int:proposal_id>/", tiering.proposal_detail, name="tiering_proposal"),
-    path("tiering/scorecard/", tiering.scorecard, name="tiering_scorecard"),
-    path("tiering/tiers/", tiering.tier_list, name="tiering_tiers"),
-    path("tiering/tiers/<int:tier_id>/edit/", tiering.tier_edit, name="tiering_tier_edit"),
-    path("tiering/settings/", tiering.tiering_settings, name="tiering_settings"),
-    path("tiering/reviews/", tiering.review_list, name="tiering_reviews"),
-    path("tiering/reviews/<int:review_id>/", tiering.review_detail, name="tiering_review"),
 ]
 
 portal_urlpatterns = [
@@ -94,12 +76,10 @@ portal_urlpatterns = [
         portal.portal_certification_edit,
         name="certification_edit",
     ),
-    path("tier/", tiering_portal.portal_tier, name="tier"),
 ]
 
 router = SimpleRouter()
 router.register("partners", api.PartnerViewSet, basename="partner")
 router.register("contacts", api.ContactViewSet, basename="contact")
 router.register("certifications", api.CertificationViewSet, basename="certification")
-tiering_api.register(router)
 api_urlpatterns = router.urls

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_countries",
     "prm",
     "partners",
+    "tiering",
     "pipeline",
     "jbp",
     "incentives",
@@ -93,7 +94,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # The product's apps in dependency order: each may use those before it, never those after.
-PRM_APPS = ["partners", "pipeline", "jbp", "incentives", "reporting"]
+PRM_APPS = ["partners", "tiering", "pipeline", "jbp", "incentives", "reporting"]
 
 ROOT_URLCONF = "prm.urls"
 WSGI_APPLICATION = "prm.wsgi.application"
@@ -240,7 +241,7 @@ CELERY_BEAT_SCHEDULE = {
     "recalculate-scores-nightly": {
         "task": "prm.tasks.fan_out",
         "schedule": crontab(hour=2, minute=30),
-        "kwargs": {"task_name": "partners.tasks.recalculate_scores"},
+        "kwargs": {"task_name": "tiering.tasks.recalculate_scores"},
     },
     "plan-review-reminders-daily": {
         "task": "prm.tasks.fan_out",
@@ -292,7 +293,7 @@ SPECTACULAR_SETTINGS = {
         # Partners' segments/verticals and accounts' segment/industry share the vocabularies.
         "SegmentEnum": "partners.vocab.Segment",
         "VerticalEnum": "partners.vocab.Vertical",
-        "CriterionKindEnum": "partners.tiering.models.Criterion.Kind",
+        "CriterionKindEnum": "tiering.models.Criterion.Kind",
         "RevenueKindEnum": "pipeline.models.RevenueRecord.Kind",
         # Joint business plans.
         "PlanStatusEnum": "jbp.models.Plan.Status",

@@ -23,11 +23,11 @@ from django.http import Http404
 from django.utils import timezone
 
 import prm.metrics as catalog
-from partners import queries as partner_queries
 from partners.models import Partner, Tier
 from partners.vocab import Classification
 from prm.metrics import PARTNER, TOTAL, Metric, Unit
 from prm.periods import FiscalPeriod, TrailingFourQuarters, fiscal_quarter_of, parse_period
+from tiering import queries as tiering_queries
 
 # The headline figures, in the order the dashboard shows them.
 HEADLINE = [
@@ -328,7 +328,7 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
     for row in tiers:
         counts[row.classification] = counts.get(row.classification, 0) + row.partners
     revenue = next(f for f in figures if f.key == "revenue")
-    balance = partner_queries.portfolio_balance()
+    balance = tiering_queries.portfolio_balance()
     dashboard = Dashboard(
         period=period,
         previous=period.previous(),
@@ -424,7 +424,7 @@ def plan_attainment(tenant: Any, period: FiscalPeriod) -> list[dict[str, Any]]:
 
 def tier_movements(period: FiscalPeriod, *, partner_id: int | None = None) -> list[dict[str, Any]]:
     """Tier changes that took effect in the period (promotions and demotions), from tiering."""
-    changes = partner_queries.tier_movements(period)
+    changes = tiering_queries.tier_movements(period)
     if partner_id is not None:
         changes = changes.filter(partner_id=partner_id)
     return [

@@ -16,7 +16,7 @@ from prm.ui import any_member, form_status, require_perm, run_service
 
 from .. import queries, services
 from ..forms import NoteForm, PartnerForm, StatusChangeForm
-from ..sections import sections_for
+from ..pages import partner_page
 
 PARTNER_PAGE = "partner_detail"
 
@@ -24,23 +24,7 @@ PARTNER_PAGE = "partner_detail"
 @require_perm(Perm.VIEW_PROGRAM)
 def partner_detail(request: TenantRequest, tenant_slug: str, partner_id: int) -> HttpResponse:
     partner = queries.access_partner(request.access, partner_id)
-    return render(request, "partners/partner_detail.html", _detail_context(request, partner))
-
-
-def _detail_context(request: TenantRequest, partner, **forms) -> dict:
-    access = request.access
-    can_edit = access.can(Perm.MANAGE_PARTNERS)
-    return {
-        "partner": partner,
-        "can_edit": can_edit,
-        "contacts": queries.contacts(access, partner, include_archived=True),
-        "certifications": queries.certifications(access, partner),
-        "timeline": queries.timeline(access, partner),
-        "status_form": forms.get("status_form")
-        or (StatusChangeForm(partner=partner) if can_edit and not partner.is_archived else None),
-        "note_form": forms.get("note_form") or NoteForm(),
-        "sections": sections_for(request, partner),
-    }
+    return partner_page(request, partner)
 
 
 @require_perm(Perm.MANAGE_PARTNERS)
@@ -112,12 +96,7 @@ def partner_status(request: TenantRequest, tenant_slug: str, partner_id: int) ->
         if done is not None:
             messages.success(request, f"{partner.name}: {before} → {partner.get_status_display()}.")
             return redirect(PARTNER_PAGE, tenant_slug=tenant_slug, partner_id=partner.pk)
-    return render(
-        request,
-        "partners/partner_detail.html",
-        _detail_context(request, partner, status_form=form),
-        status=400,
-    )
+    return partner_page(request, partner, status=400, status_form=form)
 
 
 @require_POST
@@ -151,9 +130,7 @@ def partner_add_note(request: TenantRequest, tenant_slug: str, partner_id: int) 
         if note is not None:
             messages.success(request, "Note added to the timeline.")
             return redirect(reverse(PARTNER_PAGE, args=[tenant_slug, partner.pk]) + "#timeline")
-    return render(
-        request, "partners/partner_detail.html", _detail_context(request, partner, note_form=form), status=400
-    )
+    return partner_page(request, partner, status=400, note_form=form)
 
 
 @any_member

@@ -3,12 +3,12 @@ tiering page's queue; the partner page shows the new tier and the history."""
 
 from playwright.sync_api import expect
 
-from partners.tiering import services
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from tests.conftest import build_world
 from tests.factories import PASSWORD
-from tests.partners.tiering_fixtures import ladder
+from tests.tiering.tiering_fixtures import ladder
+from tiering import services
 
 
 def test_a_manager_proposes_and_an_executive_approves_a_promotion(

@@ -22,6 +22,7 @@ from prm.periods import fiscal_quarter_of
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from tests.factories import MembershipFactory, TenantFactory
+from tiering import demo as tiering_demo
 
 Status = DealRegistration.Status
 
@@ -40,6 +41,7 @@ def seed_demo_tenant():
     }
     with tenant_context(tenant):
         partners_demo.seed(tenant=tenant, staff=staff)
+        tiering_demo.seed(tenant=tenant, staff=staff)  # the apps' seed order: partners, tiering, pipeline
         started = time.monotonic()
         assert demo.seed(tenant=tenant, staff=staff) == {}
         seconds = time.monotonic() - started

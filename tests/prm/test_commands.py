@@ -12,12 +12,12 @@ from django.test import Client
 from incentives.models import Claim, FundRequest, Payout, RebateAccrual
 from jbp.models import Plan, Review
 from partners.models import Partner
-from partners.tiering.models import ScoreSnapshot, TierChange, TierChangeProposal
 from pipeline.models import Account, DealRegistration, DealStatusChange, RevenueRecord
 from prm.management.commands.seed_demo import DEMO_PASSWORD
 from prm.models import Membership, Tenant, User
 from prm.permissions import Role
 from prm.tenancy import tenant_context
+from tiering.models import ScoreSnapshot, TierChange, TierChangeProposal
 
 
 def seed() -> str:

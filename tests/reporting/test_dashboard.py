@@ -259,7 +259,7 @@ def test_a_bad_period_is_a_404(world, client_for):
 def test_tier_movements_scores_and_the_strategic_cap_from_tiering(world):
     from datetime import UTC, datetime
 
-    from partners.tiering.models import Scorecard, ScoreRun, ScoreSnapshot, TierChange
+    from tiering.models import Scorecard, ScoreRun, ScoreSnapshot, TierChange
 
     p1, p2, p3 = world.partners
     with tenant_context(world.tenant):

@@ -145,7 +145,7 @@ def test_the_qbr_shows_the_partners_score_and_tier_movement(world):
     from datetime import UTC, date, datetime
 
     from partners.models import Tier
-    from partners.tiering.models import Scorecard, ScoreRun, ScoreSnapshot, TierChange
+    from tiering.models import Scorecard, ScoreRun, ScoreSnapshot, TierChange
 
     p1 = world.partners[0]
     with tenant_context(world.tenant):

@@ -15,19 +15,11 @@ from drf_spectacular.generators import SchemaGenerator
 
 from incentives.models import Claim, Fund, FundRequest, ProofDocument, RebateProgram, RebateStatement
 from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
-from partners.models import (
-    Certification,
-    Contact,
-    ImportJob,
-    Partner,
-    PortfolioReview,
-    ScoreRun,
-    Tier,
-    TierChangeProposal,
-)
+from partners.models import Certification, Contact, ImportJob, Partner, Tier
 from pipeline.models import Account, DealRegistration, RevenueImport
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from reporting.models import ReportExport
+from tiering.models import PortfolioReview, ScoreRun, TierChangeProposal
 
 # URL argument name → the model whose id it carries.
 OBJECT_KWARGS = {

@@ -17,17 +17,7 @@ from django.urls import resolve
 from django.utils import timezone
 
 from jbp.models import ActionItem, Activity, Investment, Plan, PlanExport, Review, Target
-from partners.models import (
-    ImportJob,
-    ManualRating,
-    PortfolioReview,
-    Scorecard,
-    ScoreRun,
-    ScoreSnapshot,
-    Tier,
-    TierChange,
-    TierChangeProposal,
-)
+from partners.models import ImportJob, Tier
 from pipeline.models import Account, DealRegistration, RevenueImport, RevenueRecord, VendorOpportunity
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from prm.permissions import Role
@@ -37,6 +27,15 @@ from reporting.models import ReportExport
 from tests.conftest import TenantWorld, build_world
 from tests.factories import ApiKeyFactory, CertificationFactory, ContactFactory, InvitationFactory
 from tests.incentives.conftest import incentive_objects
+from tiering.models import (
+    ManualRating,
+    PortfolioReview,
+    Scorecard,
+    ScoreRun,
+    ScoreSnapshot,
+    TierChange,
+    TierChangeProposal,
+)
 
 from .routes import OBJECT_KWARGS, tenant_api_operations, tenant_page_routes
 

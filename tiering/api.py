@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from partners.models import Partner, Tier
 from prm.api import TenantModelSerializer, TenantViewSet
 from prm.permissions import Perm
 
-from ..models import Partner, Tier
 from . import services
 from .models import (
     Criterion,

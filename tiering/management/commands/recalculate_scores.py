@@ -5,10 +5,10 @@ from time import perf_counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners.tiering.models import ScoreRun
-from partners.tiering.services import score_run_attempt
 from prm.models import Tenant
 from prm.tenancy import tenant_context
+from tiering.models import ScoreRun
+from tiering.services import score_run_attempt
 
 
 class Command(BaseCommand):

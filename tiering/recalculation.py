@@ -19,15 +19,15 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from partners.models import Partner, Tier
+from partners.services import tier_ensure_defaults
+from partners.vocab import Classification
 from prm import audit
 from prm.access import TenantAccess
 from prm.models import AuditEvent
 from prm.permissions import Perm
 from prm.tenancy import require_current_tenant
 
-from ..models import Partner, Tier
-from ..services import tier_ensure_defaults
-from ..vocab import Classification
 from . import engine
 from .models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange
 from .scoring import CriterionSpec
@@ -57,7 +57,7 @@ def score_run_request(*, access: TenantAccess | None, run_on: date | None = None
     )
     run.save()
     tenant_id = require_current_tenant().pk
-    from ..tasks import recalculate_scores
+    from .tasks import recalculate_scores
 
     transaction.on_commit(lambda: recalculate_scores.delay(tenant_id=tenant_id, run_on=run_on.isoformat()))
     if access is not None:

@@ -17,11 +17,11 @@ from typing import Any
 
 from django.db import connection
 
+from partners.models import Partner, Tier
 from prm import metrics
 from prm.periods import FiscalPeriod, fiscal_quarter_of
 from prm.tenancy import require_current_tenant
 
-from ..models import Partner, Tier
 from .models import ManualRating
 from .scoring import ZERO, Breakdowns, CriterionSpec, PartnerFacts, RuleExplainer, ScoreColumns, score_columns
 

@@ -12,14 +12,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from partners import queries as partner_queries
-from partners.models import BalanceAlert, Partner, ScoreSnapshot, TierChange, TierChangeProposal
-from partners.tasks import recalculate_scores
-from partners.tiering import services
+from partners.models import Partner
 from prm.models import AuditEvent
 from prm.periods import parse_period
 from prm.permissions import Role
 from tests.factories import AccountFactory, PartnerFactory, RevenueRecordFactory
+from tiering import queries as tiering_queries
+from tiering import services
+from tiering.models import BalanceAlert, ScoreSnapshot, TierChange, TierChangeProposal
+from tiering.tasks import recalculate_scores
 
 from .tiering_fixtures import MANUAL_ONLY, ladder, stand_in_jbp_metric, without_jbp_metric
 
@@ -168,7 +169,7 @@ def test_a_promotion_beyond_the_strategic_cap_needs_an_admins_written_override(w
         assert services.strategic_count() == 2
         change = TierChange.objects.get(partner=world_a.partner)
         assert "Strategic cap overridden: Replaces a partner leaving in Q3" in change.reason
-        assert partner_queries.portfolio_balance()["over_cap"] is True
+        assert tiering_queries.portfolio_balance()["over_cap"] is True
 
 
 def test_tactical_changes_apply_themselves_when_enabled_but_strategic_ones_wait(world_a, in_tenant, tiers):
@@ -225,14 +226,14 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
         assert alert.share == D("0.8000")
         assert "holds 80.0% of partner-sourced revenue" in alert.message
         services.score_run_execute(run_on=timezone.localdate())
-        balance = partner_queries.portfolio_balance()
+        balance = tiering_queries.portfolio_balance()
         assert sorted(a.kind for a in balance["alerts"]) == ["below_minimum", "concentration"]
         assert balance["strategic_count"] == 1
         assert balance["strategic_cap"] == 10
         # Raising the limit to 90 % resolves the concentration alert on the next run.
         services.tiering_settings_update(access=world_a.access(Role.ADMIN), concentration_share=D("0.9"))
         services.score_run_execute(run_on=timezone.localdate())
-        assert [a.kind for a in partner_queries.portfolio_balance()["alerts"]] == ["below_minimum"]
+        assert [a.kind for a in tiering_queries.portfolio_balance()["alerts"]] == ["below_minimum"]
         assert BalanceAlert.objects.get(kind="concentration").resolved_on == timezone.localdate()
 
 
@@ -247,11 +248,11 @@ def test_tier_movements_lists_the_changes_within_a_fiscal_period(world_a, in_ten
         services.tier_proposal_approve(access=world_a.access(Role.ADMIN), proposal=proposal)
         today = timezone.localdate()
         this_year = parse_period(f"FY{today.year}", 1)
-        moves = list(partner_queries.tier_movements(this_year))
+        moves = list(tiering_queries.tier_movements(this_year))
         assert [(m.partner, m.from_tier, m.to_tier) for m in moves] == [
             (world_a.partner, tiers["Silver"], tiers["Gold"])
         ]
-        assert list(partner_queries.tier_movements(parse_period(f"FY{today.year - 1}", 1))) == []
+        assert list(tiering_queries.tier_movements(parse_period(f"FY{today.year - 1}", 1))) == []
 
 
 def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_tenant, tiers, capsys):
@@ -265,14 +266,14 @@ def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_te
         assert ScoreSnapshot.objects.count() == 2
     entry = settings.CELERY_BEAT_SCHEDULE["recalculate-scores-nightly"]
     assert entry["task"] == "prm.tasks.fan_out"
-    assert entry["kwargs"] == {"task_name": "partners.tasks.recalculate_scores"}
+    assert entry["kwargs"] == {"task_name": "tiering.tasks.recalculate_scores"}
 
 
 def test_the_annual_review_lists_strategic_partners_and_candidates_and_closes_with_decisions(
     world_a, in_tenant, tiers
 ):
-    from partners.models import PortfolioReview
-    from partners.tiering.queries import review_candidates
+    from tiering.models import PortfolioReview
+    from tiering.queries import review_candidates
 
     admin = world_a.access(Role.ADMIN)
     with in_tenant(world_a.tenant):
@@ -326,8 +327,8 @@ def test_a_crashed_recalculation_shows_failed_with_the_reason_and_keeps_nothing(
 ):
     """The task's work rolls back (no snapshot written before the crash survives), and the day's
     run, queued by the button, says it failed and why instead of staying queued."""
-    from partners.models import ScoreRun
-    from partners.tiering import recalculation
+    from tiering import recalculation
+    from tiering.models import ScoreRun
 
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 5, 3)
@@ -366,7 +367,7 @@ def test_the_command_reports_a_failed_run_and_transient_errors_are_left_to_retry
     from django.core.management.base import CommandError
     from django.db import OperationalError
 
-    from partners.tiering import recalculation
+    from tiering import recalculation
 
     monkeypatch.setattr(recalculation, "_refresh_alerts", lambda *a, **k: 1 / 0)
     with pytest.raises(CommandError, match="failed for alpha"):

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from partners.models import Partner, Tier
+from partners.vocab import Classification
 from prm.periods import FiscalPeriod, parse_period
 from prm.tenancy import require_current_tenant
 
-from ..models import Partner, Tier
-from ..vocab import Classification
 from .models import (
     BalanceAlert,
     Criterion,

@@ -6,9 +6,9 @@ from typing import Any, cast
 
 from django import forms
 
+from partners.models import Tier
 from prm import metrics
 
-from ..models import Tier
 from .models import Criterion, ReviewDecision, TieringSettings
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from partners import demo as partners_demo
-from partners.models import BalanceAlert, Partner, ScoreSnapshot, TierChangeProposal
+from partners.models import Partner
 from prm import metrics
 from prm.metrics import Metric, Unit
 from prm.tenancy import tenant_context
 from tests.pipeline.test_demo import seed_demo_tenant
+from tiering import demo as tiering_demo
+from tiering.models import BalanceAlert, ScoreSnapshot, TierChangeProposal
 
 
 @contextmanager
@@ -38,18 +39,18 @@ def test_the_demo_portfolio_after_recalculation(db):
     tenant, staff, _ = seed_demo_tenant()
     with plans_signed_by_strategic_partners(), tenant_context(tenant):
         started = time.monotonic()
-        partners_demo.finish(tenant=tenant, staff=staff)
+        tiering_demo.finish(tenant=tenant, staff=staff)
         seconds = time.monotonic() - started
         strategic = Partner.objects.filter(tier__classification="strategic").count()
         pending = TierChangeProposal.objects.filter(status="pending").count()
         alerts = BalanceAlert.objects.filter(resolved_on__isnull=True, kind="concentration").count()
         runs = ScoreSnapshot.objects.values("run_on").distinct().count()
         snapshots = ScoreSnapshot.objects.count()
-        partners_demo.finish(tenant=tenant, staff=staff)  # idempotent
+        tiering_demo.finish(tenant=tenant, staff=staff)  # idempotent
         assert ScoreSnapshot.objects.count() == snapshots
         assert TierChangeProposal.objects.filter(status="pending").count() == pending
     assert 7 <= strategic <= 10
     assert 1 <= pending <= 6
     assert alerts == 1
-    assert runs == len(partners_demo.RUN_DAYS_AGO)
+    assert runs == len(tiering_demo.RUN_DAYS_AGO)
     assert seconds < 10

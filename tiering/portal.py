@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from partners import queries as partner_queries
 from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import require_perm
 
-from .. import queries as partner_queries
 from . import queries
 from .services import tiering_settings
 from .views import trend_chart

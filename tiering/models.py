@@ -1,7 +1,7 @@
 """Tiering: portfolio settings, scorecard versions and criteria, manual ratings, score runs and
 snapshots, tier change proposals, the tier history, balance alerts and annual portfolio reviews.
 
-Imported by ``partners.models`` (Django finds the models there). Scores are 0–100 with two
+The tables keep the names they had when tiering lived inside ``partners``. Scores are 0–100 with two
 decimals; a snapshot keeps the scorecard version it was computed with, so history stays
 comparable after the weights change.
 """
@@ -15,9 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from partners.models import Partner, Tier
 from prm.models import TenantOwnedModel
-
-from ..models import Partner, Tier
 
 
 class TieringSettings(TenantOwnedModel):
@@ -48,6 +47,7 @@ class TieringSettings(TenantOwnedModel):
     )
 
     class Meta:
+        db_table = "partners_tieringsettings"  # created by partners before tiering was an app
         verbose_name_plural = "tiering settings"
         constraints = [models.UniqueConstraint(fields=["tenant"], name="tiering_settings_one_per_tenant")]
 
@@ -66,6 +66,7 @@ class Scorecard(TenantOwnedModel):
     )
 
     class Meta:
+        db_table = "partners_scorecard"  # created by partners before tiering was an app
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "version"], name="scorecard_version_unique"),
@@ -102,6 +103,7 @@ class Criterion(TenantOwnedModel):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        db_table = "partners_criterion"  # created by partners before tiering was an app
         ordering = ["position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "scorecard", "key"], name="criterion_key_unique")
@@ -123,6 +125,7 @@ class ManualRating(TenantOwnedModel):
     )
 
     class Meta:
+        db_table = "partners_manualrating"  # created by partners before tiering was an app
         ordering = ["key"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "partner", "key"], name="manual_rating_unique")
@@ -156,6 +159,7 @@ class ScoreRun(TenantOwnedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "partners_scorerun"  # created by partners before tiering was an app
         ordering = ["-run_on", "-pk"]
         constraints = [models.UniqueConstraint(fields=["tenant", "run_on"], name="score_run_one_per_day")]
 
@@ -196,6 +200,7 @@ class ScoreSnapshot(TenantOwnedModel):
     rules = models.JSONField(default=list)
 
     class Meta:
+        db_table = "partners_scoresnapshot"  # created by partners before tiering was an app
         ordering = ["-run_on"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "partner", "run_on"], name="score_snapshot_one_per_day")
@@ -247,6 +252,7 @@ class TierChangeProposal(TenantOwnedModel):
     cap_override_reason = models.TextField(blank=True)
 
     class Meta:
+        db_table = "partners_tierchangeproposal"  # created by partners before tiering was an app
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -279,6 +285,7 @@ class TierChange(TenantOwnedModel):
     )
 
     class Meta:
+        db_table = "partners_tierchange"  # created by partners before tiering was an app
         ordering = ["-changed_at", "-pk"]
         indexes = [models.Index(fields=["tenant", "changed_at"]), models.Index(fields=["tenant", "partner"])]
 
@@ -301,6 +308,7 @@ class BalanceAlert(TenantOwnedModel):
     share = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
 
     class Meta:
+        db_table = "partners_balancealert"  # created by partners before tiering was an app
         ordering = ["resolved_on", "-opened_on", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -333,6 +341,7 @@ class PortfolioReview(TenantOwnedModel):
     summary = models.TextField(blank=True)
 
     class Meta:
+        db_table = "partners_portfolioreview"  # created by partners before tiering was an app
         ordering = ["-fiscal_year"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "fiscal_year"], name="portfolio_review_one_per_year")
@@ -357,6 +366,7 @@ class ReviewDecision(TenantOwnedModel):
     )
 
     class Meta:
+        db_table = "partners_reviewdecision"  # created by partners before tiering was an app
         ordering = ["partner__name"]
         constraints = [
             models.UniqueConstraint(

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from partners.models import ManualRating, Partner, Scorecard, ScoreRun, TierChange, TierChangeProposal
-from partners.tiering import services
+from partners.models import Partner
 from prm.permissions import Role
+from tiering import services
+from tiering.models import ManualRating, Scorecard, ScoreRun, TierChange, TierChangeProposal
 
 from .tiering_fixtures import MANUAL_ONLY, ladder
 

@@ -12,20 +12,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from partners.models import ScoreRun, ScoreSnapshot, Tier
-from partners.tiering import services
-from partners.tiering.engine import period_for
-from partners.tiering.scoring import (
+from partners.models import Tier
+from prm import metrics
+from prm.periods import parse_period
+from prm.permissions import Role
+from tests.factories import AccountFactory, CertificationFactory, PartnerFactory, RevenueRecordFactory
+from tiering import services
+from tiering.engine import period_for
+from tiering.models import ScoreRun, ScoreSnapshot
+from tiering.scoring import (
     CriterionSpec,
     normalise_percentiles,
     normalise_rating,
     normalise_target,
     score_partners,
 )
-from prm import metrics
-from prm.periods import parse_period
-from prm.permissions import Role
-from tests.factories import AccountFactory, CertificationFactory, PartnerFactory, RevenueRecordFactory
 
 from .tiering_fixtures import MANUAL_ONLY, ladder
 
@@ -301,7 +302,7 @@ def test_the_prepared_explanations_equal_the_rules_sentence_by_sentence():
     """``RuleExplainer`` (memoised, used by runs) explains exactly as ``recommend`` does."""
     from types import SimpleNamespace
 
-    from partners.tiering.scoring import PartnerFacts, RuleExplainer, recommend
+    from tiering.scoring import PartnerFacts, RuleExplainer, recommend
 
     def tier(pk, name, min_score, certs=0, revenue=None, jbp=False):
         return SimpleNamespace(pk=pk, name=name, min_score=D(min_score), min_active_certifications=certs,

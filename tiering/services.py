@@ -15,14 +15,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from partners.models import Partner, Tier
+from partners.vocab import Classification
 from prm import audit, metrics
 from prm.access import TenantAccess
 from prm.periods import parse_period
 from prm.permissions import Perm
 from prm.tenancy import require_current_tenant
 
-from ..models import Partner, Tier
-from ..vocab import Classification
 from . import engine
 from .models import (
     Criterion,

@@ -13,13 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from partners import queries as partner_queries
+from partners.models import Tier
+from partners.pages import partner_page
 from prm import charts
 from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import apply_service_errors, form_status, paginate, require_perm, run_service
 
-from .. import queries as partner_queries
-from ..models import Tier
 from . import queries, services
 from .forms import (
     CloseReviewForm,
@@ -78,13 +79,8 @@ def partner_section_context(request: TenantRequest, partner: Any, **forms: Any) 
 
 
 def _partner_page_with(request: TenantRequest, partner: Any, **forms: Any) -> HttpResponse:
-    from ..views.partner import _detail_context
-
-    context = _detail_context(request, partner)
-    for item in context["sections"]:
-        if item["section"].key == "score":
-            item["data"] = partner_section_context(request, partner, **forms)
-    return render(request, "partners/partner_detail.html", context, status=400)
+    section = partner_section_context(request, partner, **forms)
+    return partner_page(request, partner, status=400, section_data={"score": section})
 
 
 @require_POST
@@ -144,7 +140,7 @@ def tiering_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     )
     return render(
         request,
-        "partners/tiering/home.html",
+        "tiering/home.html",
         {
             "dist": dist,
             "chart": chart if dist["run"] else None,
@@ -171,7 +167,7 @@ def tiering_recalculate(request: TenantRequest, tenant_slug: str) -> HttpRespons
 def tiering_run_status(request: TenantRequest, tenant_slug: str, run_id: int) -> HttpResponse:
     """The recalculation's progress (polled by the tiering page while it runs)."""
     run = get_object_or_404(ScoreRun.objects.all(), pk=run_id)
-    return render(request, "partners/tiering/_run.html", {"run": run, "can_recalculate": False, "poll": True})
+    return render(request, "tiering/_run.html", {"run": run, "can_recalculate": False, "poll": True})
 
 
 def _proposal(request: TenantRequest, proposal_id: int) -> TierChangeProposal:
@@ -209,7 +205,7 @@ def proposal_detail(request: TenantRequest, tenant_slug: str, proposal_id: int) 
     )
     return render(
         request,
-        "partners/tiering/proposal_detail.html",
+        "tiering/proposal_detail.html",
         {
             "proposal": proposal,
             "form": form,
@@ -275,7 +271,7 @@ def scorecard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     summary = queries.scorecard_summary()
     return render(
         request,
-        "partners/tiering/scorecard.html",
+        "tiering/scorecard.html",
         {
             **summary,
             "versions": services.Scorecard.objects.order_by("-version")[:10],
@@ -292,7 +288,7 @@ def scorecard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 def tier_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     return render(
         request,
-        "partners/tiering/tiers.html",
+        "tiering/tiers.html",
         {
             "tiers": queries.tiers(),
             "can_edit": request.access.can(Perm.MANAGE_PROGRAM),
@@ -318,7 +314,7 @@ def tier_edit(request: TenantRequest, tenant_slug: str, tier_id: int) -> HttpRes
         else:
             preview = services.what_if(access=request.access, tier_rules={tier.pk: values})
     return render(
-        request, "partners/tiering/tier_form.html", {"tier": tier, "form": form, "preview": preview},
+        request, "tiering/tier_form.html", {"tier": tier, "form": form, "preview": preview},
         status=form_status(form),
     )  # fmt: skip
 
@@ -335,7 +331,7 @@ def tiering_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         ):
             messages.success(request, "Portfolio settings saved.")
             return redirect(_url("tiering_home", request))
-    return render(request, "partners/tiering/settings.html", {"form": form}, status=form_status(form))
+    return render(request, "tiering/settings.html", {"form": form}, status=form_status(form))
 
 
 # --- annual refresh -----------------------------------------------------------------------------
@@ -358,7 +354,7 @@ def review_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 return redirect(_url("tiering_review", request, review.pk))
     return render(
         request,
-        "partners/tiering/reviews.html",
+        "tiering/reviews.html",
         {
             "page": paginate(request, queries.reviews()),
             "form": form,
@@ -406,7 +402,7 @@ def review_detail(request: TenantRequest, tenant_slug: str, review_id: int) -> H
             status = 400
     return render(
         request,
-        "partners/tiering/review_detail.html",
+        "tiering/review_detail.html",
         {
             "review": review,
             "rows": queries.review_candidates(review),

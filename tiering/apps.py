@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class TieringConfig(AppConfig):
+    """Tiers in practice: scorecards, scores, proposals, the tier history, portfolio reviews.
+
+    Stands on ``partners`` (the partner and its ``Tier``); adds its menu entries, the score section
+    of the partner page, the ``partner_score`` metric and the nightly recalculation."""
+
+    name = "tiering"
+
+    def ready(self) -> None:
+        # Registries are filled once the apps are loaded (their modules import models).
+        from prm.menus import MenuItem, register_menu_item
+        from prm.permissions import Perm
+
+        from . import metrics, section, tasks  # noqa: F401  (tasks: registered for fan_out by name)
+
+        register_menu_item(MenuItem("Tiering", "tiering_home", 40, Perm.VIEW_PROGRAM))
+        register_menu_item(MenuItem("Our tier", "portal:tier", 30, Perm.USE_PORTAL, portal=True))
+        metrics.register_all()
+        section.register()

@@ -1,0 +1,41 @@
+"""Tiering's metric of the catalog: the partner's score as of a period's end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+
+from prm.metrics import Metric, Unit, register
+from prm.periods import FiscalPeriod
+
+from .models import ScoreSnapshot
+
+
+def _partner_score(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
+    latest = (
+        ScoreSnapshot.objects.filter(partner_id=OuterRef("partner_id"), run_on__lte=period.end)
+        .order_by("-run_on")
+        .values("run_on")[:1]
+    )
+    rows = ScoreSnapshot.objects.filter(partner_id__in=partner_ids, run_on=Subquery(latest)).values_list(
+        "partner_id", "score"
+    )
+    return dict(rows)
+
+
+METRICS = [
+    Metric(
+        "partner_score",
+        "Partner score",
+        Unit.SCORE,
+        _partner_score,
+        "The partner's tiering score (0–100) from its latest score snapshot on or before the period's end; "
+        "empty when it was never scored.",
+    ),
+]
+
+
+def register_all() -> None:
+    for metric in METRICS:
+        register(metric)
