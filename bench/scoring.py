@@ -52,7 +52,9 @@ from prm.models import Tenant  # noqa: E402
 from prm.tenancy import tenant_context  # noqa: E402
 from tiering import engine  # noqa: E402
 from tiering.models import ManualRating  # noqa: E402
-from tiering.services import active_criteria, score_run_execute, scorecard_save_version  # noqa: E402
+from tiering.program import active_criteria  # noqa: E402
+from tiering.recalculation import score_run_execute  # noqa: E402
+from tiering.services import scorecard_save_version  # noqa: E402
 
 PARTNERS = int(os.environ.get("BENCH_PARTNERS", "10000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))

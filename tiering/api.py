@@ -18,7 +18,7 @@ from partners.models import Partner, Tier
 from prm.api import TenantModelSerializer, TenantViewSet
 from prm.permissions import Perm
 
-from . import services
+from . import recalculation, services
 from .models import (
     Criterion,
     ManualRating,
@@ -36,9 +36,19 @@ class TierSerializer(TenantModelSerializer):
     class Meta:
         model = Tier
         fields = [
-            "id", "name", "rank", "classification", "benefits", "mdf_eligible", "rebate_eligible",
-            "deal_protection_days", "min_score", "min_active_certifications", "min_revenue_ttm", "requires_signed_jbp",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "rank",
+            "classification",
+            "benefits",
+            "mdf_eligible",
+            "rebate_eligible",
+            "deal_protection_days",
+            "min_score",
+            "min_active_certifications",
+            "min_revenue_ttm",
+            "requires_signed_jbp",
+        ]
         read_only_fields = ["rank", "classification"]
 
 
@@ -175,9 +185,16 @@ class ScoreSnapshotSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoreSnapshot
         fields = [
-            "id", "partner", "run_on", "scorecard_version", "score", "breakdown", "tier_at_run", "recommended_tier",
+            "id",
+            "partner",
+            "run_on",
+            "scorecard_version",
+            "score",
+            "breakdown",
+            "tier_at_run",
+            "recommended_tier",
             "rules",
-        ]  # fmt: skip
+        ]
 
 
 class ScoreSnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -204,9 +221,18 @@ class ScoreRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoreRun
         fields = [
-            "id", "run_on", "period_label", "status", "total", "processed", "percent", "proposals_opened",
-            "changes_applied", "error_message", "finished_at",
-        ]  # fmt: skip
+            "id",
+            "run_on",
+            "period_label",
+            "status",
+            "total",
+            "processed",
+            "percent",
+            "proposals_opened",
+            "changes_applied",
+            "error_message",
+            "finished_at",
+        ]
 
 
 class ScoreRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -221,7 +247,7 @@ class ScoreRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
 
     @extend_schema(request=None, responses={202: ScoreRunSerializer})
     def create(self, request: Request, tenant_slug: str) -> Response:
-        run = services.score_run_request(access=self.access)
+        run = recalculation.score_run_request(access=self.access)
         run.refresh_from_db()
         return Response(self.get_serializer(run).data, status=202)
 
@@ -230,9 +256,22 @@ class ProposalSerializer(TenantModelSerializer):
     class Meta:
         model = TierChangeProposal
         fields = [
-            "id", "partner", "from_tier", "to_tier", "direction", "status", "score", "explanation", "reason",
-            "proposed_by", "decided_by", "decided_at", "decision_reason", "cap_override_reason", "created_at",
-        ]  # fmt: skip
+            "id",
+            "partner",
+            "from_tier",
+            "to_tier",
+            "direction",
+            "status",
+            "score",
+            "explanation",
+            "reason",
+            "proposed_by",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "cap_override_reason",
+            "created_at",
+        ]
         read_only_fields = [f for f in fields if f not in {"partner", "to_tier", "reason"}]
 
 
@@ -247,9 +286,12 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     model = TierChangeProposal
     serializer_class = ProposalSerializer
     permissions = {
-        "list": READ, "retrieve": READ, "create": Perm.MANAGE_PARTNERS,
-        "approve": Perm.DECIDE_TIER_CHANGES, "reject": Perm.DECIDE_TIER_CHANGES,
-    }  # fmt: skip
+        "list": READ,
+        "retrieve": READ,
+        "create": Perm.MANAGE_PARTNERS,
+        "approve": Perm.DECIDE_TIER_CHANGES,
+        "reject": Perm.DECIDE_TIER_CHANGES,
+    }
     filterset_fields = ["status", "partner", "direction"]
     ordering_fields = ["created_at", "score"]
 

@@ -14,7 +14,8 @@ from prm.models import Tenant, User
 
 from . import engine
 from .models import ManualRating, ScoreRun
-from .services import active_criteria, score_run_execute, tiering_settings
+from .program import active_criteria, tiering_settings
+from .recalculation import score_run_execute
 
 
 def seed(*, tenant: Tenant, staff: dict[str, User]) -> None:
@@ -25,9 +26,12 @@ def seed(*, tenant: Tenant, staff: dict[str, User]) -> None:
 # Manual ratings by tier: the range a partner of that tier is usually rated in (1–5).
 RATING_RANGES = {"Strategic": (3, 5), "Gold": (3, 4), "Silver": (2, 4), "Registered": (1, 3), None: (1, 3)}
 RATING_COMMENTS = {
-    5: "Outstanding: a reference partner on this.", 4: "Strong, with a clear plan.", 3: "Solid, room to grow.",
-    2: "Patchy; agreed actions at the last review.", 1: "Not yet: no evidence so far.",
-}  # fmt: skip
+    5: "Outstanding: a reference partner on this.",
+    4: "Strong, with a clear plan.",
+    3: "Solid, room to grow.",
+    2: "Patchy; agreed actions at the last review.",
+    1: "Not yet: no evidence so far.",
+}
 
 
 def _ratings(staff: dict[str, User]) -> None:
@@ -46,8 +50,15 @@ def _ratings(staff: dict[str, User]) -> None:
         for key in keys:
             if (partner.pk, key) not in rated:
                 value = rng.randint(low, high)
-                rows.append(ManualRating(partner=partner, key=key, value=value, comment=RATING_COMMENTS[value],
-                                         rated_by=staff["manager"]))  # fmt: skip
+                rows.append(
+                    ManualRating(
+                        partner=partner,
+                        key=key,
+                        value=value,
+                        comment=RATING_COMMENTS[value],
+                        rated_by=staff["manager"],
+                    )
+                )
     ManualRating.objects.bulk_create(rows)
 
 

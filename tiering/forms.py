@@ -15,9 +15,12 @@ from .models import Criterion, ReviewDecision, TieringSettings
 class RatingForm(forms.Form):
     key = forms.ChoiceField(label="Criterion")
     value = forms.TypedChoiceField(
-        label="Rating", coerce=int, choices=[(i, f"{i} – {t}") for i, t in
-                                             enumerate(["poor", "weak", "fair", "good", "excellent"], start=1)]
-    )  # fmt: skip
+        label="Rating",
+        coerce=int,
+        choices=[
+            (i, f"{i} – {t}") for i, t in enumerate(["poor", "weak", "fair", "good", "excellent"], start=1)
+        ],
+    )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args: Any, criteria: list[Criterion], **kwargs: Any) -> None:
@@ -66,9 +69,16 @@ class TierForm(forms.ModelForm):
     class Meta:
         model = Tier
         fields = [
-            "name", "benefits", "mdf_eligible", "rebate_eligible", "deal_protection_days", "min_score",
-            "min_active_certifications", "min_revenue_ttm", "requires_signed_jbp",
-        ]  # fmt: skip
+            "name",
+            "benefits",
+            "mdf_eligible",
+            "rebate_eligible",
+            "deal_protection_days",
+            "min_score",
+            "min_active_certifications",
+            "min_revenue_ttm",
+            "requires_signed_jbp",
+        ]
         widgets = {"benefits": forms.Textarea(attrs={"rows": 3})}
 
 

@@ -12,7 +12,7 @@ from prm.permissions import Perm
 from prm.ui import require_perm
 
 from . import queries
-from .services import tiering_settings
+from .program import tiering_settings
 from .views import trend_chart
 
 

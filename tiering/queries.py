@@ -29,7 +29,7 @@ from .models import (
     TierChange,
     TierChangeProposal,
 )
-from .services import DEFAULT_CRITERIA, strategic_count, tiering_settings
+from .program import DEFAULT_CRITERIA, strategic_count, tiering_settings
 
 SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 
@@ -81,10 +81,10 @@ def latest_run() -> ScoreRun | None:
 def distribution() -> dict[str, Any]:
     """Partners per tier (strategic first) and per score band from the latest run."""
     by_tier = list(
-        Tier.objects.annotate(
-            n=Count("partners", filter=Q(partners__archived_at__isnull=True))
-        ).order_by("rank").values("name", "classification", "n")
-    )  # fmt: skip
+        Tier.objects.annotate(n=Count("partners", filter=Q(partners__archived_at__isnull=True)))
+        .order_by("rank")
+        .values("name", "classification", "n")
+    )
     run = latest_run()
     bands: Counter[int] = Counter()
     if run is not None:
@@ -127,8 +127,13 @@ def next_tier_gap(partner: Partner, snapshot: ScoreSnapshot | None) -> dict[str,
                 "rules": block["rules"],
                 "points": max(Decimal(0), target.min_score - snapshot.score),
             }
-    return {"tier": target, "rules": [{"text": f"Score of at least {target.min_score}", "met": snapshot.score >=
-            target.min_score}], "points": max(Decimal(0), target.min_score - snapshot.score)}  # fmt: skip
+    return {
+        "tier": target,
+        "rules": [
+            {"text": f"Score of at least {target.min_score}", "met": snapshot.score >= target.min_score}
+        ],
+        "points": max(Decimal(0), target.min_score - snapshot.score),
+    }
 
 
 def ratings_of(partner: Partner) -> dict[str, ManualRating]:
@@ -189,10 +194,16 @@ def review_candidates(review: PortfolioReview, top_tactical: int = 5) -> list[di
     rows = []
     for p in strategic + tactical:
         scores = trend.get(p.pk, [])[-4:]
-        rows.append({
-            "partner": p, "strategic": p in strategic, "snapshot": latest.get(p.pk), "trend": scores,
-            "delta": (scores[-1] - scores[0]) if len(scores) > 1 else None, "decision": decisions.get(p.pk),
-        })  # fmt: skip
+        rows.append(
+            {
+                "partner": p,
+                "strategic": p in strategic,
+                "snapshot": latest.get(p.pk),
+                "trend": scores,
+                "delta": (scores[-1] - scores[0]) if len(scores) > 1 else None,
+                "decision": decisions.get(p.pk),
+            }
+        )
     return rows
 
 

@@ -23,15 +23,15 @@ from partners.models import Partner, Tier
 from partners.services import tier_ensure_defaults
 from partners.vocab import Classification
 from prm import audit
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.models import AuditEvent
 from prm.permissions import Perm
 from prm.tenancy import require_current_tenant
 
 from . import engine
 from .models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange
+from .program import Proposal, active_scorecard, actor_user, direction, tiering_settings
 from .scoring import CriterionSpec
-from .services import Proposal, _direction, _require, _user, active_scorecard, tiering_settings
 
 logger = logging.getLogger(__name__)
 # Failures worth retrying (the task retries them): the database or the network went away, and
@@ -40,9 +40,9 @@ TRANSIENT = (ConnectionError, TimeoutError, OperationalError, InterfaceError)
 
 
 @transaction.atomic
-def score_run_request(*, access: TenantAccess | None, run_on: date | None = None) -> ScoreRun:
+def score_run_request(*, access: TenantAccess, run_on: date | None = None) -> ScoreRun:
     """Queue a recalculation for the day (the "recalculate now" button; admins)."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     run_on = run_on or timezone.localdate()
     run, _ = ScoreRun.objects.get_or_create(
         run_on=run_on, defaults={"period_label": str(engine.period_for(run_on))}
@@ -53,7 +53,7 @@ def score_run_request(*, access: TenantAccess | None, run_on: date | None = None
         ScoreRun.Status.QUEUED,
         0,
         "",
-        _user(access),
+        actor_user(access),
     )
     run.save()
     tenant_id = require_current_tenant().pk
@@ -88,9 +88,19 @@ def _previous_snapshots(run_on: date, ids: list[int]) -> dict[int, Previous]:
 
 
 SNAPSHOT_COLUMNS = [
-    "tenant_id", "created_at", "updated_at", "run_id", "partner_id", "run_on", "scorecard_id", "score", "breakdown",
-    "tier_at_run_id", "recommended_tier_id", "rules",
-]  # fmt: skip
+    "tenant_id",
+    "created_at",
+    "updated_at",
+    "run_id",
+    "partner_id",
+    "run_on",
+    "scorecard_id",
+    "score",
+    "breakdown",
+    "tier_at_run_id",
+    "recommended_tier_id",
+    "rules",
+]
 SNAPSHOT_UPDATED = [
     c for c in SNAPSHOT_COLUMNS if c not in {"tenant_id", "created_at", "partner_id", "run_on"}
 ]
@@ -104,11 +114,21 @@ def _upsert_snapshots(tenant_id: int, run_id: int, scorecard_id: int, run_on: da
     day = ops.adapt_datefield_value(run_on)
     rows = [
         (
-            tenant_id, now, now, run_id, r.partner_id, day, scorecard_id, ops.adapt_decimalfield_value(r.score, 5, 2),
-            r.breakdown_json, r.tier_id, r.recommended.pk if r.recommended else None, json.dumps(r.rules),
+            tenant_id,
+            now,
+            now,
+            run_id,
+            r.partner_id,
+            day,
+            scorecard_id,
+            ops.adapt_decimalfield_value(r.score, 5, 2),
+            r.breakdown_json,
+            r.tier_id,
+            r.recommended.pk if r.recommended else None,
+            json.dumps(r.rules),
         )
         for r in result.results.values()
-    ]  # fmt: skip
+    ]
     if not rows:
         return
     width = len(SNAPSHOT_COLUMNS)
@@ -264,10 +284,15 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
             superseded.append(existing.pk)
         to_create.append(
             Proposal(
-                partner_id=r.partner_id, from_tier=current, to_tier=target, direction=_direction(current, target),
-                score=r.score, explanation=explanation, snapshot_id=snapshot_ids.get(r.partner_id),
+                partner_id=r.partner_id,
+                from_tier=current,
+                to_tier=target,
+                direction=direction(current, target),
+                score=r.score,
+                explanation=explanation,
+                snapshot_id=snapshot_ids.get(r.partner_id),
             )
-        )  # fmt: skip
+        )
     if superseded:
         Proposal.objects.filter(pk__in=superseded).update(
             status=Proposal.Status.SUPERSEDED, decided_at=timezone.now()
@@ -320,15 +345,28 @@ def _apply_many(moves, tiers, run_on, actor) -> None:
         reason = (
             f"Applied automatically after the run of {run_on}: score {r.score} qualifies for {target.name}."
         )
-        changes.append(TierChange(partner_id=r.partner_id, from_tier=current, to_tier=target, changed_at=now,
-                                  reason=reason, changed_by=actor))  # fmt: skip
+        changes.append(
+            TierChange(
+                partner_id=r.partner_id,
+                from_tier=current,
+                to_tier=target,
+                changed_at=now,
+                reason=reason,
+                changed_by=actor,
+            )
+        )
         events.append(
             AuditEvent(
-                actor_label="system", verb="partner.tier_changed", target_type="partners.partner",
-                target_id=str(r.partner_id), target_repr=names.get(r.partner_id, ""), partner_id=r.partner_id,
-                before={"tier": current.name if current else None}, after={"tier": target.name, "reason": reason},
+                actor_label="system",
+                verb="partner.tier_changed",
+                target_type="partners.partner",
+                target_id=str(r.partner_id),
+                target_repr=names.get(r.partner_id, ""),
+                partner_id=r.partner_id,
+                before={"tier": current.name if current else None},
+                after={"tier": target.name, "reason": reason},
             )
-        )  # fmt: skip
+        )
     for tier_id, partner_ids in by_target.items():
         Partner.objects.filter(pk__in=partner_ids).update(tier_id=tier_id)
     TierChange.objects.bulk_create(changes, batch_size=1000)

@@ -166,10 +166,14 @@ class Breakdowns:
         found = memo.get(value)
         if found is None:
             row = {
-                "key": c.key, "label": c.label, "kind": c.kind, "raw": None if value is None else str(value),
-                "normalised": str(self.columns.normalised[c.key][index]), "weight": c.weight,
+                "key": c.key,
+                "label": c.label,
+                "kind": c.kind,
+                "raw": None if value is None else str(value),
+                "normalised": str(self.columns.normalised[c.key][index]),
+                "weight": c.weight,
                 "contribution": str(self.columns.contributions[c.key][index]),
-            }  # fmt: skip
+            }
             if self.units is not None:
                 unit = "manual" if c.kind == "manual" else self.units.get(c.key, "")
                 row["display"] = display(value, unit)

@@ -8,61 +8,54 @@ moves may be auto-applied when the tenant enables it), and every change lands in
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from partners.models import Partner, Tier
 from partners.vocab import Classification
-from prm import audit, metrics
-from prm.access import TenantAccess
+from prm import audit
+from prm.access import TenantAccess, require
 from prm.periods import parse_period
 from prm.permissions import Perm
 from prm.tenancy import require_current_tenant
 
 from . import engine
 from .models import (
-    Criterion,
     ManualRating,
     PortfolioReview,
     ReviewDecision,
     Scorecard,
     ScoreSnapshot,
     TierChange,
-    TierChangeProposal,
     TieringSettings,
 )
-from .scoring import CriterionSpec
-
-Proposal = TierChangeProposal
-
-# The default scorecard: the practitioner scorecard (fit, coverage, pipeline, sponsorship, ease
-# of working) plus revenue, growth, win rate and certification depth. Weights add up to 100.
-DEFAULT_CRITERIA: list[dict[str, Any]] = [
-    {"key": "revenue_ttm", "label": "Revenue (TTM)", "kind": "computed", "metric_key": "revenue_ttm",
-     "normalisation": "percentile", "weight": 20},
-    {"key": "pipeline_sourced", "label": "Pipeline sourced", "kind": "computed", "metric_key": "pipeline_sourced",
-     "normalisation": "percentile", "weight": 20},
-    {"key": "revenue_growth", "label": "Revenue growth", "kind": "computed", "metric_key": "revenue_growth",
-     "normalisation": "target", "target": Decimal("0.25"), "weight": 10},
-    {"key": "win_rate", "label": "Win rate", "kind": "computed", "metric_key": "win_rate",
-     "normalisation": "target", "target": Decimal("0.50"), "weight": 10},
-    {"key": "active_certifications", "label": "Active certifications", "kind": "computed",
-     "metric_key": "active_certifications", "normalisation": "target", "target": Decimal("5"), "weight": 10},
-    {"key": "fit_to_icp", "label": "Fit to ICP", "kind": "manual", "weight": 10},
-    {"key": "use_case_coverage", "label": "Use-case coverage", "kind": "manual", "weight": 5},
-    {"key": "executive_sponsorship", "label": "Executive sponsorship", "kind": "manual", "weight": 5},
-    {"key": "ease_of_working", "label": "Ease of working", "kind": "manual", "weight": 5},
-    {"key": "willingness_to_invest", "label": "Willingness to invest", "kind": "manual", "weight": 5},
-]  # fmt: skip
+from .program import (
+    Proposal,
+    active_criteria,
+    active_scorecard,
+    actor_user,
+    create_scorecard_version,
+    direction,
+    strategic_count,
+    tiering_settings,
+    validate_criteria,
+)
+from .queries import review_candidates
 
 TIER_FIELDS = [
-    "name", "benefits", "mdf_eligible", "rebate_eligible", "deal_protection_days", "min_score",
-    "min_active_certifications", "min_revenue_ttm", "requires_signed_jbp",
-]  # fmt: skip
+    "name",
+    "benefits",
+    "mdf_eligible",
+    "rebate_eligible",
+    "deal_protection_days",
+    "min_score",
+    "min_active_certifications",
+    "min_revenue_ttm",
+    "requires_signed_jbp",
+]
 SETTINGS_FIELDS = [
     "strategic_cap",
     "concentration_share",
@@ -71,28 +64,13 @@ SETTINGS_FIELDS = [
 ]
 
 
-def _require(access: TenantAccess | None, perm: Perm) -> None:
-    if access is not None and not access.can(perm):
-        raise PermissionDenied
-
-
-def _user(access: TenantAccess | None) -> Any:
-    return access.user if access is not None else None
-
-
 # --- settings, tiers, scorecards ----------------------------------------------------------------
-
-
-def tiering_settings() -> TieringSettings:
-    """The tenant's portfolio settings; the defaults (unsaved) until an admin saves some."""
-    found = TieringSettings.objects.first()
-    return found if found is not None else TieringSettings()
 
 
 @transaction.atomic
 def tiering_settings_update(*, access: TenantAccess, **values: Any) -> TieringSettings:
     """Change the portfolio settings (admins)."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     row = TieringSettings.objects.select_for_update().first() or TieringSettings()
     before = audit.snapshot(row, SETTINGS_FIELDS)
     for name in SETTINGS_FIELDS:
@@ -100,15 +78,20 @@ def tiering_settings_update(*, access: TenantAccess, **values: Any) -> TieringSe
             setattr(row, name, values[name])
     row.full_clean()
     row.save()
-    audit.record(access=access, verb="tiering.settings_updated", target=row, before=before,
-                 after=audit.snapshot(row, SETTINGS_FIELDS))  # fmt: skip
+    audit.record(
+        access=access,
+        verb="tiering.settings_updated",
+        target=row,
+        before=before,
+        after=audit.snapshot(row, SETTINGS_FIELDS),
+    )
     return row
 
 
 @transaction.atomic
 def tier_update(*, access: TenantAccess, tier: Tier, **values: Any) -> Tier:
     """Change a tier's benefits and entry rules (admins)."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     before = audit.snapshot(tier, TIER_FIELDS)
     for name in TIER_FIELDS:
         if name in values:
@@ -125,98 +108,24 @@ def tier_update(*, access: TenantAccess, tier: Tier, **values: Any) -> Tier:
     return tier
 
 
-def active_scorecard() -> Scorecard:
-    """The active scorecard version (version 1 with the default criteria on first use)."""
-    found = Scorecard.objects.filter(is_active=True).first()
-    if found is not None:
-        return found
-    with transaction.atomic():
-        return _create_version(None, DEFAULT_CRITERIA, note="Default scorecard")
-
-
-def active_criteria() -> list[CriterionSpec]:
-    return [CriterionSpec.of(c) for c in active_scorecard().criteria.all()]
-
-
-def validate_criteria(criteria: list[dict[str, Any]]) -> list[CriterionSpec]:
-    """Check a set of criteria (weights add up to 100, metrics exist, targets given)."""
-    errors: list[str] = []
-    specs: list[CriterionSpec] = []
-    keys: set[str] = set()
-    for index, c in enumerate(criteria, start=1):
-        label = (c.get("label") or "").strip()
-        key = (c.get("key") or "").strip()
-        name = label or f"criterion {index}"
-        if not key or not label:
-            errors.append(f"Criterion {index}: give it a key and a label.")
-            continue
-        if key in keys:
-            errors.append(f"{name}: the key “{key}” is used twice.")
-        keys.add(key)
-        kind = c.get("kind")
-        try:
-            weight = int(c.get("weight") or 0)
-        except (TypeError, ValueError):
-            weight = 0
-        if not 1 <= weight <= 100:
-            errors.append(f"{name}: the weight must be a whole number from 1 to 100.")
-        target = c.get("target")
-        if kind == "computed":
-            try:
-                metrics.get(c.get("metric_key") or "")
-            except KeyError:
-                errors.append(f"{name}: “{c.get('metric_key')}” is not a metric of the catalog.")
-            if c.get("normalisation") not in ("target", "percentile"):
-                errors.append(f"{name}: choose a normalisation (target or percentile).")
-            if c.get("normalisation") == "target" and (target is None or Decimal(target) <= 0):
-                errors.append(f"{name}: a target normalisation needs a target above 0.")
-        elif kind != "manual":
-            errors.append(f"{name}: the kind must be computed or manual.")
-        specs.append(
-            CriterionSpec(
-                key=key, label=label, kind=kind or "", weight=weight, metric_key=c.get("metric_key") or "",
-                normalisation=c.get("normalisation") or "" if kind == "computed" else "",
-                target=Decimal(target) if target not in (None, "") and kind == "computed" else None,
-            )
-        )  # fmt: skip
-    total = sum(s.weight for s in specs)
-    if specs and total != 100:
-        errors.append(f"The weights add up to {total}; they must add up to 100.")
-    if not criteria:
-        errors.append("A scorecard needs at least one criterion.")
-    if errors:
-        raise ValidationError({"criteria": errors})
-    return specs
-
-
-def _create_version(access: TenantAccess | None, criteria: list[dict[str, Any]], note: str) -> Scorecard:
-    specs = validate_criteria(criteria)
-    latest = Scorecard.objects.order_by("-version").values_list("version", flat=True).first() or 0
-    Scorecard.objects.filter(is_active=True).update(is_active=False)
-    card = Scorecard.objects.create(version=latest + 1, is_active=True, note=note, created_by=_user(access))
-    Criterion.objects.bulk_create(
-        [
-            Criterion(
-                scorecard=card, key=s.key, label=s.label, kind=s.kind, metric_key=s.metric_key,
-                normalisation=s.normalisation, target=s.target, weight=s.weight, position=i,
-            )
-            for i, s in enumerate(specs)
-        ]
-    )  # fmt: skip
-    return card
-
-
 @transaction.atomic
 def scorecard_save_version(
     *, access: TenantAccess, criteria: list[dict[str, Any]], note: str = ""
 ) -> Scorecard:
     """Save new weights as a new scorecard version (admins); older snapshots keep theirs."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     previous = active_scorecard()
-    card = _create_version(access, criteria, note)
-    audit.record(access=access, verb="scorecard.version_created", target=card,
-                 before={"version": previous.version}, after={"version": card.version, "criteria": [
-                     {"key": c.key, "weight": c.weight} for c in card.criteria.all()]})  # fmt: skip
+    card = create_scorecard_version(access, criteria, note)
+    audit.record(
+        access=access,
+        verb="scorecard.version_created",
+        target=card,
+        before={"version": previous.version},
+        after={
+            "version": card.version,
+            "criteria": [{"key": c.key, "weight": c.weight} for c in card.criteria.all()],
+        },
+    )
     return card
 
 
@@ -228,55 +137,65 @@ def manual_rating_set(
     *, access: TenantAccess, partner: Partner, key: str, value: int, comment: str = ""
 ) -> ManualRating:
     """A manager rates a partner 1–5 on a manual criterion, with a comment."""
-    _require(access, Perm.MANAGE_PARTNERS)
+    require(access, Perm.MANAGE_PARTNERS)
     manual_keys = {c.key for c in active_criteria() if c.kind == "manual"}
     if key not in manual_keys:
         raise ValidationError({"key": f"“{key}” is not a manual criterion of the active scorecard."})
     rating = ManualRating.objects.filter(partner=partner, key=key).first()
     before = audit.snapshot(rating, ["value", "comment"]) if rating else {}
     rating = rating or ManualRating(partner=partner, key=key)
-    rating.value, rating.comment, rating.rated_by = value, comment.strip(), _user(access)
+    rating.value, rating.comment, rating.rated_by = value, comment.strip(), actor_user(access)
     rating.full_clean()
     rating.save()
-    audit.record(access=access, verb="partner.rated", target=rating, before=before,
-                 after=audit.snapshot(rating, ["value", "comment"]), partner_id=partner.pk)  # fmt: skip
+    audit.record(
+        access=access,
+        verb="partner.rated",
+        target=rating,
+        before=before,
+        after=audit.snapshot(rating, ["value", "comment"]),
+        partner_id=partner.pk,
+    )
     return rating
-
-
-def _direction(from_tier: Tier | None, to_tier: Tier) -> str:
-    if from_tier is None or to_tier.rank < from_tier.rank:
-        return Proposal.Direction.PROMOTION
-    return Proposal.Direction.DEMOTION
 
 
 # --- proposals and tier changes -----------------------------------------------------------------
 
 
-def strategic_count() -> int:
-    return Partner.objects.filter(
-        archived_at__isnull=True, tier__classification=Classification.STRATEGIC
-    ).count()
-
-
-def _apply_change(*, access: TenantAccess | None, partner: Partner, to_tier: Tier | None, reason: str,
-                  proposal: Proposal | None = None) -> TierChange:  # fmt: skip
+def _apply_change(
+    *,
+    access: TenantAccess | None,
+    partner: Partner,
+    to_tier: Tier | None,
+    reason: str,
+    proposal: Proposal | None = None,
+) -> TierChange:
     from_tier = partner.tier
-    change = TierChange.objects.create(partner=partner, from_tier=from_tier, to_tier=to_tier, changed_at=timezone.now(),
-                                       reason=reason, changed_by=_user(access), proposal=proposal)  # fmt: skip
+    change = TierChange.objects.create(
+        partner=partner,
+        from_tier=from_tier,
+        to_tier=to_tier,
+        changed_at=timezone.now(),
+        reason=reason,
+        changed_by=actor_user(access),
+        proposal=proposal,
+    )
     partner.tier = to_tier
     partner.save(update_fields=["tier", "updated_at"])
     audit.record(
-        access=access, verb="partner.tier_changed", target=partner, partner_id=partner.pk,
+        access=access,
+        verb="partner.tier_changed",
+        target=partner,
+        partner_id=partner.pk,
         before={"tier": from_tier.name if from_tier else None},
         after={"tier": to_tier.name if to_tier else None, "reason": reason},
-    )  # fmt: skip
+    )
     return change
 
 
 @transaction.atomic
 def tier_proposal_create(*, access: TenantAccess, partner: Partner, to_tier: Tier, reason: str) -> Proposal:
     """A manager proposes moving a partner to another tier, with a reason."""
-    _require(access, Perm.MANAGE_PARTNERS)
+    require(access, Perm.MANAGE_PARTNERS)
     _refuse_archived(partner, "Restore it before proposing a tier change.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why this partner should move."})
@@ -286,13 +205,27 @@ def tier_proposal_create(*, access: TenantAccess, partner: Partner, to_tier: Tie
         raise ValidationError({"to_tier": "A proposal for this partner is already waiting for a decision."})
     latest = ScoreSnapshot.objects.filter(partner=partner).order_by("-run_on").first()
     proposal = Proposal.objects.create(
-        partner=partner, from_tier=partner.tier, to_tier=to_tier, direction=_direction(partner.tier, to_tier),
-        score=latest.score if latest else None, snapshot=latest, proposed_by=_user(access), reason=reason.strip(),
-        explanation={"score": str(latest.score) if latest else None, "rules": latest.rules if latest else [],
-                     "moved": []},
-    )  # fmt: skip
-    audit.record(access=access, verb="tier_proposal.created", target=proposal, partner_id=partner.pk,
-                 after={"to_tier": to_tier.name, "reason": proposal.reason})  # fmt: skip
+        partner=partner,
+        from_tier=partner.tier,
+        to_tier=to_tier,
+        direction=direction(partner.tier, to_tier),
+        score=latest.score if latest else None,
+        snapshot=latest,
+        proposed_by=actor_user(access),
+        reason=reason.strip(),
+        explanation={
+            "score": str(latest.score) if latest else None,
+            "rules": latest.rules if latest else [],
+            "moved": [],
+        },
+    )
+    audit.record(
+        access=access,
+        verb="tier_proposal.created",
+        target=proposal,
+        partner_id=partner.pk,
+        after={"to_tier": to_tier.name, "reason": proposal.reason},
+    )
     return proposal
 
 
@@ -314,14 +247,15 @@ def _pending(proposal: Proposal) -> Proposal:
 
 
 @transaction.atomic
-def tier_proposal_approve(*, access: TenantAccess, proposal: Proposal, reason: str = "",
-                          cap_override_reason: str = "") -> Proposal:  # fmt: skip
+def tier_proposal_approve(
+    *, access: TenantAccess, proposal: Proposal, reason: str = "", cap_override_reason: str = ""
+) -> Proposal:
     """Approve a proposal (admins and executives): the partner moves, the history records it.
 
     A promotion into a strategic tier beyond the tenant's cap is refused unless an admin gives
     a written override reason.
     """
-    _require(access, Perm.DECIDE_TIER_CHANGES)
+    require(access, Perm.DECIDE_TIER_CHANGES)
     proposal = _pending(proposal)
     partner = Partner.objects.select_related("tier").get(pk=proposal.partner_id)
     _refuse_archived(partner, "Reject the proposal, or restore the partner first.")
@@ -335,15 +269,17 @@ def tier_proposal_approve(*, access: TenantAccess, proposal: Proposal, reason: s
         if count >= cap:
             if not cap_override_reason.strip():
                 raise ValidationError(
-                    {"cap_override_reason": f"The program already has {count} strategic partners (cap {cap}). "
-                     "An admin may override the cap with a written reason."}
-                )  # fmt: skip
+                    {
+                        "cap_override_reason": f"The program already has {count} strategic partners (cap {cap}). "
+                        "An admin may override the cap with a written reason."
+                    }
+                )
             if not access.can(Perm.MANAGE_PROGRAM):
                 raise ValidationError(
                     {"cap_override_reason": "Only a program admin may override the strategic cap."}
                 )
     proposal.status = Proposal.Status.APPROVED
-    proposal.decided_by, proposal.decided_at = _user(access), timezone.now()
+    proposal.decided_by, proposal.decided_at = actor_user(access), timezone.now()
     proposal.decision_reason = reason.strip()
     proposal.cap_override_reason = cap_override_reason.strip() if entering_strategic else ""
     proposal.save()
@@ -351,40 +287,54 @@ def tier_proposal_approve(*, access: TenantAccess, proposal: Proposal, reason: s
     if proposal.cap_override_reason:
         why += f" Strategic cap overridden: {proposal.cap_override_reason}"
     _apply_change(access=access, partner=partner, to_tier=to_tier, reason=why, proposal=proposal)
-    audit.record(access=access, verb="tier_proposal.approved", target=proposal, partner_id=partner.pk,
-                 after={"reason": proposal.decision_reason, "cap_override_reason": proposal.cap_override_reason})  # fmt: skip
+    audit.record(
+        access=access,
+        verb="tier_proposal.approved",
+        target=proposal,
+        partner_id=partner.pk,
+        after={"reason": proposal.decision_reason, "cap_override_reason": proposal.cap_override_reason},
+    )
     return proposal
 
 
 @transaction.atomic
 def tier_proposal_reject(*, access: TenantAccess, proposal: Proposal, reason: str) -> Proposal:
     """Reject a proposal with a reason (admins and executives); the tier stays."""
-    _require(access, Perm.DECIDE_TIER_CHANGES)
+    require(access, Perm.DECIDE_TIER_CHANGES)
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for rejecting, so the manager knows."})
     proposal = _pending(proposal)
     proposal.status = Proposal.Status.REJECTED
     proposal.decided_by, proposal.decided_at, proposal.decision_reason = (
-        _user(access),
+        actor_user(access),
         timezone.now(),
         reason.strip(),
     )
     proposal.save()
-    audit.record(access=access, verb="tier_proposal.rejected", target=proposal, partner_id=proposal.partner_id,
-                 after={"reason": proposal.decision_reason})  # fmt: skip
+    audit.record(
+        access=access,
+        verb="tier_proposal.rejected",
+        target=proposal,
+        partner_id=proposal.partner_id,
+        after={"reason": proposal.decision_reason},
+    )
     return proposal
 
 
 # --- what-if ------------------------------------------------------------------------------------
 
 
-def what_if(*, access: TenantAccess, criteria: list[dict[str, Any]] | None = None,
-            tier_rules: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+def what_if(
+    *,
+    access: TenantAccess,
+    criteria: list[dict[str, Any]] | None = None,
+    tier_rules: dict[int, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Which partners would change tier with these weights and/or tier thresholds (nothing saved).
 
     Returns counts by tier now and after, and the partners moving up and down.
     """
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     specs = validate_criteria(criteria) if criteria is not None else active_criteria()
     tiers = list(Tier.objects.all())
     for tier in tiers:
@@ -404,17 +354,29 @@ def what_if(*, access: TenantAccess, criteria: list[dict[str, Any]] | None = Non
         before[now.name if now else "No tier"] += 1
         after[r.recommended.name if r.recommended else "No tier"] += 1
         if r.recommended is not None and (now is None or r.recommended.pk != now.pk):
-            row = {"partner_id": r.partner_id, "partner": names.get(r.partner_id, ""), "score": str(r.score),
-                   "from_tier": now.name if now else None, "to_tier": r.recommended.name}  # fmt: skip
+            row = {
+                "partner_id": r.partner_id,
+                "partner": names.get(r.partner_id, ""),
+                "score": str(r.score),
+                "from_tier": now.name if now else None,
+                "to_tier": r.recommended.name,
+            }
             (up if now is None or r.recommended.rank < now.rank else down).append(row)
     order = [t.name for t in sorted(tiers, key=lambda t: t.rank)] + ["No tier"]
     return {
-        "counts": [{"tier": n, "now": before.get(n, 0), "after": after.get(n, 0),
-                    "change": after.get(n, 0) - before.get(n, 0)} for n in order
-                   if before.get(n) or after.get(n) or n != "No tier"],
+        "counts": [
+            {
+                "tier": n,
+                "now": before.get(n, 0),
+                "after": after.get(n, 0),
+                "change": after.get(n, 0) - before.get(n, 0),
+            }
+            for n in order
+            if before.get(n) or after.get(n) or n != "No tier"
+        ],
         "up": sorted(up, key=lambda m: m["partner"]),
         "down": sorted(down, key=lambda m: m["partner"]),
-    }  # fmt: skip
+    }
 
 
 # --- annual refresh -----------------------------------------------------------------------------
@@ -423,7 +385,7 @@ def what_if(*, access: TenantAccess, criteria: list[dict[str, Any]] | None = Non
 @transaction.atomic
 def portfolio_review_open(*, access: TenantAccess, fiscal_year: str) -> PortfolioReview:
     """An admin opens the portfolio review of a fiscal year (one per year)."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     try:
         period = parse_period(fiscal_year, require_current_tenant().fiscal_year_start_month)
     except ValueError as error:
@@ -432,16 +394,17 @@ def portfolio_review_open(*, access: TenantAccess, fiscal_year: str) -> Portfoli
         raise ValidationError({"fiscal_year": "A portfolio review covers a fiscal year: write FY2027."})
     if PortfolioReview.objects.filter(fiscal_year=period.label).exists():
         raise ValidationError({"fiscal_year": f"The review of {period.label} exists already."})
-    review = PortfolioReview.objects.create(fiscal_year=period.label, opened_by=_user(access))
+    review = PortfolioReview.objects.create(fiscal_year=period.label, opened_by=actor_user(access))
     audit.record(access=access, verb="portfolio_review.opened", target=review)
     return review
 
 
 @transaction.atomic
-def portfolio_review_decide(*, access: TenantAccess, review: PortfolioReview, partner: Partner, decision: str,
-                            note: str = "") -> ReviewDecision:  # fmt: skip
+def portfolio_review_decide(
+    *, access: TenantAccess, review: PortfolioReview, partner: Partner, decision: str, note: str = ""
+) -> ReviewDecision:
     """Record (or change) the decision on one partner in an open review."""
-    _require(access, Perm.MANAGE_PROGRAM)
+    require(access, Perm.MANAGE_PROGRAM)
     if review.status != PortfolioReview.Status.OPEN:
         raise ValidationError({"decision": "This review is closed."})
     if decision not in ReviewDecision.Decision.values:
@@ -449,19 +412,22 @@ def portfolio_review_decide(*, access: TenantAccess, review: PortfolioReview, pa
     row, _ = ReviewDecision.objects.update_or_create(
         review=review,
         partner=partner,
-        defaults={"decision": decision, "note": note.strip(), "decided_by": _user(access)},
+        defaults={"decision": decision, "note": note.strip(), "decided_by": actor_user(access)},
     )
-    audit.record(access=access, verb="portfolio_review.decided", target=row, partner_id=partner.pk,
-                 after={"decision": decision, "note": row.note})  # fmt: skip
+    audit.record(
+        access=access,
+        verb="portfolio_review.decided",
+        target=row,
+        partner_id=partner.pk,
+        after={"decision": decision, "note": row.note},
+    )
     return row
 
 
 @transaction.atomic
 def portfolio_review_close(*, access: TenantAccess, review: PortfolioReview, summary: str) -> PortfolioReview:
     """Close the review with a summary (every listed partner must have a decision)."""
-    _require(access, Perm.MANAGE_PROGRAM)
-    from .queries import review_candidates
-
+    require(access, Perm.MANAGE_PROGRAM)
     if review.status != PortfolioReview.Status.OPEN:
         raise ValidationError({"summary": "This review is closed already."})
     if not summary.strip():
@@ -469,16 +435,20 @@ def portfolio_review_close(*, access: TenantAccess, review: PortfolioReview, sum
     decided = set(review.decisions.values_list("partner_id", flat=True))
     missing = [c["partner"].name for c in review_candidates(review) if c["partner"].pk not in decided]
     if missing:
-        raise ValidationError({"summary": f"Decide on every listed partner first: {', '.join(missing[:5])}"
-                               + ("…" if len(missing) > 5 else "")})  # fmt: skip
+        raise ValidationError(
+            {
+                "summary": f"Decide on every listed partner first: {', '.join(missing[:5])}"
+                + ("…" if len(missing) > 5 else "")
+            }
+        )
     counts = Counter(review.decisions.values_list("decision", flat=True))
     review.status, review.summary = PortfolioReview.Status.CLOSED, summary.strip()
-    review.closed_by, review.closed_at = _user(access), timezone.now()
+    review.closed_by, review.closed_at = actor_user(access), timezone.now()
     review.save()
-    audit.record(access=access, verb="portfolio_review.closed", target=review, after={"summary": review.summary,
-                 **{k: counts.get(k, 0) for k in ReviewDecision.Decision.values}})  # fmt: skip
+    audit.record(
+        access=access,
+        verb="portfolio_review.closed",
+        target=review,
+        after={"summary": review.summary, **{k: counts.get(k, 0) for k in ReviewDecision.Decision.values}},
+    )
     return review
-
-
-# The recalculation lives in its own module; its entry points are services too.
-from .recalculation import score_run_attempt, score_run_execute, score_run_request  # noqa: E402, F401

@@ -21,7 +21,7 @@ from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import apply_service_errors, form_status, paginate, require_perm, run_service
 
-from . import queries, services
+from . import program, queries, recalculation, services
 from .forms import (
     CloseReviewForm,
     CriteriaFormSet,
@@ -92,10 +92,13 @@ def partner_rate(request: TenantRequest, tenant_slug: str, partner_id: int) -> H
         done = run_service(
             form,
             lambda: services.manual_rating_set(
-                access=request.access, partner=partner, key=form.cleaned_data["key"],
-                value=form.cleaned_data["value"], comment=form.cleaned_data["comment"],
+                access=request.access,
+                partner=partner,
+                key=form.cleaned_data["key"],
+                value=form.cleaned_data["value"],
+                comment=form.cleaned_data["comment"],
             ),
-        )  # fmt: skip
+        )
         if done is not None:
             messages.success(request, "Rating saved. It counts from the next recalculation.")
             return redirect(_url("partner_detail", request, partner.pk) + "#section-score")
@@ -111,10 +114,12 @@ def partner_propose_tier(request: TenantRequest, tenant_slug: str, partner_id: i
         done = run_service(
             form,
             lambda: services.tier_proposal_create(
-                access=request.access, partner=partner, to_tier=form.cleaned_data["to_tier"],
+                access=request.access,
+                partner=partner,
+                to_tier=form.cleaned_data["to_tier"],
                 reason=form.cleaned_data["reason"],
             ),
-        )  # fmt: skip
+        )
         if done is not None:
             messages.success(request, "Proposal sent for approval.")
             return redirect(_url("partner_detail", request, partner.pk) + "#section-score")
@@ -159,7 +164,7 @@ def tiering_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_POST
 @require_perm(Perm.MANAGE_PROGRAM)
 def tiering_recalculate(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    run = services.score_run_request(access=request.access)
+    run = recalculation.score_run_request(access=request.access)
     return redirect(_url("tiering_home", request) + f"?run={run.pk}#recalculation")
 
 
@@ -186,9 +191,11 @@ def proposal_detail(request: TenantRequest, tenant_slug: str, proposal_id: int) 
             data = form.cleaned_data
             if data["decision"] == "approve":
                 call = lambda: services.tier_proposal_approve(  # noqa: E731
-                    access=request.access, proposal=proposal, reason=data["reason"],
+                    access=request.access,
+                    proposal=proposal,
+                    reason=data["reason"],
                     cap_override_reason=data["cap_override_reason"],
-                )  # fmt: skip
+                )
             else:
                 call = lambda: services.tier_proposal_reject(  # noqa: E731
                     access=request.access, proposal=proposal, reason=data["reason"]
@@ -223,10 +230,17 @@ def proposal_detail(request: TenantRequest, tenant_slug: str, proposal_id: int) 
 
 def _criteria_initial() -> list[dict[str, Any]]:
     return [
-        {"key": c.key, "label": c.label, "kind": c.kind, "metric_key": c.metric_key, "normalisation": c.normalisation,
-         "target": c.target, "weight": c.weight}
+        {
+            "key": c.key,
+            "label": c.label,
+            "kind": c.kind,
+            "metric_key": c.metric_key,
+            "normalisation": c.normalisation,
+            "target": c.target,
+            "weight": c.weight,
+        }
         for c in queries.scorecard_summary()["criteria"]
-    ]  # fmt: skip
+    ]
 
 
 def _rows(formset: Any) -> list[dict[str, Any]]:
@@ -314,14 +328,16 @@ def tier_edit(request: TenantRequest, tenant_slug: str, tier_id: int) -> HttpRes
         else:
             preview = services.what_if(access=request.access, tier_rules={tier.pk: values})
     return render(
-        request, "tiering/tier_form.html", {"tier": tier, "form": form, "preview": preview},
+        request,
+        "tiering/tier_form.html",
+        {"tier": tier, "form": form, "preview": preview},
         status=form_status(form),
-    )  # fmt: skip
+    )
 
 
 @require_perm(Perm.MANAGE_PROGRAM)
 def tiering_settings(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    row = services.tiering_settings()
+    row = program.tiering_settings()
     form = SettingsForm(request.POST or None, instance=row)
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in services.SETTINGS_FIELDS}
@@ -391,9 +407,12 @@ def review_detail(request: TenantRequest, tenant_slug: str, review_id: int) -> H
                 partner = partner_queries.access_partner(request.access, form.cleaned_data["partner"])
                 try:
                     services.portfolio_review_decide(
-                        access=request.access, review=review, partner=partner,
-                        decision=form.cleaned_data["decision"], note=form.cleaned_data["note"],
-                    )  # fmt: skip
+                        access=request.access,
+                        review=review,
+                        partner=partner,
+                        decision=form.cleaned_data["decision"],
+                        note=form.cleaned_data["note"],
+                    )
                     return redirect(_url("tiering_review", request, review.pk) + f"#p{partner.pk}")
                 except ValidationError as exc:
                     decision_error = "; ".join(exc.messages)

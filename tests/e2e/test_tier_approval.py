@@ -8,7 +8,7 @@ from prm.tenancy import tenant_context
 from tests.conftest import build_world
 from tests.factories import PASSWORD
 from tests.tiering.tiering_fixtures import ladder
-from tiering import services
+from tiering import program
 
 
 def test_a_manager_proposes_and_an_executive_approves_a_promotion(
@@ -48,5 +48,5 @@ def test_a_manager_proposes_and_an_executive_approves_a_promotion(
     expect(page.locator("#section-score")).to_contain_text("Silver → Gold")
     expect(page.locator("#section-score")).to_contain_text("Agreed at the QBR.")
     with tenant_context(world.tenant):
-        assert services.Proposal.objects.get().status == "approved"
+        assert program.Proposal.objects.get().status == "approved"
     context.close()

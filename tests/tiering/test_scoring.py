@@ -17,7 +17,7 @@ from prm import metrics
 from prm.periods import parse_period
 from prm.permissions import Role
 from tests.factories import AccountFactory, CertificationFactory, PartnerFactory, RevenueRecordFactory
-from tiering import services
+from tiering import program, recalculation, services
 from tiering.engine import period_for
 from tiering.models import ScoreRun, ScoreSnapshot
 from tiering.scoring import (
@@ -60,9 +60,14 @@ def test_a_worked_example_scores_as_computed_by_hand():
     }
     p1 = {row["key"]: row for row in scores[1][1]}
     assert p1["growth"] == {
-        "key": "growth", "label": "Growth", "kind": "computed", "raw": "0.10", "normalised": "40.00",
-        "weight": 30, "contribution": "12.00",
-    }  # fmt: skip
+        "key": "growth",
+        "label": "Growth",
+        "kind": "computed",
+        "raw": "0.10",
+        "normalised": "40.00",
+        "weight": 30,
+        "contribution": "12.00",
+    }
     assert p1["fit"]["normalised"] == "75.00"
     assert p1["fit"]["contribution"] == "22.50"
 
@@ -74,8 +79,13 @@ def test_normalisations():
     assert normalise_target(D(-1), D(5)) == D("0.00")
     # 5 values: 10 < 20 = 20 < 30 < 40 → lower counts 0, 1, 1, 3, 4 of n−1 = 4 others.
     assert normalise_percentiles({1: 10, 2: 20, 3: 20, 4: 30, 5: 40, 6: None}) == {
-        1: D("0.00"), 2: D("25.00"), 3: D("25.00"), 4: D("75.00"), 5: D("100.00"), 6: D("0.00"),
-    }  # fmt: skip
+        1: D("0.00"),
+        2: D("25.00"),
+        3: D("25.00"),
+        4: D("75.00"),
+        5: D("100.00"),
+        6: D("0.00"),
+    }
     assert normalise_percentiles({1: 7}) == {1: D("100.00")}
     assert [normalise_rating(r) for r in (1, 2, 3, 4, 5, None)] == [D(0), D(25), D(50), D(75), D(100), D(0)]
 
@@ -101,7 +111,7 @@ def test_a_run_stores_each_partners_score_with_its_breakdown(world_a, in_tenant,
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 5, 3)  # 100×60% + 50×40% = 60 + 20 = 80
         _rate(world_a, world_a.other_partner, 2, 1)  # 25×60% + 0 = 15
-        run = services.score_run_execute()
+        run = recalculation.score_run_execute()
         assert run.status == ScoreRun.Status.DONE
         assert run.total == 2
         snap = ScoreSnapshot.objects.get(partner=world_a.partner)
@@ -119,31 +129,31 @@ def test_a_run_stores_each_partners_score_with_its_breakdown(world_a, in_tenant,
 def test_running_twice_on_one_day_gives_the_same_snapshots_not_duplicates(world_a, in_tenant, tiering):
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 5, 3)
-        services.score_run_execute()
+        recalculation.score_run_execute()
         first = list(
             ScoreSnapshot.objects.order_by("pk").values_list("pk", "partner_id", "score", "breakdown")
         )
-        proposals = list(services.Proposal.objects.values_list("pk", "status"))
-        services.score_run_execute()
+        proposals = list(program.Proposal.objects.values_list("pk", "status"))
+        recalculation.score_run_execute()
         assert (
             list(ScoreSnapshot.objects.order_by("pk").values_list("pk", "partner_id", "score", "breakdown"))
             == first
         )
-        assert list(services.Proposal.objects.values_list("pk", "status")) == proposals
+        assert list(program.Proposal.objects.values_list("pk", "status")) == proposals
         assert ScoreRun.objects.count() == 1
 
 
 def test_recalculation_queries_do_not_grow_with_the_number_of_partners(world_a, in_tenant, tiering):
     with in_tenant(world_a.tenant):
-        services.score_run_execute(run_on=date(2026, 1, 5))
+        recalculation.score_run_execute(run_on=date(2026, 1, 5))
         for _ in range(3):
             PartnerFactory()
         with CaptureQueriesContext(connection) as few:
-            services.score_run_execute(run_on=date(2026, 1, 6))
+            recalculation.score_run_execute(run_on=date(2026, 1, 6))
         for _ in range(20):
             PartnerFactory()
         with CaptureQueriesContext(connection) as many:
-            services.score_run_execute(run_on=date(2026, 1, 7))
+            recalculation.score_run_execute(run_on=date(2026, 1, 7))
     # New partners (no tier yet) each get a proposal: all created in bulk, whatever their number.
     assert len(many.captured_queries) == len(few.captured_queries)
 
@@ -151,8 +161,8 @@ def test_recalculation_queries_do_not_grow_with_the_number_of_partners(world_a, 
 def test_editing_weights_makes_a_new_version_and_old_snapshots_keep_theirs(world_a, in_tenant, tiering):
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 5, 3)
-        services.score_run_execute(run_on=date(2026, 3, 1))
-        v2 = services.active_scorecard()
+        recalculation.score_run_execute(run_on=date(2026, 3, 1))
+        v2 = program.active_scorecard()
         new = [{**MANUAL_ONLY[0], "weight": 20}, {**MANUAL_ONLY[1], "weight": 80}]
         v3 = services.scorecard_save_version(
             access=world_a.access(Role.ADMIN), criteria=new, note="ease matters"
@@ -161,7 +171,7 @@ def test_editing_weights_makes_a_new_version_and_old_snapshots_keep_theirs(world
         assert v3.is_active
         v2.refresh_from_db()
         assert not v2.is_active
-        services.score_run_execute(run_on=date(2026, 3, 2))
+        recalculation.score_run_execute(run_on=date(2026, 3, 2))
         old, latest = ScoreSnapshot.objects.filter(partner=world_a.partner).order_by("run_on")
         assert (old.scorecard, old.score) == (v2, D("80.00"))
         assert (latest.scorecard, latest.score) == (v3, D("60.00"))  # 100×20% + 50×80% = 20 + 40
@@ -170,13 +180,38 @@ def test_editing_weights_makes_a_new_version_and_old_snapshots_keep_theirs(world
 @pytest.mark.parametrize(
     ("criteria", "message"),
     [
-        ([{**MANUAL_ONLY[0], "weight": 50}, MANUAL_ONLY[1]], "The weights add up to 90; they must add up to 100."),
-        ([{"key": "x", "label": "X", "kind": "computed", "metric_key": "nope", "normalisation": "percentile",
-           "weight": 100}], "X: “nope” is not a metric of the catalog."),
-        ([{"key": "x", "label": "X", "kind": "computed", "metric_key": "revenue_ttm", "normalisation": "target",
-           "weight": 100}], "X: a target normalisation needs a target above 0."),
+        (
+            [{**MANUAL_ONLY[0], "weight": 50}, MANUAL_ONLY[1]],
+            "The weights add up to 90; they must add up to 100.",
+        ),
+        (
+            [
+                {
+                    "key": "x",
+                    "label": "X",
+                    "kind": "computed",
+                    "metric_key": "nope",
+                    "normalisation": "percentile",
+                    "weight": 100,
+                }
+            ],
+            "X: “nope” is not a metric of the catalog.",
+        ),
+        (
+            [
+                {
+                    "key": "x",
+                    "label": "X",
+                    "kind": "computed",
+                    "metric_key": "revenue_ttm",
+                    "normalisation": "target",
+                    "weight": 100,
+                }
+            ],
+            "X: a target normalisation needs a target above 0.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_scorecard_with_bad_criteria_is_refused_naming_the_problem(
     world_a, in_tenant, tiering, criteria, message
 ):
@@ -204,8 +239,15 @@ def test_what_if_lists_who_would_move_without_saving_anything(world_a, in_tenant
             access=world_a.access(Role.ADMIN),
             criteria=[{**MANUAL_ONLY[0], "weight": 20}, {**MANUAL_ONLY[1], "weight": 80}],
         )
-        assert result["down"] == [{"partner_id": world_a.partner.pk, "partner": world_a.partner.name, "score": "60.00",
-                                   "from_tier": "Strategic", "to_tier": "Gold"}]  # fmt: skip
+        assert result["down"] == [
+            {
+                "partner_id": world_a.partner.pk,
+                "partner": world_a.partner.name,
+                "score": "60.00",
+                "from_tier": "Strategic",
+                "to_tier": "Gold",
+            }
+        ]
         assert result["up"] == []
         counts = {row["tier"]: (row["now"], row["after"]) for row in result["counts"]}
         assert result["counts"][0]["change"] == -1
@@ -227,9 +269,9 @@ def test_what_if_lists_who_would_move_without_saving_anything(world_a, in_tenant
 def test_partner_score_metric_reads_the_latest_snapshot_up_to_the_period_end(world_a, in_tenant, tiering):
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 5, 3)
-        services.score_run_execute(run_on=date(2026, 2, 10))  # 80
+        recalculation.score_run_execute(run_on=date(2026, 2, 10))  # 80
         _rate(world_a, world_a.partner, 3, 3)  # 50×60% + 50×40% = 50
-        services.score_run_execute(run_on=date(2026, 5, 10))
+        recalculation.score_run_execute(run_on=date(2026, 5, 10))
         metric = metrics.get("partner_score")
         q1 = parse_period("FY2026-Q1", 1)
         q2 = parse_period("FY2026-Q2", 1)
@@ -240,20 +282,37 @@ def test_partner_score_metric_reads_the_latest_snapshot_up_to_the_period_end(wor
         }
         assert metric.compute(tenant=world_a.tenant, partner_ids=ids, period=q2)[ids[0]] == D("50.00")
         assert metric.compute(tenant=world_a.tenant, partner_ids=ids, period=parse_period("FY2025", 1)) == {
-            ids[0]: None, ids[1]: None,
-        }  # fmt: skip
+            ids[0]: None,
+            ids[1]: None,
+        }
 
 
 def test_computed_criteria_read_the_catalog_metrics(world_a, in_tenant):
     """Certifications against a target of 4 (weight 50) and TTM revenue as a percentile (50)."""
     with in_tenant(world_a.tenant):
         ladder()
-        services.scorecard_save_version(access=world_a.access(Role.ADMIN), criteria=[
-            {"key": "certs", "label": "Certs", "kind": "computed", "metric_key": "active_certifications",
-             "normalisation": "target", "target": "4", "weight": 50},
-            {"key": "rev", "label": "Revenue", "kind": "computed", "metric_key": "revenue_ttm",
-             "normalisation": "percentile", "weight": 50},
-        ])  # fmt: skip
+        services.scorecard_save_version(
+            access=world_a.access(Role.ADMIN),
+            criteria=[
+                {
+                    "key": "certs",
+                    "label": "Certs",
+                    "kind": "computed",
+                    "metric_key": "active_certifications",
+                    "normalisation": "target",
+                    "target": "4",
+                    "weight": 50,
+                },
+                {
+                    "key": "rev",
+                    "label": "Revenue",
+                    "kind": "computed",
+                    "metric_key": "revenue_ttm",
+                    "normalisation": "percentile",
+                    "weight": 50,
+                },
+            ],
+        )
         today = timezone.localdate()
         for _ in range(3):
             CertificationFactory(
@@ -264,7 +323,7 @@ def test_computed_criteria_read_the_catalog_metrics(world_a, in_tenant):
         RevenueRecordFactory(
             account=AccountFactory(), partner=world_a.other_partner, amount=D(900), period=month
         )
-        services.score_run_execute()
+        recalculation.score_run_execute()
         scores = dict(ScoreSnapshot.objects.values_list("partner_id", "score"))
     # P1: certs 3/4 = 75 → 37.50; revenue 500 is the lower of two → 0.   = 37.50
     # P2: certs 0 → 0; revenue 900 the higher → 100 → 50.                 = 50.00
@@ -283,8 +342,12 @@ def test_a_metric_for_every_partner_of_the_tenant_equals_the_metric_for_a_list_o
         for _ in range(2):
             CertificationFactory(partner=world_a.partner, earned_on=today - timedelta(days=10))
         CertificationFactory(partner=world_a.partner, expires_on=today - timedelta(days=200))  # expired
-        RevenueRecordFactory(account=AccountFactory(), partner=world_a.other_partner, amount=D(700),
-                             period=today.replace(day=1))  # fmt: skip
+        RevenueRecordFactory(
+            account=AccountFactory(),
+            partner=world_a.other_partner,
+            amount=D(700),
+            period=today.replace(day=1),
+        )
         period = period_for(today)
         ids = [world_a.partner.pk, world_a.other_partner.pk]
         for key, expected in (
@@ -305,14 +368,30 @@ def test_the_prepared_explanations_equal_the_rules_sentence_by_sentence():
     from tiering.scoring import PartnerFacts, RuleExplainer, recommend
 
     def tier(pk, name, min_score, certs=0, revenue=None, jbp=False):
-        return SimpleNamespace(pk=pk, name=name, min_score=D(min_score), min_active_certifications=certs,
-                               min_revenue_ttm=revenue, requires_signed_jbp=jbp)  # fmt: skip
+        return SimpleNamespace(
+            pk=pk,
+            name=name,
+            min_score=D(min_score),
+            min_active_certifications=certs,
+            min_revenue_ttm=revenue,
+            requires_signed_jbp=jbp,
+        )
 
-    tiers = [tier(1, "Strategic", "70", 3, D(100000), True), tier(2, "Gold", "50", 2), tier(3, "Silver", "30"),
-             tier(4, "Registered", "0")]  # fmt: skip
+    tiers = [
+        tier(1, "Strategic", "70", 3, D(100000), True),
+        tier(2, "Gold", "50", 2),
+        tier(3, "Silver", "30"),
+        tier(4, "Registered", "0"),
+    ]
     explainer = RuleExplainer(tiers, "EUR")
-    for score, certs, revenue, jbp in [("80", 4, "250000", True), ("80", 4, "250000", False), ("55", 1, "0", None),
-                                       ("55", 2, "90000", True), ("10", 0, "0", False), ("80", 4, "250000", True)]:  # fmt: skip
+    for score, certs, revenue, jbp in [
+        ("80", 4, "250000", True),
+        ("80", 4, "250000", False),
+        ("55", 1, "0", None),
+        ("55", 2, "90000", True),
+        ("10", 0, "0", False),
+        ("80", 4, "250000", True),
+    ]:
         facts = PartnerFacts(D(score), certs, D(revenue), jbp)
         recommended, expected = recommend(tiers, facts, "EUR")
         index = None if recommended is None else tiers.index(recommended)

@@ -17,8 +17,8 @@ from prm.models import AuditEvent
 from prm.periods import parse_period
 from prm.permissions import Role
 from tests.factories import AccountFactory, PartnerFactory, RevenueRecordFactory
+from tiering import program, recalculation, services
 from tiering import queries as tiering_queries
-from tiering import services
 from tiering.models import BalanceAlert, ScoreSnapshot, TierChange, TierChangeProposal
 from tiering.tasks import recalculate_scores
 
@@ -48,9 +48,9 @@ def _rate(world, partner, fit, ease):
 def test_a_run_proposes_a_promotion_with_its_explanation(world_a, in_tenant, tiers):
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 3, 3)  # 50 → Gold (Silver now)
-        services.score_run_execute(run_on=date(2026, 4, 1))
+        recalculation.score_run_execute(run_on=date(2026, 4, 1))
         _rate(world_a, world_a.partner, 5, 3)  # 60 + 20 = 80 → Strategic
-        services.score_run_execute(run_on=date(2026, 4, 2))
+        recalculation.score_run_execute(run_on=date(2026, 4, 2))
         proposal = TierChangeProposal.objects.get(partner=world_a.partner, status=Status.PENDING)
         assert (proposal.from_tier, proposal.to_tier, proposal.direction) == (
             tiers["Silver"],
@@ -76,15 +76,18 @@ def test_a_run_proposes_a_promotion_with_its_explanation(world_a, in_tenant, tie
 def test_admins_and_executives_approve_and_the_history_records_it(world_a, in_tenant, tiers, role):
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 4, 4)  # 75 → Strategic
-        services.score_run_execute()
+        recalculation.score_run_execute()
         proposal = TierChangeProposal.objects.get(partner=world_a.partner, status=Status.PENDING)
         services.tier_proposal_approve(access=world_a.access(role), proposal=proposal, reason="Earned it")
         partner = Partner.objects.get(pk=world_a.partner.pk)
         assert partner.tier == tiers["Strategic"]
         change = TierChange.objects.get(partner=partner)
         assert (change.from_tier, change.to_tier, change.proposal, change.changed_by) == (
-            tiers["Silver"], tiers["Strategic"], proposal, world_a.user(role),
-        )  # fmt: skip
+            tiers["Silver"],
+            tiers["Strategic"],
+            proposal,
+            world_a.user(role),
+        )
         assert change.reason == "Earned it"
         event = AuditEvent.objects.get(verb="partner.tier_changed")
         assert event.before == {"tier": "Silver"}
@@ -166,7 +169,7 @@ def test_a_promotion_beyond_the_strategic_cap_needs_an_admins_written_override(w
             proposal=proposal,
             cap_override_reason="Replaces a partner leaving in Q3",
         )
-        assert services.strategic_count() == 2
+        assert program.strategic_count() == 2
         change = TierChange.objects.get(partner=world_a.partner)
         assert "Strategic cap overridden: Replaces a partner leaving in Q3" in change.reason
         assert tiering_queries.portfolio_balance()["over_cap"] is True
@@ -177,7 +180,7 @@ def test_tactical_changes_apply_themselves_when_enabled_but_strategic_ones_wait(
         services.tiering_settings_update(access=world_a.access(Role.ADMIN), tactical_auto_apply=True)
         _rate(world_a, world_a.partner, 3, 3)  # 50 → Gold: tactical → applied
         _rate(world_a, world_a.other_partner, 5, 5)  # 100 → Strategic: waits
-        run = services.score_run_execute()
+        run = recalculation.score_run_execute()
         assert run.changes_applied == 1
         assert run.proposals_opened == 1
         assert Partner.objects.get(pk=world_a.partner.pk).tier == tiers["Gold"]
@@ -195,14 +198,20 @@ def test_the_signed_plan_rule_reads_the_catalog_and_counts_as_missed_without_it(
         _rate(world_a, world_a.partner, 5, 5)
         _rate(world_a, world_a.other_partner, 5, 5)
         with without_jbp_metric():
-            services.score_run_execute(run_on=date(2026, 6, 1))
+            recalculation.score_run_execute(run_on=date(2026, 6, 1))
         snap = ScoreSnapshot.objects.get(partner=world_a.partner, run_on=date(2026, 6, 1))
         assert snap.recommended_tier == tiers["Gold"]
         missed = [r for block in snap.rules for r in block["rules"] if r["rule"] == "requires_signed_jbp"]
-        assert missed == [{"rule": "requires_signed_jbp", "met": False, "text": "A signed joint business plan "
-                           "(not checked: plans are not tracked in this installation)"}]  # fmt: skip
+        assert missed == [
+            {
+                "rule": "requires_signed_jbp",
+                "met": False,
+                "text": "A signed joint business plan "
+                "(not checked: plans are not tracked in this installation)",
+            }
+        ]
         with stand_in_jbp_metric({world_a.partner.pk}):
-            services.score_run_execute(run_on=date(2026, 6, 2))
+            recalculation.score_run_execute(run_on=date(2026, 6, 2))
         recommended = dict(
             ScoreSnapshot.objects.filter(run_on=date(2026, 6, 2)).values_list(
                 "partner_id", "recommended_tier"
@@ -219,20 +228,20 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
         RevenueRecordFactory(account=AccountFactory(), partner=world_a.partner, amount=D(800))
         RevenueRecordFactory(account=AccountFactory(), partner=world_a.other_partner, amount=D(200))
         _rate(world_a, world_a.partner, 3, 3)  # 50 < Strategic's 70
-        services.score_run_execute(run_on=timezone.localdate().replace(day=1))
+        recalculation.score_run_execute(run_on=timezone.localdate().replace(day=1))
         kinds = list(BalanceAlert.objects.filter(resolved_on__isnull=True).values_list("kind", flat=True))
         assert kinds == [BalanceAlert.Kind.CONCENTRATION]  # below the minimum once only: no alert yet
         alert = BalanceAlert.objects.get()
         assert alert.share == D("0.8000")
         assert "holds 80.0% of partner-sourced revenue" in alert.message
-        services.score_run_execute(run_on=timezone.localdate())
+        recalculation.score_run_execute(run_on=timezone.localdate())
         balance = tiering_queries.portfolio_balance()
         assert sorted(a.kind for a in balance["alerts"]) == ["below_minimum", "concentration"]
         assert balance["strategic_count"] == 1
         assert balance["strategic_cap"] == 10
         # Raising the limit to 90 % resolves the concentration alert on the next run.
         services.tiering_settings_update(access=world_a.access(Role.ADMIN), concentration_share=D("0.9"))
-        services.score_run_execute(run_on=timezone.localdate())
+        recalculation.score_run_execute(run_on=timezone.localdate())
         assert [a.kind for a in tiering_queries.portfolio_balance()["alerts"]] == ["below_minimum"]
         assert BalanceAlert.objects.get(kind="concentration").resolved_on == timezone.localdate()
 
@@ -260,8 +269,12 @@ def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_te
     assert "alpha: 2 partners scored for 2026-01-15 (FY2026-Q1)" in capsys.readouterr().out
     result = recalculate_scores.delay(tenant_id=world_b.tenant.pk, run_on="2026-01-15").get()
     assert result == {
-        "run_on": "2026-01-15", "status": "done", "partners": 2, "proposals_opened": 2, "error": "",
-    }  # fmt: skip
+        "run_on": "2026-01-15",
+        "status": "done",
+        "partners": 2,
+        "proposals_opened": 2,
+        "error": "",
+    }
     with in_tenant(world_b.tenant):
         assert ScoreSnapshot.objects.count() == 2
     entry = settings.CELERY_BEAT_SCHEDULE["recalculate-scores-nightly"]
@@ -280,9 +293,9 @@ def test_the_annual_review_lists_strategic_partners_and_candidates_and_closes_wi
         world_a.partner.tier = tiers["Strategic"]
         world_a.partner.save()
         _rate(world_a, world_a.other_partner, 4, 4)
-        services.score_run_execute(run_on=date(2026, 3, 1))
+        recalculation.score_run_execute(run_on=date(2026, 3, 1))
         _rate(world_a, world_a.other_partner, 5, 4)
-        services.score_run_execute(run_on=date(2026, 6, 1))
+        recalculation.score_run_execute(run_on=date(2026, 6, 1))
         with pytest.raises(ValidationError) as error:
             services.portfolio_review_open(access=admin, fiscal_year="FY2026-Q2")
         assert error.value.message_dict == {
@@ -314,8 +327,12 @@ def test_the_annual_review_lists_strategic_partners_and_candidates_and_closes_wi
         review.refresh_from_db()
         assert review.status == PortfolioReview.Status.CLOSED
         event = AuditEvent.objects.get(verb="portfolio_review.closed")
-        assert event.after == {"summary": "One anchor kept, one promotion.", "keep": 1, "promote": 1,
-                               "move_to_tactical": 0}  # fmt: skip
+        assert event.after == {
+            "summary": "One anchor kept, one promotion.",
+            "keep": 1,
+            "promote": 1,
+            "move_to_tactical": 0,
+        }
         with pytest.raises(ValidationError, match="closed"):
             services.portfolio_review_decide(
                 access=admin, review=review, partner=world_a.partner, decision="keep"
@@ -332,7 +349,7 @@ def test_a_crashed_recalculation_shows_failed_with_the_reason_and_keeps_nothing(
 
     with in_tenant(world_a.tenant):
         _rate(world_a, world_a.partner, 5, 3)
-        run = services.score_run_request(access=world_a.access(Role.ADMIN), run_on=date(2026, 4, 1))
+        run = recalculation.score_run_request(access=world_a.access(Role.ADMIN), run_on=date(2026, 4, 1))
         assert run.status == ScoreRun.Status.QUEUED
 
     def crash(*args, **kwargs):  # after the snapshots were upserted
@@ -378,7 +395,7 @@ def test_the_command_reports_a_failed_run_and_transient_errors_are_left_to_retry
 
     monkeypatch.setattr(recalculation, "_refresh_alerts", gone)
     with in_tenant(world_a.tenant), pytest.raises(OperationalError):
-        services.score_run_attempt(run_on=date(2026, 1, 16))  # raised: the task retries it
+        recalculation.score_run_attempt(run_on=date(2026, 1, 16))  # raised: the task retries it
 
 
 def test_no_tier_proposal_for_an_archived_partner(world_a, in_tenant, tiers):

@@ -8,7 +8,7 @@ import pytest
 
 from partners.models import Partner
 from prm.permissions import Role
-from tiering import services
+from tiering import recalculation, services
 from tiering.models import ManualRating, Scorecard, ScoreRun, TierChange, TierChangeProposal
 
 from .tiering_fixtures import MANUAL_ONLY, ladder
@@ -22,12 +22,13 @@ def scored(world_a, in_tenant):
         services.scorecard_save_version(access=world_a.access(Role.ADMIN), criteria=MANUAL_ONLY)
         manager = world_a.access(Role.MANAGER)
         for key, value in (("fit_to_icp", 4), ("ease_of_working", 5)):
-            services.manual_rating_set(access=manager, partner=world_a.partner, key=key, value=value,
-                                       comment=f"Comment on {key}")  # fmt: skip
+            services.manual_rating_set(
+                access=manager, partner=world_a.partner, key=key, value=value, comment=f"Comment on {key}"
+            )
         from datetime import date
 
-        services.score_run_execute(run_on=date(2026, 1, 10))
-        services.score_run_execute(run_on=date(2026, 4, 10))
+        recalculation.score_run_execute(run_on=date(2026, 1, 10))
+        recalculation.score_run_execute(run_on=date(2026, 4, 10))
     return tiers
 
 
@@ -107,8 +108,14 @@ def test_the_scorecard_page_previews_and_saves_a_new_version(world_a, client_for
     client = client_for(world_a.user(Role.ADMIN))
     form = {"c-TOTAL_FORMS": "2", "c-INITIAL_FORMS": "2", "c-MIN_NUM_FORMS": "0", "c-MAX_NUM_FORMS": "1000"}
     for i, (row, weight) in enumerate(zip(MANUAL_ONLY, (20, 80), strict=True)):
-        form.update({f"c-{i}-key": row["key"], f"c-{i}-label": row["label"], f"c-{i}-kind": "manual",
-                     f"c-{i}-weight": str(weight)})  # fmt: skip
+        form.update(
+            {
+                f"c-{i}-key": row["key"],
+                f"c-{i}-label": row["label"],
+                f"c-{i}-kind": "manual",
+                f"c-{i}-weight": str(weight),
+            }
+        )
     body = client.post("/t/alpha/tiering/scorecard/", {**form, "preview": "1"}).content.decode()
     assert "What would change" in body
     bad = client.post("/t/alpha/tiering/scorecard/", {**form, "c-1-weight": "50", "save": "1"})

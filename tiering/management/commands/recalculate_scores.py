@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from prm.models import Tenant
 from prm.tenancy import tenant_context
 from tiering.models import ScoreRun
-from tiering.services import score_run_attempt
+from tiering.recalculation import score_run_attempt
 
 
 class Command(BaseCommand):
