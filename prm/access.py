@@ -43,6 +43,13 @@ class TenantAccess:
     def from_api_key(cls, key: ApiKey, tenant: Tenant) -> TenantAccess:
         return cls(tenant=tenant, role=key.role, partner_id=key.partner_id, api_key=key)
 
+    @classmethod
+    def program_reader(cls, tenant: Tenant) -> TenantAccess:
+        """Read-only access to the whole program, for work a worker does after a member was
+        authorised to ask for it (rendering a requested export). It has the executive's role:
+        it reads everything and may change nothing; it is never built from a request."""
+        return cls(tenant=tenant, role=Role.EXECUTIVE, partner_id=None)
+
     @property
     def is_partner(self) -> bool:
         return self.role in PARTNER_ROLES

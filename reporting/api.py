@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from partners import queries as partner_queries
 from partners.models import Partner
+from prm.access import TenantAccess
 from prm.api import PartnerScopedViewSet, StrictInputMixin, TenantApiRequest, TenantScopedMixin
 from prm.drf import Pagination
 from prm.periods import FiscalPeriod, parse_period
@@ -54,11 +55,11 @@ def plain(value: Any) -> Any:
     return value
 
 
-def period_param(tenant: Any, label: str | None) -> FiscalPeriod:
+def period_param(access: TenantAccess, label: str | None) -> FiscalPeriod:
     if not label:
-        return queries.default_period(tenant)
+        return queries.default_period(access)
     try:
-        return parse_period(label, tenant.fiscal_year_start_month)
+        return parse_period(label, access.tenant.fiscal_year_start_month)
     except ValueError as error:
         raise serializers.ValidationError({"period": [str(error)]}) from None
 
@@ -167,9 +168,9 @@ class DashboardView(_ReportView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request: TenantApiRequest, tenant_slug: str) -> Response:
-        period = period_param(self.tenant, request.query_params.get("period"))
+        period = period_param(self.access, request.query_params.get("period"))
         fresh = request.query_params.get("fresh") in {"1", "true"}
-        context = presenters.dashboard_page(self.tenant, period, fresh=fresh)
+        context = presenters.dashboard_page(self.access, period, fresh=fresh)
         return Response(dashboard_json(context["dashboard"]))
 
 
@@ -195,10 +196,10 @@ class FigureRowsView(_ReportView):
         key = request.query_params.get("metric") or queries.HEADLINE[0]
         if key not in queries.HEADLINE:
             raise serializers.ValidationError({"metric": [f"Choose one of {', '.join(queries.HEADLINE)}."]})
-        period = period_param(self.tenant, request.query_params.get("period"))
+        period = period_param(self.access, request.query_params.get("period"))
         try:
             drill = queries.drill(
-                self.tenant, queries.metric_or_404(key), period, request.query_params.get("group")
+                self.access, queries.metric_or_404(key), period, request.query_params.get("group")
             )
         except Http404:  # an unknown group is the caller's mistake: name the field
             raise serializers.ValidationError({"group": ["No such group of partners."]}) from None
@@ -317,9 +318,9 @@ class PartnerQbrViewSet(PartnerScopedViewSet):
     @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, tenant_slug: str, pk: str) -> Response:
         partner = self.get_object()
-        tenant = self.access.tenant
-        period = period_param(tenant, request.query_params.get("period"))
-        return Response(qbr_json(presenters.qbr_context(tenant, queries.qbr(tenant, partner, period))))
+        period = period_param(self.access, request.query_params.get("period"))
+        qbr = queries.qbr(self.access, partner, period)
+        return Response(qbr_json(presenters.qbr_context(self.access.tenant, qbr)))
 
 
 # --- exports ----------------------------------------------------------------------------------
@@ -397,7 +398,7 @@ class ReportExportViewSet(mixins.CreateModelMixin, PartnerScopedViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         access = self.access
-        period = period_param(access.tenant, data.get("period"))
+        period = period_param(access, data.get("period"))
         partner_id = None
         if data["kind"] == ReportExport.Kind.QBR:
             wanted = data.get("partner") or (access.partner_id if access.is_partner else None)

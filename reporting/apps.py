@@ -21,9 +21,7 @@ class ReportingConfig(AppConfig):
                 title="Quarterly business review",
                 template="reporting/_partner_section.html",
                 order=90,
-                context=lambda request, partner: {
-                    "period": queries.default_period(request.access.tenant).label
-                },
+                context=lambda request, partner: {"period": queries.default_period(request.access).label},
                 permission=Perm.VIEW_REPORTS,
             )
         )

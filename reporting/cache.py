@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
+from prm.models import Tenant
+
 T = TypeVar("T")
 DEFAULT_SECONDS = 15 * 60
 
@@ -32,7 +34,7 @@ def seconds() -> int:
     return int(getattr(settings, "REPORTING_CACHE_SECONDS", DEFAULT_SECONDS))
 
 
-def cached(tenant: Any, name: str, compute: Callable[[], T], *, fresh: bool = False) -> T:
+def cached(tenant: Tenant, name: str, compute: Callable[[], T], *, fresh: bool = False) -> T:
     """``compute()``'s result for this tenant, from the cache while the tenant's data is unchanged.
 
     The result must have ``cached`` and ``computed_at`` attributes; ``cached`` says where it came from.

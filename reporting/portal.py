@@ -34,9 +34,8 @@ def portal_qbr_csv(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_POST
 @require_perm(Perm.USE_PORTAL)
 def portal_qbr_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.access.tenant
     partner = partner_queries.own_partner(request.access)
-    period = queries.period_from(tenant, request.POST.get("period"))
+    period = queries.period_from(request.access, request.POST.get("period"))
     exports.export_request(
         access=request.access, kind=ReportExport.Kind.QBR, period=period, partner_id=partner.pk
     )

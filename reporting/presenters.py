@@ -19,7 +19,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from prm import charts
+from prm.access import TenantAccess
 from prm.metrics import Unit
+from prm.models import Tenant
 from prm.periods import FiscalPeriod
 
 from . import cache, queries
@@ -105,7 +107,7 @@ def format_change(change: dict[str, Any] | None) -> str:
     return f"{sign}{number} pts" if change["kind"] == "points" else f"{sign}{number} %"
 
 
-def _drill(tenant: Any, key: str, period: str, group: str) -> str:
+def _drill(tenant: Tenant, key: str, period: str, group: str) -> str:
     return (
         reverse("reporting_figure", kwargs={"tenant_slug": tenant.slug})
         + "?"
@@ -113,11 +115,11 @@ def _drill(tenant: Any, key: str, period: str, group: str) -> str:
     )
 
 
-def _partner(tenant: Any, partner_id: int) -> str:
+def _partner(tenant: Tenant, partner_id: int) -> str:
     return reverse("partner_detail", kwargs={"tenant_slug": tenant.slug, "partner_id": partner_id})
 
 
-def dashboard_tables(dashboard: queries.Dashboard, tenant: Any | None = None) -> dict[str, Table]:
+def dashboard_tables(dashboard: queries.Dashboard, tenant: Tenant | None = None) -> dict[str, Table]:
     tables = {}
     period = dashboard.period.label
     slug_tenant = tenant
@@ -338,7 +340,7 @@ def tier_chart(dashboard: queries.Dashboard, key: str, currency: str) -> Any:
     )
 
 
-def dashboard_context(tenant: Any, dashboard: queries.Dashboard) -> dict[str, Any]:
+def dashboard_context(tenant: Tenant, dashboard: queries.Dashboard) -> dict[str, Any]:
     currency = tenant.currency
     return {
         "dashboard": dashboard,
@@ -376,13 +378,14 @@ class DashboardPage:
     cached: bool = False
 
 
-def dashboard_page(tenant: Any, period: FiscalPeriod, *, fresh: bool = False) -> dict[str, Any]:
+def dashboard_page(access: TenantAccess, period: FiscalPeriod, *, fresh: bool = False) -> dict[str, Any]:
     """The dashboard's context, from the reporting cache while the tenant's data is unchanged.
     ``fresh`` recomputes every figure from the database."""
+    tenant = access.tenant
 
     def compute() -> DashboardPage:
         return DashboardPage(
-            dashboard_context(tenant, queries.compute_dashboard(tenant, period)), timezone.now()
+            dashboard_context(tenant, queries.compute_dashboard(access, period)), timezone.now()
         )
 
     page = cache.cached(tenant, f"dashboard-page-v2:{period.label}", compute, fresh=fresh)
@@ -513,7 +516,7 @@ def qbr_tables(q: queries.Qbr) -> dict[str, Table]:
     }
 
 
-def qbr_context(tenant: Any, q: queries.Qbr) -> dict[str, Any]:
+def qbr_context(tenant: Tenant, q: queries.Qbr) -> dict[str, Any]:
     currency = tenant.currency
     labels = [short_quarter(p) for p in q.quarters]
     trend = []

@@ -25,6 +25,7 @@ from django.utils import timezone
 import prm.metrics as catalog
 from partners.models import Partner, Tier
 from partners.vocab import Classification
+from prm.access import TenantAccess
 from prm.metrics import PARTNER, TOTAL, Metric, Unit
 from prm.periods import FiscalPeriod, TrailingFourQuarters, fiscal_quarter_of, parse_period
 from tiering import queries as tiering_queries
@@ -57,16 +58,18 @@ TOP_N = 5
 PERIOD_KINDS = (("quarter", "Fiscal quarter"), ("year", "Fiscal year"), ("ttm", "Trailing four quarters"))
 
 
-def default_period(tenant: Any) -> FiscalPeriod:
+def default_period(access: TenantAccess) -> FiscalPeriod:
     """The last complete fiscal quarter (a QBR looks back at a finished quarter)."""
+    tenant = access.tenant
     return fiscal_quarter_of(timezone.localdate(), tenant.fiscal_year_start_month).previous()
 
 
-def period_from(tenant: Any, label: str | None) -> FiscalPeriod:
+def period_from(access: TenantAccess, label: str | None) -> FiscalPeriod:
     """The period a URL names (``FY2026-Q3``, ``FY2026``, ``TTM-FY2026-Q3``), else the default.
     A malformed label is a 404 (a link that names no period shows nothing)."""
+    tenant = access.tenant
     if not label:
-        return default_period(tenant)
+        return default_period(access)
     try:
         return parse_period(label, tenant.fiscal_year_start_month)
     except ValueError:
@@ -87,8 +90,11 @@ def last_quarter(period: FiscalPeriod) -> FiscalPeriod:
     return period
 
 
-def period_choices(tenant: Any, period: FiscalPeriod) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def period_choices(
+    access: TenantAccess, period: FiscalPeriod
+) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """Labels to choose from, per kind: the last twelve quarters, three years, eight TTM windows."""
+    tenant = access.tenant
     start_month = tenant.fiscal_year_start_month
     newest = fiscal_quarter_of(timezone.localdate(), start_month)
     quarters = [newest]
@@ -223,9 +229,12 @@ def _sort_key(value: Any) -> Decimal:
     return Decimal(value)
 
 
-def compute_figure(tenant: Any, metric: Metric, period: FiscalPeriod, tiers: list[TierRow]) -> Figure:
+def compute_figure(
+    access: TenantAccess, metric: Metric, period: FiscalPeriod, tiers: list[TierRow]
+) -> Figure:
     """One headline metric: total, by classification, by tier, per partner (for top and bottom),
     this period and the previous one, in one statement; the trend in a second."""
+    tenant = access.tenant
     previous = period.previous()
     values = catalog.compute_grouped(
         metric,
@@ -258,7 +267,8 @@ def compute_figure(tenant: Any, metric: Metric, period: FiscalPeriod, tiers: lis
     )
 
 
-def compute_trend(tenant: Any, metric: Metric, quarters: list[FiscalPeriod]) -> dict[str, list[Any]]:
+def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPeriod]) -> dict[str, list[Any]]:
+    tenant = access.tenant
     values = catalog.compute_grouped(
         metric, tenant=tenant, partners=partners_grouping(), groupings=[CLASS, TOTAL], periods=quarters
     )
@@ -311,7 +321,7 @@ def _aggregation_memory() -> None:
             cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
-def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
+def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
     """Every figure of the executive dashboard, computed now (no cache)."""
     _aggregation_memory()
     tiers = tier_rows()
@@ -319,8 +329,8 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
     figures = []
     for key in HEADLINE:
         metric = catalog.get(key)
-        figure = compute_figure(tenant, metric, period, tiers)
-        figure.trend = compute_trend(tenant, metric, quarters)
+        figure = compute_figure(access, metric, period, tiers)
+        figure.trend = compute_trend(access, metric, quarters)
         figures.append(figure)
     ids = {pid for f in figures for pid, _ in (*f.top, *f.bottom)}
     names = dict(Partner.objects.filter(pk__in=ids).values_list("pk", "name"))
@@ -328,7 +338,7 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
     for row in tiers:
         counts[row.classification] = counts.get(row.classification, 0) + row.partners
     revenue = next(f for f in figures if f.key == "revenue")
-    balance = tiering_queries.portfolio_balance()
+    balance = tiering_queries.portfolio_balance(access)
     dashboard = Dashboard(
         period=period,
         previous=period.previous(),
@@ -352,27 +362,23 @@ def compute_dashboard(tenant: Any, period: FiscalPeriod) -> Dashboard:
             }
             for a in balance["alerts"]
         ],
-        movements=tier_movements(period),
+        movements=tier_movements(access, period),
     )
-    dashboard.score_bands, dashboard.scored_partners = score_distribution(tenant, period)
-    dashboard.plans = plan_attainment(tenant, period)
-    dashboard.incentives, dashboard.roi_by_tier = incentive_figures(tenant, period)
+    dashboard.score_bands, dashboard.scored_partners = score_distribution(access, period)
+    dashboard.plans = plan_attainment(access, period)
+    dashboard.incentives, dashboard.roi_by_tier = incentive_figures(access, period)
     return dashboard
 
 
 INCENTIVE_METRICS = ["mdf_allocated", "mdf_paid", "rebate_accrued", "rebate_forecast"]
 
 
-@dataclass
-class _TenantOnly:
-    """What incentives' per-tier ROI query reads of an access: the tenant (reporting is read-only)."""
-
-    tenant: Any
-
-
-def incentive_figures(tenant: Any, period: FiscalPeriod) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def incentive_figures(
+    access: TenantAccess, period: FiscalPeriod
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """MDF utilisation and rebate liability (incentives' catalog metrics) for all partners,
     strategic and tactical, and MDF ROI per tier (incentives' query)."""
+    tenant = access.tenant
     from incentives import queries as incentive_queries
 
     rows = []
@@ -395,14 +401,15 @@ def incentive_figures(tenant: Any, period: FiscalPeriod) -> tuple[list[dict[str,
                 ),
             }
         )
-    roi = incentive_queries.roi_by_tier(_TenantOnly(tenant), period)  # type: ignore[arg-type]
+    roi = incentive_queries.roi_by_tier(access, period)
     return rows, roi
 
 
-def plan_attainment(tenant: Any, period: FiscalPeriod) -> list[dict[str, Any]]:
+def plan_attainment(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, Any]]:
     """JBP attainment of the signed plans (jbp): revenue committed for the period, actual (catalog
     ``revenue``), attainment and status (on track, at risk, behind). A trailing-four-quarter view
     uses the plans' last quarter."""
+    tenant = access.tenant
     from jbp import queries as jbp_queries
 
     if isinstance(period, TrailingFourQuarters):
@@ -422,9 +429,11 @@ def plan_attainment(tenant: Any, period: FiscalPeriod) -> list[dict[str, Any]]:
     ]
 
 
-def tier_movements(period: FiscalPeriod, *, partner_id: int | None = None) -> list[dict[str, Any]]:
+def tier_movements(
+    access: TenantAccess, period: FiscalPeriod, *, partner_id: int | None = None
+) -> list[dict[str, Any]]:
     """Tier changes that took effect in the period (promotions and demotions), from tiering."""
-    changes = tiering_queries.tier_movements(period)
+    changes = tiering_queries.tier_movements(access, period)
     if partner_id is not None:
         changes = changes.filter(partner_id=partner_id)
     return [
@@ -445,8 +454,9 @@ def tier_movements(period: FiscalPeriod, *, partner_id: int | None = None) -> li
 SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 
 
-def score_distribution(tenant: Any, period: FiscalPeriod) -> tuple[list[tuple[str, int]], int]:
+def score_distribution(access: TenantAccess, period: FiscalPeriod) -> tuple[list[tuple[str, int]], int]:
     """Partners per band of the catalog's ``partner_score`` at the period's end (latest score)."""
+    tenant = access.tenant
     ids = list(Partner.objects.values_list("pk", flat=True))
     scores = [
         v
@@ -503,9 +513,10 @@ def metric_or_404(key: str | None) -> Metric:
     return catalog.get(key)
 
 
-def drill(tenant: Any, metric: Metric, period: FiscalPeriod, group: str | None) -> Drill:
+def drill(access: TenantAccess, metric: Metric, period: FiscalPeriod, group: str | None) -> Drill:
     """The rows behind one figure: each partner of the group with the metric's parts and value,
     and the group's value computed from the summed parts (the figure on the dashboard)."""
+    tenant = access.tenant
     tiers = tier_rows()
     grouping, key, label = parse_group(group, tiers)
     members = partners_grouping()
@@ -602,10 +613,11 @@ def _year_ago(period: FiscalPeriod) -> FiscalPeriod:
     return back
 
 
-def qbr(tenant: Any, partner: Partner, period: FiscalPeriod) -> Qbr:
+def qbr(access: TenantAccess, partner: Partner, period: FiscalPeriod) -> Qbr:
     """One partner's QBR for a period: each catalog metric this period, the previous one and a
     year before (one statement per metric), the 8-quarter trend of the headline figures, and the
     partner's deals closed or submitted in the period."""
+    tenant = access.tenant
     from pipeline.models import DealRegistration  # the deals table of the pack
 
     previous, year_ago = period.previous(), _year_ago(period)
@@ -648,11 +660,11 @@ def qbr(tenant: Any, partner: Partner, period: FiscalPeriod) -> Qbr:
         .select_related("account")
         .order_by("-closed_on", "-pk")[:50]
     )
-    movements = tier_movements(period, partner_id=partner.pk)
+    movements = tier_movements(access, period, partner_id=partner.pk)
     extra = {
         "movements": movements,
         "plan": partner_plan(partner, period),
-        "incentives": partner_incentives(tenant, partner, period),
+        "incentives": partner_incentives(access, partner, period),
     }
     return Qbr(partner, period, previous, rows, quarters, trend, deals, extra=extra)
 
@@ -713,10 +725,11 @@ QBR_INCENTIVE_METRICS = [
 OPEN_ROWS = 20
 
 
-def partner_incentives(tenant: Any, partner: Partner, period: FiscalPeriod) -> dict[str, Any]:
+def partner_incentives(access: TenantAccess, partner: Partner, period: FiscalPeriod) -> dict[str, Any]:
     """The partner's MDF and rebates for the QBR: the incentives catalog metrics for the period
     (funds and rebate programs starting in it), its open fund requests and claims, and its rebate
     statements of the period's programs once finance approved them (what the partner also sees)."""
+    tenant = access.tenant
     from incentives.models import Claim, FundRequest, RebateStatement
 
     figures = []

@@ -39,15 +39,14 @@ def pending(recent: list[ReportExport]) -> bool:
 
 @require_perm(Perm.VIEW_REPORTS)
 def dashboard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.access.tenant
     recent = exports.recent_exports(kind=ReportExport.Kind.DASHBOARD)
     if request.GET.get("part") == "exports":
         return exports_part(request, recent)
-    period = queries.period_from(tenant, request.GET.get("period"))
-    context = {**presenters.dashboard_page(tenant, period, fresh=request.GET.get("fresh") == "1")}
+    period = queries.period_from(request.access, request.GET.get("period"))
+    context = {**presenters.dashboard_page(request.access, period, fresh=request.GET.get("fresh") == "1")}
     context.update(
         period=period,
-        period_forms=queries.period_choices(tenant, period),
+        period_forms=queries.period_choices(request.access, period),
         period_kind=queries.period_kind(period),
         recent_exports=recent,
         pending=pending(recent),
@@ -58,10 +57,9 @@ def dashboard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_perm(Perm.VIEW_REPORTS)
 def figure(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """The rows behind one figure: the partners of its group with the metric's parts."""
-    tenant = request.access.tenant
     metric = queries.metric_or_404(request.GET.get("metric"))
-    period = queries.period_from(tenant, request.GET.get("period"))
-    drill = queries.drill(tenant, metric, period, request.GET.get("group"))
+    period = queries.period_from(request.access, request.GET.get("period"))
+    drill = queries.drill(request.access, metric, period, request.GET.get("group"))
     if request.GET.get("format") == "csv":
         header = ["Partner", "Tier", "Classification", *drill.part_names, metric.label]
         rows = [[r.partner, r.tier, r.classification, *r.parts, r.value] for r in drill.rows]
@@ -72,10 +70,9 @@ def figure(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_perm(Perm.VIEW_REPORTS)
 def dashboard_csv(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.access.tenant
-    period = queries.period_from(tenant, request.GET.get("period"))
+    period = queries.period_from(request.access, request.GET.get("period"))
     # The very tables the page shows (the same cache entry), so the CSV equals the table.
-    tables = presenters.dashboard_page(tenant, period)["tables"]
+    tables = presenters.dashboard_page(request.access, period)["tables"]
     table = tables.get(request.GET.get("table", "headline"))
     if table is None:
         raise Http404("No such table")
@@ -86,8 +83,7 @@ def dashboard_csv(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_POST
 @require_perm(Perm.VIEW_REPORTS)
 def dashboard_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.access.tenant
-    period = queries.period_from(tenant, request.POST.get("period"))
+    period = queries.period_from(request.access, request.POST.get("period"))
     exports.export_request(access=request.access, kind=ReportExport.Kind.DASHBOARD, period=period)
     messages.success(
         request, f"The dashboard PDF for {period.label} is being prepared; it appears below when ready."
@@ -122,11 +118,11 @@ def qbr_page(request: TenantRequest, tenant, partner, *, portal: bool) -> HttpRe
     recent = exports.recent_exports(kind=ReportExport.Kind.QBR, partner_id=partner.pk)
     if request.GET.get("part") == "exports":
         return exports_part(request, recent, portal=portal)
-    period = queries.period_from(tenant, request.GET.get("period"))
-    context = presenters.qbr_context(tenant, queries.qbr(tenant, partner, period))
+    period = queries.period_from(request.access, request.GET.get("period"))
+    context = presenters.qbr_context(tenant, queries.qbr(request.access, partner, period))
     context.update(
         period=period,
-        period_forms=queries.period_choices(tenant, period),
+        period_forms=queries.period_choices(request.access, period),
         period_kind=queries.period_kind(period),
         recent_exports=recent,
         pending=pending(recent),
@@ -143,8 +139,8 @@ def partner_qbr_csv(request: TenantRequest, tenant_slug: str, partner_id: int) -
 
 
 def qbr_csv(request: TenantRequest, tenant, partner) -> HttpResponse:
-    period = queries.period_from(tenant, request.GET.get("period"))
-    tables = presenters.qbr_tables(queries.qbr(tenant, partner, period))
+    period = queries.period_from(request.access, request.GET.get("period"))
+    tables = presenters.qbr_tables(queries.qbr(request.access, partner, period))
     table = tables.get(request.GET.get("table", "metrics"))
     if table is None:
         raise Http404("No such table")
@@ -155,9 +151,8 @@ def qbr_csv(request: TenantRequest, tenant, partner) -> HttpResponse:
 @require_POST
 @require_perm(Perm.VIEW_REPORTS)
 def partner_qbr_pdf(request: TenantRequest, tenant_slug: str, partner_id: int) -> HttpResponse:
-    tenant = request.access.tenant
     partner = partner_queries.access_partner(request.access, partner_id)
-    period = queries.period_from(tenant, request.POST.get("period"))
+    period = queries.period_from(request.access, request.POST.get("period"))
     exports.export_request(
         access=request.access, kind=ReportExport.Kind.QBR, period=period, partner_id=partner.pk
     )

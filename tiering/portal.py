@@ -19,7 +19,7 @@ from .views import trend_chart
 @require_perm(Perm.USE_PORTAL)
 def portal_tier(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     partner = partner_queries.own_partner(request.access)
-    data = queries.partner_scorecard(partner)
+    data = queries.partner_scorecard(request.access, partner)
     return render(
         request,
         "portal/tier.html",
@@ -29,6 +29,6 @@ def portal_tier(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "gap": data["gap"],
             "chart": trend_chart(data["snapshots"], partner.name),
             "ratings": data["ratings"] if tiering_settings().show_rating_comments_in_portal else {},
-            "tiers": queries.tiers(),
+            "tiers": queries.tiers(request.access),
         },
     )

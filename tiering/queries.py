@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 
 from partners.models import Partner, Tier
 from partners.vocab import Classification
+from prm.access import TenantAccess
 from prm.periods import FiscalPeriod, parse_period
 from prm.tenancy import require_current_tenant
 
@@ -34,11 +35,11 @@ from .program import DEFAULT_CRITERIA, strategic_count, tiering_settings
 SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 
 
-def tiers() -> list[Tier]:
+def tiers(access: TenantAccess) -> list[Tier]:
     return list(Tier.objects.order_by("rank"))
 
 
-def tier_movements(period: FiscalPeriod) -> QuerySet[TierChange]:
+def tier_movements(access: TenantAccess, period: FiscalPeriod) -> QuerySet[TierChange]:
     """Tier changes made within ``period`` (by the date they took effect), oldest first, with the
     partner and both tiers loaded: promotions have a ``to_tier`` of better (lower) rank."""
     return (
@@ -48,7 +49,7 @@ def tier_movements(period: FiscalPeriod) -> QuerySet[TierChange]:
     )
 
 
-def portfolio_balance() -> dict[str, Any]:
+def portfolio_balance(access: TenantAccess) -> dict[str, Any]:
     """Strategic partners against the cap, and the open balance alerts."""
     settings_row = tiering_settings()
     count = strategic_count()
@@ -57,35 +58,37 @@ def portfolio_balance() -> dict[str, Any]:
         "strategic_cap": settings_row.strategic_cap,
         "over_cap": count > settings_row.strategic_cap,
         "concentration_share": settings_row.concentration_share,
-        "alerts": list(open_alerts()),
+        "alerts": list(open_alerts(access)),
     }
 
 
-def open_alerts() -> QuerySet[BalanceAlert]:
+def open_alerts(access: TenantAccess) -> QuerySet[BalanceAlert]:
     return (
         BalanceAlert.objects.filter(resolved_on__isnull=True).select_related("partner").order_by("kind", "pk")
     )
 
 
-def proposals(status: str | None = TierChangeProposal.Status.PENDING) -> QuerySet[TierChangeProposal]:
+def proposals(
+    access: TenantAccess, status: str | None = TierChangeProposal.Status.PENDING
+) -> QuerySet[TierChangeProposal]:
     qs = TierChangeProposal.objects.select_related(
         "partner", "from_tier", "to_tier", "proposed_by", "decided_by"
     )
     return qs.filter(status=status) if status else qs
 
 
-def latest_run() -> ScoreRun | None:
+def latest_run(access: TenantAccess) -> ScoreRun | None:
     return ScoreRun.objects.order_by("-run_on", "-pk").first()
 
 
-def distribution() -> dict[str, Any]:
+def distribution(access: TenantAccess) -> dict[str, Any]:
     """Partners per tier (strategic first) and per score band from the latest run."""
     by_tier = list(
         Tier.objects.annotate(n=Count("partners", filter=Q(partners__archived_at__isnull=True)))
         .order_by("rank")
         .values("name", "classification", "n")
     )
-    run = latest_run()
+    run = latest_run(access)
     bands: Counter[int] = Counter()
     if run is not None:
         for score in ScoreSnapshot.objects.filter(run_on=run.run_on).values_list("score", flat=True):
@@ -100,7 +103,7 @@ def distribution() -> dict[str, Any]:
     }
 
 
-def snapshots_of(partner: Partner, limit: int = 12) -> list[ScoreSnapshot]:
+def snapshots_of(access: TenantAccess, partner: Partner, limit: int = 12) -> list[ScoreSnapshot]:
     """The partner's latest snapshots, oldest first (for the trend)."""
     rows = list(
         ScoreSnapshot.objects.filter(partner=partner).select_related("scorecard").order_by("-run_on")[:limit]
@@ -108,15 +111,17 @@ def snapshots_of(partner: Partner, limit: int = 12) -> list[ScoreSnapshot]:
     return rows[::-1]
 
 
-def tier_history(partner: Partner) -> QuerySet[TierChange]:
+def tier_history(access: TenantAccess, partner: Partner) -> QuerySet[TierChange]:
     return TierChange.objects.filter(partner=partner).select_related("from_tier", "to_tier", "changed_by")
 
 
-def next_tier_gap(partner: Partner, snapshot: ScoreSnapshot | None) -> dict[str, Any] | None:
+def next_tier_gap(
+    access: TenantAccess, partner: Partner, snapshot: ScoreSnapshot | None
+) -> dict[str, Any] | None:
     """The next better tier than the partner's, with each of its rules met or missed."""
     if snapshot is None:
         return None
-    better = [t for t in tiers() if partner.tier is None or t.rank < partner.tier.rank]
+    better = [t for t in tiers(access) if partner.tier is None or t.rank < partner.tier.rank]
     if not better:
         return None
     target = better[-1]
@@ -136,11 +141,11 @@ def next_tier_gap(partner: Partner, snapshot: ScoreSnapshot | None) -> dict[str,
     }
 
 
-def ratings_of(partner: Partner) -> dict[str, ManualRating]:
+def ratings_of(access: TenantAccess, partner: Partner) -> dict[str, ManualRating]:
     return {r.key: r for r in ManualRating.objects.filter(partner=partner).select_related("rated_by")}
 
 
-def scorecard_summary() -> dict[str, Any]:
+def scorecard_summary(access: TenantAccess) -> dict[str, Any]:
     """The active scorecard and its criteria; the default ones (unsaved) before the first use."""
     card = Scorecard.objects.filter(is_active=True).first()
     if card is None:
@@ -151,27 +156,29 @@ def scorecard_summary() -> dict[str, Any]:
     return {"scorecard": card, "criteria": list(card.criteria.all())}
 
 
-def partner_scorecard(partner: Partner) -> dict[str, Any]:
+def partner_scorecard(access: TenantAccess, partner: Partner) -> dict[str, Any]:
     """What the partner page and the portal show: latest score, breakdown, trend, history, gap."""
-    snapshots = snapshots_of(partner)
+    snapshots = snapshots_of(access, partner)
     latest = snapshots[-1] if snapshots else None
     return {
         "latest": latest,
         "snapshots": snapshots,
-        "history": list(tier_history(partner)[:20]),
-        "gap": next_tier_gap(partner, latest),
-        "pending": proposals().filter(partner=partner).first(),
-        "ratings": ratings_of(partner),
+        "history": list(tier_history(access, partner)[:20]),
+        "gap": next_tier_gap(access, partner, latest),
+        "pending": proposals(access).filter(partner=partner).first(),
+        "ratings": ratings_of(access, partner),
     }
 
 
-def reviews() -> QuerySet[PortfolioReview]:
+def reviews(access: TenantAccess) -> QuerySet[PortfolioReview]:
     return PortfolioReview.objects.annotate(n=Count("decisions")).order_by("-fiscal_year")
 
 
-def review_candidates(review: PortfolioReview, top_tactical: int = 5) -> list[dict[str, Any]]:
+def review_candidates(
+    access: TenantAccess, review: PortfolioReview, top_tactical: int = 5
+) -> list[dict[str, Any]]:
     """Every strategic partner, plus the best-scoring tactical partners, with trend and decision."""
-    run = latest_run()
+    run = latest_run(access)
     latest: dict[int, ScoreSnapshot] = {}
     if run is not None:
         latest = {
@@ -207,7 +214,7 @@ def review_candidates(review: PortfolioReview, top_tactical: int = 5) -> list[di
     return rows
 
 
-def period_from(label: str | None) -> FiscalPeriod | None:
+def period_from(access: TenantAccess, label: str | None) -> FiscalPeriod | None:
     if not label:
         return None
     try:

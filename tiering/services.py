@@ -433,7 +433,7 @@ def portfolio_review_close(*, access: TenantAccess, review: PortfolioReview, sum
     if not summary.strip():
         raise ValidationError({"summary": "Write a short summary of the review."})
     decided = set(review.decisions.values_list("partner_id", flat=True))
-    missing = [c["partner"].name for c in review_candidates(review) if c["partner"].pk not in decided]
+    missing = [c["partner"].name for c in review_candidates(access, review) if c["partner"].pk not in decided]
     if missing:
         raise ValidationError(
             {

@@ -59,8 +59,8 @@ def trend_chart(snapshots: list, partner_name: str) -> Any:
 
 def partner_section_context(request: TenantRequest, partner: Any, **forms: Any) -> dict[str, Any]:
     access = request.access
-    data = queries.partner_scorecard(partner)
-    criteria = queries.scorecard_summary()["criteria"]
+    data = queries.partner_scorecard(request.access, partner)
+    criteria = queries.scorecard_summary(request.access)["criteria"]
     can_rate = access.can(Perm.MANAGE_PARTNERS) and not partner.is_archived
     return {
         **data,
@@ -87,7 +87,9 @@ def _partner_page_with(request: TenantRequest, partner: Any, **forms: Any) -> Ht
 @require_perm(Perm.MANAGE_PARTNERS)
 def partner_rate(request: TenantRequest, tenant_slug: str, partner_id: int) -> HttpResponse:
     partner = partner_queries.access_partner(request.access, partner_id)
-    form = RatingForm(request.POST, criteria=queries.scorecard_summary()["criteria"], prefix="rating")
+    form = RatingForm(
+        request.POST, criteria=queries.scorecard_summary(request.access)["criteria"], prefix="rating"
+    )
     if form.is_valid():
         done = run_service(
             form,
@@ -132,11 +134,11 @@ def partner_propose_tier(request: TenantRequest, tenant_slug: str, partner_id: i
 @require_perm(Perm.VIEW_PROGRAM)
 def tiering_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     access = request.access
-    dist = queries.distribution()
+    dist = queries.distribution(request.access)
     status = request.GET.get("status") or TierChangeProposal.Status.PENDING
     if status not in TierChangeProposal.Status.values:
         status = TierChangeProposal.Status.PENDING
-    page = paginate(request, queries.proposals(status), per_page=20)
+    page = paginate(request, queries.proposals(request.access, status), per_page=20)
     chart = charts.histogram(
         title="Partners by score",
         description="Number of scored partners in each score band at the latest recalculation",
@@ -149,7 +151,7 @@ def tiering_home(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         {
             "dist": dist,
             "chart": chart if dist["run"] else None,
-            "balance": queries.portfolio_balance(),
+            "balance": queries.portfolio_balance(request.access),
             "page": page,
             "status": status,
             "statuses": TierChangeProposal.Status.choices,
@@ -176,7 +178,7 @@ def tiering_run_status(request: TenantRequest, tenant_slug: str, run_id: int) ->
 
 
 def _proposal(request: TenantRequest, proposal_id: int) -> TierChangeProposal:
-    return get_object_or_404(queries.proposals(None), pk=proposal_id)
+    return get_object_or_404(queries.proposals(request.access, None), pk=proposal_id)
 
 
 @require_perm(Perm.VIEW_PROGRAM)
@@ -206,7 +208,7 @@ def proposal_detail(request: TenantRequest, tenant_slug: str, proposal_id: int) 
                 messages.success(request, f"{proposal.partner.name}: move to {proposal.to_tier.name} {verb}.")
                 return redirect(_url("tiering_home", request))
         status = form_status(form)
-    balance = queries.portfolio_balance()
+    balance = queries.portfolio_balance(request.access)
     entering_strategic = proposal.to_tier.classification == "strategic" and (
         proposal.from_tier is None or proposal.from_tier.classification != "strategic"
     )
@@ -228,7 +230,7 @@ def proposal_detail(request: TenantRequest, tenant_slug: str, proposal_id: int) 
 # --- scorecard, tiers, settings -----------------------------------------------------------------
 
 
-def _criteria_initial() -> list[dict[str, Any]]:
+def _criteria_initial(request: TenantRequest) -> list[dict[str, Any]]:
     return [
         {
             "key": c.key,
@@ -239,7 +241,7 @@ def _criteria_initial() -> list[dict[str, Any]]:
             "target": c.target,
             "weight": c.weight,
         }
-        for c in queries.scorecard_summary()["criteria"]
+        for c in queries.scorecard_summary(request.access)["criteria"]
     ]
 
 
@@ -258,7 +260,9 @@ def scorecard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     access = request.access
     can_edit = access.can(Perm.MANAGE_PROGRAM)
     formset = (
-        CriteriaFormSet(request.POST or None, initial=_criteria_initial(), prefix="c") if can_edit else None
+        CriteriaFormSet(request.POST or None, initial=_criteria_initial(request), prefix="c")
+        if can_edit
+        else None
     )
     preview, error, status = None, None, 200
     if request.method == "POST":
@@ -282,7 +286,7 @@ def scorecard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                 status = 400
         else:
             status = 400
-    summary = queries.scorecard_summary()
+    summary = queries.scorecard_summary(request.access)
     return render(
         request,
         "tiering/scorecard.html",
@@ -304,7 +308,7 @@ def tier_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         request,
         "tiering/tiers.html",
         {
-            "tiers": queries.tiers(),
+            "tiers": queries.tiers(request.access),
             "can_edit": request.access.can(Perm.MANAGE_PROGRAM),
             "currency": request.tenant.currency,
         },
@@ -372,7 +376,7 @@ def review_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         request,
         "tiering/reviews.html",
         {
-            "page": paginate(request, queries.reviews()),
+            "page": paginate(request, queries.reviews(request.access)),
             "form": form,
             "can_manage": request.access.can(Perm.MANAGE_PROGRAM),
         },
@@ -424,7 +428,7 @@ def review_detail(request: TenantRequest, tenant_slug: str, review_id: int) -> H
         "tiering/review_detail.html",
         {
             "review": review,
-            "rows": queries.review_candidates(review),
+            "rows": queries.review_candidates(request.access, review),
             "decisions": [(v, label) for v, label in services.ReviewDecision.Decision.choices],
             "close_form": close_form,
             "decision_error": decision_error,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from prm.access import TenantAccess
 from prm.periods import parse_period
 from prm.permissions import Role
 from prm.tenancy import tenant_context
@@ -59,7 +60,9 @@ def test_the_dashboard_endpoint_and_the_page_show_the_same_numbers(world, client
     data = client.get(f"{API}/dashboard/?period=FY2026-Q2").json()
     assert data["cached"] is True  # the page's own cache entry: the very same figures
     with tenant_context(world.tenant):
-        dashboard = presenters.dashboard_page(world.tenant, parse_period("FY2026-Q2", 4))["dashboard"]
+        dashboard = presenters.dashboard_page(
+            TenantAccess.program_reader(world.tenant), parse_period("FY2026-Q2", 4)
+        )["dashboard"]
     for f, api_f in zip(dashboard.figures, data["figures"], strict=True):
         assert api_f["total"]["value"] == _s(f.total.value)
         assert presenters.format_value(f.total.value, f.unit, "USD") in page

@@ -18,6 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from partners.models import Partner, Tier
+from prm.access import TenantAccess
 from prm.periods import FiscalPeriod, TrailingFourQuarters, parse_period
 from prm.permissions import Role
 from prm.tenancy import tenant_context
@@ -44,7 +45,7 @@ def world(db):
 
 def _dashboard(world, label="FY2026-Q2"):
     with tenant_context(world.tenant):
-        return queries.compute_dashboard(world.tenant, parse_period(label, 4))
+        return queries.compute_dashboard(TenantAccess.program_reader(world.tenant), parse_period(label, 4))
 
 
 # figure → (all partners, strategic = P1, tactical = P2 + P3), FY2026-Q2, each worked out by hand.
@@ -125,12 +126,12 @@ def test_trend_covers_eight_quarters_ending_with_the_period(world):
 
 def test_one_statement_per_metric_and_period_set_whatever_the_number_of_partners(world):
     with tenant_context(world.tenant), CaptureQueriesContext(connection) as small:
-        queries.compute_dashboard(world.tenant, parse_period("FY2026-Q2", 4))
+        queries.compute_dashboard(TenantAccess.program_reader(world.tenant), parse_period("FY2026-Q2", 4))
     with tenant_context(world.tenant):
         for n in range(20):
             Partner.objects.create(name=f"More {n}", tier=world.silver)
     with tenant_context(world.tenant), CaptureQueriesContext(connection) as large:
-        queries.compute_dashboard(world.tenant, parse_period("FY2026-Q2", 4))
+        queries.compute_dashboard(TenantAccess.program_reader(world.tenant), parse_period("FY2026-Q2", 4))
     assert len(small) == len(large)
     # Two statements per headline metric (period + previous, then the trend), tiers (2), names (1),
     # the tiering panels (settings, strategic count, alerts, movements, partner ids, scores), the JBP
@@ -172,7 +173,10 @@ def test_the_rows_behind_a_figure_add_up_to_it(world):
     p1, p2, _ = world.partners
     with tenant_context(world.tenant):
         drill = queries.drill(
-            world.tenant, queries.metric_or_404("win_rate"), parse_period("FY2026-Q2", 4), "total"
+            TenantAccess.program_reader(world.tenant),
+            queries.metric_or_404("win_rate"),
+            parse_period("FY2026-Q2", 4),
+            "total",
         )
     assert drill.part_names == ["won", "decided"]
     assert [(r.partner_id, r.parts, r.value) for r in drill.rows] == [
@@ -201,7 +205,10 @@ def test_each_csv_equals_the_table_on_the_page(world, client_for):
     page = client.get("/t/dash/reports/?period=FY2026-Q2").content.decode()
     with tenant_context(world.tenant):
         tables = presenters.dashboard_tables(
-            queries.compute_dashboard(world.tenant, parse_period("FY2026-Q2", 4)), world.tenant
+            queries.compute_dashboard(
+                TenantAccess.program_reader(world.tenant), parse_period("FY2026-Q2", 4)
+            ),
+            world.tenant,
         )
     for name, table in tables.items():
         response = client.get(f"/t/dash/reports/export.csv?table={name}&period=FY2026-Q2")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from prm.access import TenantAccess
 from prm.periods import parse_period
 from prm.permissions import Role
 from prm.tenancy import tenant_context
@@ -29,7 +30,7 @@ def world(db):
 def test_the_qbr_shows_each_figure_this_period_the_previous_and_a_year_before(world):
     p1 = world.partners[0]
     with tenant_context(world.tenant):
-        qbr = queries.qbr(world.tenant, p1, parse_period("FY2026-Q2", 4))
+        qbr = queries.qbr(TenantAccess.program_reader(world.tenant), p1, parse_period("FY2026-Q2", 4))
     rows = {r.key: r for r in qbr.rows}
     # The pipeline metric world's hand computations for P1 (tests/pipeline/test_metrics.py).
     assert rows["pipeline_sourced"].value == D("4400.00")
@@ -157,7 +158,7 @@ def test_the_qbr_shows_the_partners_score_and_tier_movement(world):
         TierChange.objects.create(
             partner=p1, to_tier=gold, changed_at=datetime(2025, 9, 2, tzinfo=UTC), reason="Up"
         )
-        qbr = queries.qbr(world.tenant, p1, parse_period("FY2026-Q2", 4))
+        qbr = queries.qbr(TenantAccess.program_reader(world.tenant), p1, parse_period("FY2026-Q2", 4))
     score = next(r for r in qbr.rows if r.key == "partner_score")
     # Latest score on or before 30 Sep 2025 (72), before 30 Jun 2025 (60), a year before: none.
     assert (score.value, score.previous, score.year_ago) == (D("72"), D("60"), None)
@@ -199,8 +200,8 @@ def test_jbp_attainment_on_the_dashboard_and_targets_and_actions_on_the_qbr(worl
             due_on=date(2025, 8, 1),
         )
         period = parse_period("FY2026-Q2", 4)
-        plans = queries.plan_attainment(world.tenant, period)
-        qbr = queries.qbr(world.tenant, p1, period)
+        plans = queries.plan_attainment(TenantAccess.program_reader(world.tenant), period)
+        qbr = queries.qbr(TenantAccess.program_reader(world.tenant), p1, period)
     # FY2026-Q2 revenue of P1: 1200 (hand-computed in tests/pipeline) against 2000 committed for Q2.
     assert [(r["partner"], r["commitment"], r["actual"], r["attainment"]) for r in plans] == [
         ("Metric Partner 1", D("2000"), D("1200.00"), D("0.6000"))

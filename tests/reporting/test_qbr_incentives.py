@@ -23,6 +23,7 @@ from incentives.models import (
     RebateProgram,
     RebateStatement,
 )
+from prm.access import TenantAccess
 from prm.periods import parse_period
 from prm.permissions import Role
 from prm.tenancy import tenant_context
@@ -148,7 +149,9 @@ def world(db):
 
 def _section(world):
     with tenant_context(world.tenant):
-        return queries.partner_incentives(world.tenant, world.partners[0], parse_period("FY2026-Q2", 4))
+        return queries.partner_incentives(
+            TenantAccess.program_reader(world.tenant), world.partners[0], parse_period("FY2026-Q2", 4)
+        )
 
 
 def test_the_mdf_and_rebate_figures_of_the_period(world):
@@ -176,7 +179,9 @@ def test_the_mdf_and_rebate_figures_of_the_period(world):
 
 def test_a_quarter_without_incentives_shows_zeros_and_empty_lists(world):
     with tenant_context(world.tenant):
-        section = queries.partner_incentives(world.tenant, world.partners[0], parse_period("FY2026-Q1", 4))
+        section = queries.partner_incentives(
+            TenantAccess.program_reader(world.tenant), world.partners[0], parse_period("FY2026-Q1", 4)
+        )
     assert all(f["value"] == 0 for f in section["figures"])
     assert section["statements"] == []
 

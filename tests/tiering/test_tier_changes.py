@@ -172,7 +172,7 @@ def test_a_promotion_beyond_the_strategic_cap_needs_an_admins_written_override(w
         assert program.strategic_count() == 2
         change = TierChange.objects.get(partner=world_a.partner)
         assert "Strategic cap overridden: Replaces a partner leaving in Q3" in change.reason
-        assert tiering_queries.portfolio_balance()["over_cap"] is True
+        assert tiering_queries.portfolio_balance(world_a.access(Role.MANAGER))["over_cap"] is True
 
 
 def test_tactical_changes_apply_themselves_when_enabled_but_strategic_ones_wait(world_a, in_tenant, tiers):
@@ -235,14 +235,16 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
         assert alert.share == D("0.8000")
         assert "holds 80.0% of partner-sourced revenue" in alert.message
         recalculation.score_run_execute(run_on=timezone.localdate())
-        balance = tiering_queries.portfolio_balance()
+        balance = tiering_queries.portfolio_balance(world_a.access(Role.MANAGER))
         assert sorted(a.kind for a in balance["alerts"]) == ["below_minimum", "concentration"]
         assert balance["strategic_count"] == 1
         assert balance["strategic_cap"] == 10
         # Raising the limit to 90 % resolves the concentration alert on the next run.
         services.tiering_settings_update(access=world_a.access(Role.ADMIN), concentration_share=D("0.9"))
         recalculation.score_run_execute(run_on=timezone.localdate())
-        assert [a.kind for a in tiering_queries.portfolio_balance()["alerts"]] == ["below_minimum"]
+        assert [
+            a.kind for a in tiering_queries.portfolio_balance(world_a.access(Role.MANAGER))["alerts"]
+        ] == ["below_minimum"]
         assert BalanceAlert.objects.get(kind="concentration").resolved_on == timezone.localdate()
 
 
@@ -257,11 +259,18 @@ def test_tier_movements_lists_the_changes_within_a_fiscal_period(world_a, in_ten
         services.tier_proposal_approve(access=world_a.access(Role.ADMIN), proposal=proposal)
         today = timezone.localdate()
         this_year = parse_period(f"FY{today.year}", 1)
-        moves = list(tiering_queries.tier_movements(this_year))
+        moves = list(tiering_queries.tier_movements(world_a.access(Role.MANAGER), this_year))
         assert [(m.partner, m.from_tier, m.to_tier) for m in moves] == [
             (world_a.partner, tiers["Silver"], tiers["Gold"])
         ]
-        assert list(tiering_queries.tier_movements(parse_period(f"FY{today.year - 1}", 1))) == []
+        assert (
+            list(
+                tiering_queries.tier_movements(
+                    world_a.access(Role.MANAGER), parse_period(f"FY{today.year - 1}", 1)
+                )
+            )
+            == []
+        )
 
 
 def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_tenant, tiers, capsys):
@@ -305,7 +314,7 @@ def test_the_annual_review_lists_strategic_partners_and_candidates_and_closes_wi
             services.portfolio_review_open(access=world_a.access(Role.MANAGER), fiscal_year="FY2027")
         review = services.portfolio_review_open(access=admin, fiscal_year="fy2027")
         assert review.fiscal_year == "FY2027"
-        rows = review_candidates(review)
+        rows = review_candidates(world_a.access(Role.MANAGER), review)
         assert [(r["partner"], r["strategic"]) for r in rows] == [
             (world_a.partner, True),
             (world_a.other_partner, False),
