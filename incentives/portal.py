@@ -11,7 +11,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from pipeline.models import DealRegistration
+from pipeline import queries as pipeline_queries
 from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import form_status, paginate, require_perm, run_service
@@ -80,9 +80,9 @@ def portal_request_detail(request: TenantRequest, tenant_slug: str, mdf_request_
         and timezone.localdate() <= fund_request.allocation.fund.claim_deadline
     )
     # Deals the activity could have sourced: registered since it started.
-    registrations = DealRegistration.objects.filter(
-        partner_id=access.require_partner(), submitted_at__date__gte=fund_request.starts_on
-    ).order_by("-submitted_at")[:30]
+    registrations = pipeline_queries.registrations_since(
+        access, access.require_partner(), fund_request.starts_on
+    )
     initial: dict[str, Any] = {}
     if claim is not None:  # a resubmission starts from what was sent before
         initial = {

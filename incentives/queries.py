@@ -244,3 +244,37 @@ def roi_by_tier(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, An
         }
         for (_rank, name), row in sorted(tiers.items())
     ]
+
+
+# --- a partner's incentives, for its QBR --------------------------------------------------------
+
+
+def open_fund_requests(access: TenantAccess, partner_id: int, *, limit: int) -> list[FundRequest]:
+    """The partner's fund requests still waiting (submitted) or approved and not yet claimed."""
+    return list(
+        fund_requests(access)
+        .filter(partner_id=partner_id, status__in=[FundRequest.Status.SUBMITTED, FundRequest.Status.APPROVED])
+        .order_by("starts_on", "pk")[:limit]
+    )
+
+
+def open_claims(access: TenantAccess, partner_id: int, *, limit: int) -> list[Claim]:
+    """The partner's claims waiting for finance or approved and not yet fully paid."""
+    return list(
+        claims(access)
+        .filter(partner_id=partner_id, status__in=[Claim.Status.SUBMITTED, Claim.Status.APPROVED])
+        .select_related("request")
+        .order_by("submitted_at", "pk")[:limit]
+    )
+
+
+def approved_statements(access: TenantAccess, partner_id: int, period: FiscalPeriod) -> list[RebateStatement]:
+    """The partner's rebate statements of programs starting in ``period``, once finance approved them."""
+    return list(
+        statements(access)
+        .filter(
+            partner_id=partner_id, program__starts_on__gte=period.start, program__starts_on__lte=period.end
+        )
+        .exclude(status=RebateStatement.Status.DRAFT)
+        .order_by("program__starts_on", "pk")
+    )

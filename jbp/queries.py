@@ -554,3 +554,13 @@ def grouped_by_quarter(items: list[Any]) -> dict[int, list[Any]]:
     for item in items:
         grouped[item.quarter].append(item)
     return dict(grouped)
+
+
+def signed_plan(access: TenantAccess, partner_id: int, fiscal_year: int) -> Plan | None:
+    """The partner's signed plan (executive signed: active or closed) for a fiscal year, if any."""
+    return (
+        plans(access)
+        .filter(partner_id=partner_id, fiscal_year=fiscal_year, status__in=sorted(Plan.SIGNED))
+        .order_by("-pk")
+        .first()
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -19,6 +19,7 @@ from django.utils import timezone
 from partners.models import Partner
 from prm.access import TenantAccess
 from prm.models import AuditEvent
+from prm.periods import FiscalPeriod
 
 from .models import Account, DealConflict, DealRegistration, DealStatusChange, VendorOpportunity
 from .services import desk_settings
@@ -303,3 +304,34 @@ def merged_accounts(access: TenantAccess, account: Account) -> QuerySet[Account]
 def merge_targets(access: TenantAccess, account: Account) -> QuerySet[Account]:
     """Accounts a duplicate may be merged into: every other account not merged itself."""
     return accounts(access).filter(merged_into__isnull=True).exclude(pk=account.pk).order_by("name", "pk")
+
+
+# --- for other apps (the QBR pack, MDF claims) --------------------------------------------------
+
+
+def partner_deals_in_period(
+    access: TenantAccess, partner_id: int, period: FiscalPeriod, *, limit: int = 50
+) -> list[DealRegistration]:
+    """A partner's registrations closed or submitted within ``period``, latest close first."""
+    return list(
+        registrations(access)
+        .filter(partner_id=partner_id)
+        .filter(
+            Q(closed_on__gte=period.start, closed_on__lte=period.end)
+            | Q(submitted_at__date__gte=period.start, submitted_at__date__lte=period.end)
+        )
+        .select_related("account")
+        .order_by("-closed_on", "-pk")[:limit]
+    )
+
+
+def registrations_since(
+    access: TenantAccess, partner_id: int, day: date, *, limit: int = 30
+) -> QuerySet[DealRegistration]:
+    """A partner's registrations submitted on or after ``day``, newest first (deals an MDF
+    activity that started that day could have sourced)."""
+    return (
+        registrations(access)
+        .filter(partner_id=partner_id, submitted_at__date__gte=day)
+        .order_by("-submitted_at")[:limit]
+    )

@@ -33,6 +33,7 @@ from prm.permissions import Perm
 
 from . import exports, presenters, queries
 from .models import ReportExport
+from .pages import download_response
 
 PERIOD = OpenApiParameter(
     "period",
@@ -420,6 +421,4 @@ class ReportExportViewSet(mixins.CreateModelMixin, PartnerScopedViewSet):
 
 
 def _pdf(export: ReportExport) -> HttpResponse:
-    from .views import _download
-
-    return _download(export)
+    return download_response(export)

@@ -63,8 +63,6 @@ def invalidate(tenant_id: int) -> str:
 
 
 def _changed(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    from prm.models import Tenant
-
     if sender is Tenant:
         # A new tenant may reuse the id of a removed one (SQLite test databases do): start afresh.
         if created:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -69,7 +70,7 @@ def export_request(
         partner_id=partner_id,
     )
     tenant_id, export_id = access.tenant.pk, export.pk
-    from .tasks import render_export
+    from .tasks import render_export  # the task calls back into this module: import when queuing
 
     transaction.on_commit(lambda: render_export.delay(tenant_id=tenant_id, export_id=export_id))
     return export
@@ -77,7 +78,7 @@ def export_request(
 
 def export_render(*, export_id: int) -> str:
     """Render a queued export (idempotent: a finished export is left as it is)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # loads Pango and fonts: only the worker that renders pays for it
 
     export = ReportExport.objects.select_related("partner", "tenant").get(pk=export_id)
     if export.status == Status.DONE:
@@ -118,8 +119,6 @@ def recent_exports(*, kind: str, partner_id: int | None = None, limit: int = 5) 
 
 def access_export(access: TenantAccess, export_id: int) -> ReportExport:
     """One finished or pending export the caller may download; 404 for missing and not-yours."""
-    from django.http import Http404
-
     exports = ReportExport.objects.all()
     if access.is_partner:
         exports = exports.filter(kind=Kind.QBR, partner_id=access.require_partner())

@@ -16,19 +16,18 @@ from prm.ui import require_perm
 
 from . import exports, queries
 from .models import ReportExport
-from .views import _download, qbr_csv, qbr_page
+from .pages import download_response, qbr_csv, qbr_page
 
 
 @require_perm(Perm.USE_PORTAL)
 def portal_qbr(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    tenant = request.access.tenant
     partner = partner_queries.own_partner(request.access)
-    return qbr_page(request, tenant, partner, portal=True)
+    return qbr_page(request, partner, portal=True)
 
 
 @require_perm(Perm.USE_PORTAL)
 def portal_qbr_csv(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    return qbr_csv(request, request.access.tenant, partner_queries.own_partner(request.access))
+    return qbr_csv(request, partner_queries.own_partner(request.access))
 
 
 @require_POST
@@ -49,4 +48,4 @@ def portal_qbr_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_perm(Perm.USE_PORTAL)
 def portal_export_download(request: TenantRequest, tenant_slug: str, report_export_id: int) -> HttpResponse:
-    return _download(exports.access_export(request.access, report_export_id))
+    return download_response(exports.access_export(request.access, report_export_id))

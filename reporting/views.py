@@ -16,25 +16,7 @@ from prm.ui import paginate, require_perm
 
 from . import exports, presenters, queries
 from .models import ReportExport
-
-
-def csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
-    response = HttpResponse(exports.csv_text(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def exports_part(request: TenantRequest, recent: list[ReportExport], *, portal: bool = False) -> HttpResponse:
-    """The list of recent exports alone (htmx polls it while one is being rendered)."""
-    return render(
-        request,
-        "reporting/_exports.html",
-        {"recent_exports": recent, "pending": pending(recent), "portal": portal},
-    )
-
-
-def pending(recent: list[ReportExport]) -> bool:
-    return any(e.status in {ReportExport.Status.QUEUED, ReportExport.Status.RUNNING} for e in recent)
+from .pages import csv_response, download_response, exports_part, pending, qbr_csv, qbr_page
 
 
 @require_perm(Perm.VIEW_REPORTS)
@@ -96,56 +78,19 @@ def dashboard_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_perm(Perm.VIEW_REPORTS)
 def export_download(request: TenantRequest, tenant_slug: str, report_export_id: int) -> HttpResponse:
-    return _download(exports.access_export(request.access, report_export_id))
-
-
-def _download(export: ReportExport) -> HttpResponse:
-    if export.status != ReportExport.Status.DONE or export.content is None:
-        raise Http404("This export is not ready")
-    response = HttpResponse(bytes(export.content), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    return response
+    return download_response(exports.access_export(request.access, report_export_id))
 
 
 @require_perm(Perm.VIEW_REPORTS)
 def partner_qbr(request: TenantRequest, tenant_slug: str, partner_id: int) -> HttpResponse:
-    tenant = request.access.tenant
     partner = partner_queries.access_partner(request.access, partner_id)
-    return qbr_page(request, tenant, partner, portal=False)
-
-
-def qbr_page(request: TenantRequest, tenant, partner, *, portal: bool) -> HttpResponse:
-    recent = exports.recent_exports(kind=ReportExport.Kind.QBR, partner_id=partner.pk)
-    if request.GET.get("part") == "exports":
-        return exports_part(request, recent, portal=portal)
-    period = queries.period_from(request.access, request.GET.get("period"))
-    context = presenters.qbr_context(tenant, queries.qbr(request.access, partner, period))
-    context.update(
-        period=period,
-        period_forms=queries.period_choices(request.access, period),
-        period_kind=queries.period_kind(period),
-        recent_exports=recent,
-        pending=pending(recent),
-        portal=portal,
-    )
-    return render(request, "reporting/qbr.html", context)
+    return qbr_page(request, partner, portal=False)
 
 
 @require_perm(Perm.VIEW_REPORTS)
 def partner_qbr_csv(request: TenantRequest, tenant_slug: str, partner_id: int) -> HttpResponse:
-    tenant = request.access.tenant
     partner = partner_queries.access_partner(request.access, partner_id)
-    return qbr_csv(request, tenant, partner)
-
-
-def qbr_csv(request: TenantRequest, tenant, partner) -> HttpResponse:
-    period = queries.period_from(request.access, request.GET.get("period"))
-    tables = presenters.qbr_tables(queries.qbr(request.access, partner, period))
-    table = tables.get(request.GET.get("table", "metrics"))
-    if table is None:
-        raise Http404("No such table")
-    header, rows = table.csv()
-    return csv_response(f"qbr-{partner.pk}-{table.name}-{period.label}.csv", header, rows)
+    return qbr_csv(request, partner)
 
 
 @require_POST

@@ -1,0 +1,140 @@
+"""What every reporting read shares: the headline figures, the groups, periods and changes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from partners.models import Partner
+from partners.vocab import Classification
+from prm.access import TenantAccess
+from prm.metrics import Metric, Unit
+from prm.periods import FiscalPeriod, TrailingFourQuarters, fiscal_quarter_of, parse_period
+
+HEADLINE = [
+    "pipeline_sourced",
+    "pipeline_influenced",
+    "deals_won_amount",
+    "win_rate",
+    "average_deal_size",
+    "nrr",
+    "revenue",
+]
+TIER = "tier_key"
+CLASS = "class_key"
+UNTIERED = "none"
+CLASS_LABELS = {
+    Classification.STRATEGIC.value: "Strategic",
+    Classification.TACTICAL.value: "Tactical",
+    UNTIERED: "No tier",
+}
+TREND_QUARTERS = 8
+TOP_N = 5
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+
+PERIOD_KINDS = (("quarter", "Fiscal quarter"), ("year", "Fiscal year"), ("ttm", "Trailing four quarters"))
+
+
+def default_period(access: TenantAccess) -> FiscalPeriod:
+    """The last complete fiscal quarter (a QBR looks back at a finished quarter)."""
+    tenant = access.tenant
+    return fiscal_quarter_of(timezone.localdate(), tenant.fiscal_year_start_month).previous()
+
+
+def period_from(access: TenantAccess, label: str | None) -> FiscalPeriod:
+    """The period a URL names (``FY2026-Q3``, ``FY2026``, ``TTM-FY2026-Q3``), else the default.
+    A malformed label is a 404 (a link that names no period shows nothing)."""
+    tenant = access.tenant
+    if not label:
+        return default_period(access)
+    try:
+        return parse_period(label, tenant.fiscal_year_start_month)
+    except ValueError:
+        raise Http404("No such period") from None
+
+
+def period_kind(period: FiscalPeriod) -> str:
+    if isinstance(period, TrailingFourQuarters):
+        return "ttm"
+    return "year" if period.quarter is None else "quarter"
+
+
+def last_quarter(period: FiscalPeriod) -> FiscalPeriod:
+    if isinstance(period, TrailingFourQuarters):
+        return period.last_quarter
+    if period.quarter is None:
+        return period.quarters()[-1]
+    return period
+
+
+def period_choices(
+    access: TenantAccess, period: FiscalPeriod
+) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Labels to choose from, per kind: the last twelve quarters, three years, eight TTM windows."""
+    tenant = access.tenant
+    start_month = tenant.fiscal_year_start_month
+    newest = fiscal_quarter_of(timezone.localdate(), start_month)
+    quarters = [newest]
+    for _ in range(11):
+        quarters.append(quarters[-1].previous())
+    years = sorted({FiscalPeriod(start_month, q.fiscal_year) for q in quarters}, reverse=True)
+    ttm = [TrailingFourQuarters(start_month, q.fiscal_year, q.quarter) for q in quarters[:8]]
+    return [
+        ("quarter", "Fiscal quarter", [(q.label, q.label) for q in quarters]),
+        ("year", "Fiscal year", [(y.label, y.label) for y in years]),
+        ("ttm", "Trailing four quarters", [(t.label, f"4 quarters to {t.last_quarter.label}") for t in ttm]),
+    ]
+
+
+def trend_quarters(period: FiscalPeriod) -> list[FiscalPeriod]:
+    quarters = [last_quarter(period)]
+    for _ in range(TREND_QUARTERS - 1):
+        quarters.insert(0, quarters[0].previous())
+    return quarters
+
+
+# --- values --------------------------------------------------------------------------------------
+
+
+def partners_grouping():
+    """Every partner of the tenant with its tier and classification (the groups of the dashboard)."""
+    return (
+        Partner.objects.order_by()
+        .annotate(
+            tier_key=F("tier_id"),
+            class_key=Coalesce(F("tier__classification"), Value(UNTIERED), output_field=CharField()),
+        )
+        .values("id", "tier_key", "class_key")
+    )
+
+
+def change(metric: Metric, value: Any, previous: Any) -> dict[str, Any] | None:
+    """The change against the previous period: relative for sums, in points for ratios."""
+    if value is None or previous is None:
+        return None
+    if metric.unit in (Unit.RATIO, Unit.SCORE):
+        scale = 100 if metric.unit == Unit.RATIO else 1  # a ratio's points are percentage points
+        points = (Decimal(value) - Decimal(previous)) * scale
+        return {
+            "kind": "points",
+            "value": points.quantize(Decimal("0.1")),
+            "up": points > 0,
+            "down": points < 0,
+        }
+    if not previous:
+        return None
+    relative = (Decimal(value) / Decimal(previous) - 1) * 100
+    return {
+        "kind": "percent",
+        "value": relative.quantize(Decimal("0.1")),
+        "up": relative > 0,
+        "down": relative < 0,
+    }

@@ -1,0 +1,346 @@
+"""The executive dashboard: every figure by group, the trend, portfolio balance, plans and incentives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+import prm.metrics as catalog
+from incentives import queries as incentive_queries
+from jbp import queries as jbp_queries
+from partners.models import Partner, Tier
+from partners.vocab import Classification
+from prm.access import TenantAccess
+from prm.metrics import PARTNER, TOTAL, Metric
+from prm.periods import FiscalPeriod, TrailingFourQuarters
+from tiering import queries as tiering_queries
+
+from .common import (
+    CLASS,
+    CLASS_LABELS,
+    HEADLINE,
+    TIER,
+    TOP_N,
+    UNTIERED,
+    change,
+    partners_grouping,
+    trend_quarters,
+)
+
+
+@dataclass
+class Cell:
+    value: Any
+    previous: Any
+    change: dict[str, Any] | None
+    group: str  # the drill-down's group argument, e.g. "class_key:strategic"
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    unit: str
+    definition: str
+    total: Cell
+    by_class: dict[str, Cell]
+    by_tier: dict[int | None, Cell]
+    top: list[tuple[int, Any]]
+    bottom: list[tuple[int, Any]]
+    active_partners: int
+    trend: dict[str, list[Any]] = field(default_factory=dict)  # series name → value per quarter
+
+
+@dataclass
+class TierRow:
+    key: int | None
+    name: str
+    classification: str
+    partners: int
+
+
+@dataclass
+class Dashboard:
+    period: FiscalPeriod
+    previous: FiscalPeriod
+    quarters: list[FiscalPeriod]
+    figures: list[Figure]
+    tiers: list[TierRow]
+    partner_names: dict[int, str]
+    partner_count: int
+    strategic_count: int
+    tactical_count: int
+    untiered_count: int
+    concentration: dict[str, Any]
+    computed_at: datetime
+    strategic_cap: int | None = None
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    movements: list[dict[str, Any]] = field(default_factory=list)
+    score_bands: list[tuple[str, int]] = field(default_factory=list)
+    scored_partners: int = 0
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    incentives: list[dict[str, Any]] = field(default_factory=list)
+    roi_by_tier: list[dict[str, Any]] = field(default_factory=list)
+    statements: int = 0
+    cached: bool = False
+
+    def figure(self, key: str) -> Figure:
+        return next(f for f in self.figures if f.key == key)
+
+
+def _cell(
+    metric: Metric, values: dict, period: FiscalPeriod, previous: FiscalPeriod, grouping: str, key: str
+) -> Cell:
+    now = values.get((period.label, grouping, key), metric.empty_value)
+    before = values.get((previous.label, grouping, key), metric.empty_value)
+    return Cell(
+        now, before, change(metric, now, before), f"{grouping}:{key}" if grouping != TOTAL else "total"
+    )
+
+
+def _sort_key(value: Any) -> Decimal:
+    return Decimal(value)
+
+
+def compute_figure(
+    access: TenantAccess, metric: Metric, period: FiscalPeriod, tiers: list[TierRow]
+) -> Figure:
+    """One headline metric: total, by classification, by tier, per partner (for top and bottom),
+    this period and the previous one, in one statement; the trend in a second."""
+    tenant = access.tenant
+    previous = period.previous()
+    values = catalog.compute_grouped(
+        metric,
+        tenant=tenant,
+        partners=partners_grouping(),
+        groupings=[PARTNER, TIER, CLASS, TOTAL],
+        periods=[period, previous],
+    )
+    per_partner = [
+        (int(key), value)
+        for (label, grouping, key), value in values.items()
+        if label == period.label and grouping == PARTNER and value is not None
+    ]
+    ranked = sorted(per_partner, key=lambda item: (_sort_key(item[1]), -item[0]), reverse=True)
+    by_tier = {
+        row.key: _cell(metric, values, period, previous, TIER, "" if row.key is None else str(row.key))
+        for row in tiers
+    }
+    return Figure(
+        key=metric.key,
+        label=metric.label,
+        unit=metric.unit,
+        definition=metric.definition,
+        total=_cell(metric, values, period, previous, TOTAL, ""),
+        by_class={name: _cell(metric, values, period, previous, CLASS, name) for name in CLASS_LABELS},
+        by_tier=by_tier,
+        top=ranked[:TOP_N],
+        bottom=list(reversed(ranked[-TOP_N:])) if len(ranked) > TOP_N else [],
+        active_partners=len(ranked),
+    )
+
+
+def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPeriod]) -> dict[str, list[Any]]:
+    tenant = access.tenant
+    values = catalog.compute_grouped(
+        metric, tenant=tenant, partners=partners_grouping(), groupings=[CLASS, TOTAL], periods=quarters
+    )
+    series = {
+        "Strategic": [
+            values.get((q.label, CLASS, Classification.STRATEGIC.value), metric.empty_value) for q in quarters
+        ],
+        "Tactical": [
+            values.get((q.label, CLASS, Classification.TACTICAL.value), metric.empty_value) for q in quarters
+        ],
+    }
+    series["All partners"] = [values.get((q.label, TOTAL, ""), metric.empty_value) for q in quarters]
+    return series
+
+
+def tier_rows() -> list[TierRow]:
+    """Tiers by rank with their partner counts, and a row for partners without a tier."""
+    counted = {
+        row["tier_id"]: row["n"]
+        for row in Partner.objects.order_by().values("tier_id").annotate(n=Count("pk"))
+    }
+    rows = [
+        TierRow(t.pk, t.name, t.classification, counted.get(t.pk, 0)) for t in Tier.objects.order_by("rank")
+    ]
+    if counted.get(None):
+        rows.append(TierRow(None, "No tier", UNTIERED, counted[None]))
+    return rows
+
+
+def concentration(figure: Figure, per_partner_total: Any) -> dict[str, Any]:
+    """The top partner's and the top five's share of the figure's total (e.g. revenue)."""
+    total = figure.total.value
+    if not total:
+        return {"top1": None, "top5": None, "top1_partner": None, "total": total}
+    top1 = figure.top[0][1] if figure.top else Decimal(0)
+    top5 = sum((value for _, value in figure.top[:5]), Decimal(0))
+    return {
+        "top1": (Decimal(top1) / Decimal(total)).quantize(Decimal("0.0001")),
+        "top5": (Decimal(top5) / Decimal(total)).quantize(Decimal("0.0001")),
+        "top1_partner": figure.top[0][0] if figure.top else None,
+        "total": total,
+    }
+
+
+def _aggregation_memory() -> None:
+    """Give this transaction's aggregates room to hash in memory (PostgreSQL's default of 4 MB
+    makes the per-account NRR grouping sort on disk at a few hundred thousand records)."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
+    """Every figure of the executive dashboard, computed now (no cache)."""
+    _aggregation_memory()
+    tiers = tier_rows()
+    quarters = trend_quarters(period)
+    figures = []
+    for key in HEADLINE:
+        metric = catalog.get(key)
+        figure = compute_figure(access, metric, period, tiers)
+        figure.trend = compute_trend(access, metric, quarters)
+        figures.append(figure)
+    ids = {pid for f in figures for pid, _ in (*f.top, *f.bottom)}
+    names = dict(Partner.objects.filter(pk__in=ids).values_list("pk", "name"))
+    counts: dict[str, int] = {}
+    for row in tiers:
+        counts[row.classification] = counts.get(row.classification, 0) + row.partners
+    revenue = next(f for f in figures if f.key == "revenue")
+    balance = tiering_queries.portfolio_balance(access)
+    dashboard = Dashboard(
+        period=period,
+        previous=period.previous(),
+        quarters=quarters,
+        figures=figures,
+        tiers=tiers,
+        partner_names=names,
+        partner_count=sum(counts.values()),
+        strategic_count=counts.get(Classification.STRATEGIC.value, 0),
+        tactical_count=counts.get(Classification.TACTICAL.value, 0),
+        untiered_count=counts.get(UNTIERED, 0),
+        concentration=concentration(revenue, None),
+        computed_at=timezone.now(),
+        strategic_cap=balance["strategic_cap"],
+        alerts=[
+            {
+                "kind": a.get_kind_display(),
+                "partner_id": a.partner_id,
+                "partner": a.partner.name,
+                "message": a.message,
+            }
+            for a in balance["alerts"]
+        ],
+        movements=tier_movements(access, period),
+    )
+    dashboard.score_bands, dashboard.scored_partners = score_distribution(access, period)
+    dashboard.plans = plan_attainment(access, period)
+    dashboard.incentives, dashboard.roi_by_tier = incentive_figures(access, period)
+    return dashboard
+
+
+INCENTIVE_METRICS = ["mdf_allocated", "mdf_paid", "rebate_accrued", "rebate_forecast"]
+
+
+def incentive_figures(
+    access: TenantAccess, period: FiscalPeriod
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """MDF utilisation and rebate liability (incentives' catalog metrics) for all partners,
+    strategic and tactical, and MDF ROI per tier (incentives' query)."""
+    tenant = access.tenant
+
+    rows = []
+    for key in INCENTIVE_METRICS:
+        metric = catalog.get(key)
+        values = catalog.compute_grouped(
+            metric, tenant=tenant, partners=partners_grouping(), groupings=[CLASS, TOTAL], periods=[period]
+        )
+        rows.append(
+            {
+                "key": key,
+                "label": metric.label,
+                "unit": metric.unit,
+                "total": values.get((period.label, TOTAL, ""), metric.empty_value),
+                "strategic": values.get(
+                    (period.label, CLASS, Classification.STRATEGIC.value), metric.empty_value
+                ),
+                "tactical": values.get(
+                    (period.label, CLASS, Classification.TACTICAL.value), metric.empty_value
+                ),
+            }
+        )
+    roi = incentive_queries.roi_by_tier(access, period)
+    return rows, roi
+
+
+def plan_attainment(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, Any]]:
+    """JBP attainment of the signed plans (jbp): revenue committed for the period, actual (catalog
+    ``revenue``), attainment and status (on track, at risk, behind). A trailing-four-quarter view
+    uses the plans' last quarter."""
+    tenant = access.tenant
+
+    if isinstance(period, TrailingFourQuarters):
+        period = period.last_quarter
+    return [
+        {
+            "plan_id": row.plan_id,
+            "partner_id": row.partner_id,
+            "partner": row.partner_name,
+            "plan": row.plan_title,
+            "commitment": row.commitment,
+            "actual": row.actual,
+            "attainment": row.attainment,
+            "status": row.status_label,
+        }
+        for row in jbp_queries.plan_attainment_statuses(tenant=tenant, period=period)
+    ]
+
+
+def tier_movements(
+    access: TenantAccess, period: FiscalPeriod, *, partner_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Tier changes that took effect in the period (promotions and demotions), from tiering."""
+    changes = tiering_queries.tier_movements(access, period)
+    if partner_id is not None:
+        changes = changes.filter(partner_id=partner_id)
+    return [
+        {
+            "partner_id": change.partner_id,
+            "partner": change.partner.name,
+            "from": change.from_tier.name if change.from_tier else "No tier",
+            "to": change.to_tier.name if change.to_tier else "No tier",
+            "up": bool(
+                change.to_tier and (change.from_tier is None or change.to_tier.rank < change.from_tier.rank)
+            ),
+            "on": change.changed_at.date(),
+        }
+        for change in changes
+    ]
+
+
+SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
+
+
+def score_distribution(access: TenantAccess, period: FiscalPeriod) -> tuple[list[tuple[str, int]], int]:
+    """Partners per band of the catalog's ``partner_score`` at the period's end (latest score)."""
+    tenant = access.tenant
+    ids = list(Partner.objects.values_list("pk", flat=True))
+    scores = [
+        v
+        for v in catalog.get("partner_score").compute(tenant=tenant, partner_ids=ids, period=period).values()
+        if v is not None
+    ]
+    bands = [
+        (f"{low}–{min(high, 100)}", sum(1 for v in scores if low <= v < high)) for low, high in SCORE_BANDS
+    ]
+    return bands, len(scores)
