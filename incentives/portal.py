@@ -19,7 +19,7 @@ from prm.ui import form_status, paginate, require_perm, run_service
 from . import queries, services
 from .forms import ClaimForm, FundRequestForm
 from .models import Claim, FundRequest
-from .views import _proof_response
+from .pages import proof_response
 
 
 @require_perm(Perm.USE_PORTAL)
@@ -124,7 +124,7 @@ def portal_request_detail(request: TenantRequest, tenant_slug: str, mdf_request_
 
 @require_perm(Perm.USE_PORTAL)
 def portal_proof_download(request: TenantRequest, tenant_slug: str, proof_id: int) -> FileResponse:
-    return _proof_response(request, proof_id)
+    return proof_response(request, proof_id)
 
 
 @require_perm(Perm.USE_PORTAL)

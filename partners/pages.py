@@ -6,17 +6,21 @@ errors through ``partner_page``, so the user stays where they were and sees what
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from prm.access import TenantRequest
 from prm.permissions import Perm
+from prm.ui import form_status, run_service
 
-from . import queries
-from .forms import NoteForm, StatusChangeForm
-from .models import Partner
+from . import queries, services
+from .forms import CertificationForm, ContactForm, NoteForm, StatusChangeForm
+from .models import Certification, Contact, Partner
 from .sections import sections_for
 
 
@@ -51,3 +55,76 @@ def partner_page(
         if section_data and item["section"].key in section_data:
             item["data"] = section_data[item["section"].key]
     return render(request, "partners/partner_detail.html", context, status=status)
+
+
+# --- contact and certification forms: the same flow on staff pages and in the portal -----------
+
+
+def handle_contact_form(
+    request: TenantRequest, partner: Partner, contact: Contact | None, done_url: str, cancel_url: str
+) -> HttpResponse:
+    form = ContactForm(request.POST or None, instance=contact, partner=partner)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in ContactForm.Meta.fields}
+        if contact is None:
+            saved = run_service(
+                form, lambda: services.contact_create(access=request.access, partner=partner, fields=fields)
+            )
+        else:
+            saved = run_service(
+                form, lambda: services.contact_update(access=request.access, contact=contact, fields=fields)
+            )
+        if saved is not None:
+            messages.success(request, f"Contact {saved.name} saved.")
+            return redirect(done_url)
+    return render(
+        request,
+        "partners/contact_form.html",
+        {"form": form, "partner": partner, "contact": contact, "cancel_url": cancel_url},
+        status=form_status(form),
+    )
+
+
+def handle_certification_form(
+    request: TenantRequest,
+    partner: Partner,
+    certification: Certification | None,
+    done_url: str,
+    cancel_url: str,
+) -> HttpResponse:
+    form = CertificationForm(request.POST or None, instance=certification, partner=partner)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in CertificationForm.Meta.fields}
+        if certification is None:
+            saved = run_service(
+                form,
+                lambda: services.certification_create(access=request.access, partner=partner, fields=fields),
+            )
+        else:
+            saved = run_service(
+                form,
+                lambda: services.certification_update(
+                    access=request.access, certification=certification, fields=fields
+                ),
+            )
+        if saved is not None:
+            messages.success(request, f"Certification {saved} saved.")
+            return redirect(done_url)
+    return render(
+        request,
+        "partners/certification_form.html",
+        {"form": form, "partner": partner, "certification": certification, "cancel_url": cancel_url},
+        status=form_status(form),
+    )
+
+
+def handle_set_archived(
+    request: TenantRequest, call: Callable[[], object], done: str, label: str
+) -> HttpResponse:
+    try:
+        call()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, label)
+    return redirect(done)

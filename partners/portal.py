@@ -19,7 +19,7 @@ from prm.ui import form_status, require_perm, run_service
 
 from . import queries, services
 from .forms import PortalProfileForm
-from .views.people import handle_certification_form, handle_contact_form, handle_set_archived
+from .pages import handle_certification_form, handle_contact_form, handle_set_archived
 
 
 def _home(tenant_slug: str, anchor: str = "") -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.forms import BaseForm as Form
@@ -73,3 +74,24 @@ def run_service(form: Form, service: Callable[[], Any]) -> Any | None:
 def form_status(form: Form | None) -> int:
     """400 for a form with errors, so tests and tools see a refused submission."""
     return 400 if form is not None and form.errors else 200
+
+
+def run_action(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
+    """Run a service from a button: its refusal (invalid, or not allowed) becomes an error message
+    on the page, its success the ``success`` message. True when it went through."""
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    except PermissionDenied as error:
+        messages.error(request, str(error) or "Your role may not do this.")
+        return False
+    messages.success(request, success)
+    return True
+
+
+def selected_tab(request: HttpRequest, tabs: list[tuple[str, str]], param: str = "status") -> str:
+    """The tab named by ``?status=`` if it is one of ``tabs`` (value, label), else the first."""
+    value = request.GET.get(param) or tabs[0][0]
+    return value if value in dict(tabs) else tabs[0][0]

@@ -12,8 +12,8 @@ from prm.permissions import Perm
 from prm.ui import require_perm
 
 from . import queries
+from .presenters import trend_chart
 from .program import tiering_settings
-from .views import trend_chart
 
 
 @require_perm(Perm.USE_PORTAL)

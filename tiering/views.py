@@ -34,6 +34,7 @@ from .forms import (
     TierForm,
 )
 from .models import PortfolioReview, ScoreRun, TierChangeProposal
+from .presenters import trend_chart
 
 
 def _url(name: str, request: TenantRequest, *args: Any) -> str:
@@ -41,20 +42,6 @@ def _url(name: str, request: TenantRequest, *args: Any) -> str:
 
 
 # --- the partner page's section ---------------------------------------------------------------
-
-
-def trend_chart(snapshots: list, partner_name: str) -> Any:
-    if len(snapshots) < 2:
-        return None
-    labels = [s.run_on.strftime("%b %Y") for s in snapshots]
-    return charts.line_chart(
-        title=f"Score trend of {partner_name}",
-        description=f"{partner_name}'s score (0–100) at each of the last {len(snapshots)} recalculations",
-        labels=labels,
-        series={"Score": [s.score for s in snapshots]},
-        y_range=(0, 100),
-        height=240,
-    )
 
 
 def partner_section_context(request: TenantRequest, partner: Any, **forms: Any) -> dict[str, Any]:

@@ -3,92 +3,16 @@ portal reuses for a partner admin's own company."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from prm.access import TenantRequest
 from prm.permissions import Perm
-from prm.ui import form_status, require_perm, run_service
+from prm.ui import require_perm
 
 from .. import queries, services
-from ..forms import CertificationForm, ContactForm
-from ..models import Certification, Contact, Partner
-
-
-def handle_contact_form(
-    request: TenantRequest, partner: Partner, contact: Contact | None, done_url: str, cancel_url: str
-) -> HttpResponse:
-    form = ContactForm(request.POST or None, instance=contact, partner=partner)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in ContactForm.Meta.fields}
-        if contact is None:
-            saved = run_service(
-                form, lambda: services.contact_create(access=request.access, partner=partner, fields=fields)
-            )
-        else:
-            saved = run_service(
-                form, lambda: services.contact_update(access=request.access, contact=contact, fields=fields)
-            )
-        if saved is not None:
-            messages.success(request, f"Contact {saved.name} saved.")
-            return redirect(done_url)
-    return render(
-        request,
-        "partners/contact_form.html",
-        {"form": form, "partner": partner, "contact": contact, "cancel_url": cancel_url},
-        status=form_status(form),
-    )
-
-
-def handle_certification_form(
-    request: TenantRequest,
-    partner: Partner,
-    certification: Certification | None,
-    done_url: str,
-    cancel_url: str,
-) -> HttpResponse:
-    form = CertificationForm(request.POST or None, instance=certification, partner=partner)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in CertificationForm.Meta.fields}
-        if certification is None:
-            saved = run_service(
-                form,
-                lambda: services.certification_create(access=request.access, partner=partner, fields=fields),
-            )
-        else:
-            saved = run_service(
-                form,
-                lambda: services.certification_update(
-                    access=request.access, certification=certification, fields=fields
-                ),
-            )
-        if saved is not None:
-            messages.success(request, f"Certification {saved} saved.")
-            return redirect(done_url)
-    return render(
-        request,
-        "partners/certification_form.html",
-        {"form": form, "partner": partner, "certification": certification, "cancel_url": cancel_url},
-        status=form_status(form),
-    )
-
-
-def handle_set_archived(
-    request: TenantRequest, call: Callable[[], object], done: str, label: str
-) -> HttpResponse:
-    try:
-        call()
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, label)
-    return redirect(done)
+from ..pages import handle_certification_form, handle_contact_form, handle_set_archived
 
 
 def _partner_url(tenant_slug: str, partner_id: int, anchor: str) -> str:

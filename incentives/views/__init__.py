@@ -1,0 +1,66 @@
+"""Staff pages of incentives: funds and allocations, the request and claim queues, payouts with
+the accounts-payable export, and rebate programs with accruals, liability and statements."""
+
+from .claims import (
+    claim_approve,
+    claim_detail,
+    claim_pay,
+    claim_queue,
+    claim_reject,
+    payout_export,
+    payout_list,
+    proof_download,
+)
+from .mdf import (
+    fund_allocate,
+    fund_allocate_from_jbp,
+    fund_apply_tier_rule,
+    fund_create,
+    fund_detail,
+    fund_edit,
+    fund_list,
+    request_approve,
+    request_detail,
+    request_queue,
+    request_reject,
+)
+from .rebates import (
+    rebate_accrue,
+    rebate_close,
+    rebate_create,
+    rebate_detail,
+    rebate_list,
+    statement_approve,
+    statement_detail,
+    statement_pay,
+)
+
+__all__ = [
+    "claim_approve",
+    "claim_detail",
+    "claim_pay",
+    "claim_queue",
+    "claim_reject",
+    "fund_allocate",
+    "fund_allocate_from_jbp",
+    "fund_apply_tier_rule",
+    "fund_create",
+    "fund_detail",
+    "fund_edit",
+    "fund_list",
+    "payout_export",
+    "payout_list",
+    "proof_download",
+    "rebate_accrue",
+    "rebate_close",
+    "rebate_create",
+    "rebate_detail",
+    "rebate_list",
+    "request_approve",
+    "request_detail",
+    "request_queue",
+    "request_reject",
+    "statement_approve",
+    "statement_detail",
+    "statement_pay",
+]
