@@ -203,7 +203,7 @@ def check_rows(access: TenantAccess, rows: list[tuple[int, dict[str, str]]]) -> 
             account = accounts[domain]
             if account.merged_into_id is not None:
                 if account.pk not in surviving:
-                    surviving[account.pk] = services._surviving(account)
+                    surviving[account.pk] = services.surviving_account(account)
                 account = surviving[account.pk]
             fields["account"] = account
         elif name:
@@ -264,7 +264,7 @@ def check_rows(access: TenantAccess, rows: list[tuple[int, dict[str, str]]]) -> 
             "amount": Decimal("0"),
         }
         try:
-            record = services._build_revenue_record(access, {**placeholders, **fields}, related_checked=True)
+            record = services.build_revenue_record(access, {**placeholders, **fields}, related_checked=True)
         except ValidationError as error:
             known = {e["column"] for e in row.errors}
             for key, messages in getattr(error, "message_dict", {"row": error.messages}).items():

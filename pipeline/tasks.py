@@ -29,7 +29,7 @@ EVENT_SUBJECTS = {
 @shared_task(time_limit=300)
 def expire_registrations(*, tenant_id: int) -> int:
     """Hourly: approved registrations past their protection period become expired."""
-    from .services import registrations_expire
+    from .services import registrations_expire  # the services queue this module's e-mails: import when run
 
     return registrations_expire(tenant=require_current_tenant())
 
@@ -37,7 +37,7 @@ def expire_registrations(*, tenant_id: int) -> int:
 @shared_task(time_limit=300)
 def escalate_overdue_registrations(*, tenant_id: int) -> int:
     """Hourly: registrations waiting past the decision SLA are escalated, once each."""
-    from .services import registrations_escalate_overdue
+    from .services import registrations_escalate_overdue  # as above: services import this module
 
     return registrations_escalate_overdue(tenant=require_current_tenant())
 

@@ -1,9 +1,4 @@
-"""The deal registration desk, end-customer accounts and revenue records.
-
-Every write is one use case: one transaction, a role check against the caller's access, full
-validation, a status-history row for registrations and an audit event. Partners are told of
-every decision by e-mail (sent from a Celery task after commit).
-"""
+"""Deal registrations: submit, decide, close, extend, assign; the scheduled expiry and escalation."""
 
 from __future__ import annotations
 
@@ -14,249 +9,26 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from partners.models import Partner
 from prm import audit
 from prm.access import TenantAccess, require
-from prm.domains import normalize_domain
 from prm.models import Membership, Tenant
 from prm.money import to_reporting
 from prm.permissions import STAFF_ROLES, Perm
 
-from .models import (
-    Account,
+from ..models import (
     DealConflict,
     DealRegistration,
     DealStatusChange,
     RevenueRecord,
     VendorOpportunity,
-    normalize_name,
 )
+from .accounts import account_find_or_create, open_registrations_on
+from .common import REGISTRATION_FIELDS, desk_settings, partner_for_registration
+from .revenue import revenue_record_create
 
 Status = DealRegistration.Status
-
-DEFAULTS = {"protection_days": 90, "sla_hours": 48, "extension_days": 90}
-
-REGISTRATION_FIELDS = [
-    "opportunity_name",
-    "products",
-    "amount",
-    "currency",
-    "expected_close_date",
-    "stage",
-    "customer_contact_name",
-    "customer_contact_email",
-    "partner_role",
-    "notes",
-]
-
-
-def desk_settings(tenant: Tenant) -> dict[str, int]:
-    """The tenant's registration rules: protection period, decision SLA, extension length."""
-    configured = (tenant.settings or {}).get("deal_registration", {})
-    return {key: int(configured.get(key, default)) for key, default in DEFAULTS.items()}
-
-
-# --- permissions -------------------------------------------------------------------------------
-
-
-def _partner_for_registration(access: TenantAccess, partner_id: int | None) -> Partner:
-    """Partner users register for their own company; managers may register on a partner's behalf."""
-    if access.is_partner:
-        if not access.can(Perm.USE_PORTAL):
-            raise PermissionDenied
-        partner_id = access.partner_id
-    else:
-        require(access, Perm.DECIDE_DEALS)
-        if partner_id is None:
-            raise ValidationError({"partner": "Choose the partner this deal is registered for."})
-    partner = Partner.objects.filter(pk=partner_id, archived_at__isnull=True).first()
-    if partner is None:
-        raise ValidationError({"partner": "Choose a current partner of this program."})
-    if partner.status not in (Partner.Status.ACTIVE, Partner.Status.ONBOARDING):
-        raise ValidationError(
-            {"partner": f"A {partner.get_status_display().lower()} partner cannot register deals."}
-        )
-    return partner
-
-
-# --- accounts ----------------------------------------------------------------------------------
-
-
-def _surviving(account: Account) -> Account:
-    seen = set()
-    while account.merged_into_id is not None and account.pk not in seen:
-        seen.add(account.pk)
-        account = Account.objects.get(pk=account.merged_into_id)
-    return account
-
-
-def account_match(*, name: str, domain: str) -> Account | None:
-    """The existing account for this company: same domain, else the same normalised name."""
-    domain = normalize_domain(domain)
-    account = Account.objects.filter(domain=domain).first() if domain else None
-    if account is None and normalize_name(name):
-        account = Account.objects.filter(normalized_name=normalize_name(name)).order_by("pk").first()
-    return _surviving(account) if account is not None else None
-
-
-def account_find_or_create(*, name: str, domain: str, **details: Any) -> tuple[Account, bool]:
-    """The account a registration or revenue record is about; created on the fly when new."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"account_name": "Name the customer."})
-    existing = account_match(name=name, domain=domain)
-    if existing is not None:
-        return existing, False
-    account = Account(name=name, domain=normalize_domain(domain), **details)
-    account.assign_tenant()
-    try:
-        account.full_clean(validate_constraints=False)
-    except ValidationError as error:
-        raise ValidationError({f"account_{k}": v for k, v in error.message_dict.items()}) from None
-    account.save()
-    return account, True
-
-
-@transaction.atomic
-def account_merge(*, access: TenantAccess, duplicate: Account, into: Account) -> Account:
-    """Fold a duplicate account into another: its registrations, vendor opportunities and revenue
-    move over, and the duplicate stays (pointing at the survivor) so history keeps its name."""
-    require(access, Perm.DECIDE_DEALS)
-    if duplicate.pk == into.pk or _surviving(into).pk == duplicate.pk:
-        raise ValidationError({"into": "Choose a different account to merge into."})
-    if duplicate.merged_into_id is not None:
-        raise ValidationError("This account was merged already.")
-    if into.merged_into_id is not None:
-        raise ValidationError(
-            {"into": "That account was merged itself; merge into the account it was merged into."}
-        )
-    moved = {
-        "registrations": DealRegistration.objects.filter(account=duplicate).update(account=into),
-        "vendor_opportunities": VendorOpportunity.objects.filter(account=duplicate).update(account=into),
-        "revenue_records": RevenueRecord.objects.filter(account=duplicate).update(account=into),
-    }
-    duplicate.merged_into = into
-    duplicate.save(update_fields=["merged_into", "updated_at"])
-    audit.record(
-        access=access,
-        verb="account.merged",
-        target=duplicate,
-        before={"account": duplicate.pk},
-        after={"merged_into": into.pk, **moved},
-    )
-    return into
-
-
-def account_precheck(*, access: TenantAccess, name: str, domain: str) -> dict[str, Any]:
-    """Would a registration for this customer conflict? Says whether, never with whom."""
-    account = account_match(name=name, domain=domain)
-    if account is None:
-        return {
-            "conflict": False,
-            "open_registrations": 0,
-            "vendor_opportunity": False,
-            "known_account": False,
-        }
-    others = (
-        _open_registrations_on(account).exclude(partner_id=access.partner_id)
-        if access.is_partner
-        else (_open_registrations_on(account))
-    )
-    open_count = others.count()
-    vendor = VendorOpportunity.objects.filter(account=account, is_open=True).exists()
-    return {
-        "conflict": bool(open_count or vendor),
-        "open_registrations": open_count,
-        "vendor_opportunity": vendor,
-        "known_account": True,
-    }
-
-
-def _open_registrations_on(account: Account):
-    today = timezone.localdate()
-    return DealRegistration.objects.filter(account=account).filter(
-        Q(status=Status.SUBMITTED) | Q(status=Status.APPROVED, protected_until__gte=today)
-    )
-
-
-# --- vendor opportunities ----------------------------------------------------------------------
-
-VENDOR_OPPORTUNITY_FIELDS = ["name", "external_id", "is_open", "owner_id"]
-
-
-def _check_staff_user(access: TenantAccess, user_id: int | None, field: str) -> None:
-    if (
-        user_id is not None
-        and not Membership.objects.filter(
-            tenant=access.tenant, user_id=user_id, is_active=True, role__in=sorted(STAFF_ROLES)
-        ).exists()
-    ):
-        raise ValidationError({field: "Choose an active staff member of this program."})
-
-
-def _flag_vendor_conflict(opportunity: VendorOpportunity) -> None:
-    """Open registrations on the account of an open vendor opportunity are in conflict with it."""
-    if opportunity.is_open:
-        _open_registrations_on(opportunity.account).update(has_conflict=True)
-
-
-@transaction.atomic
-def vendor_opportunity_create(
-    *, access: TenantAccess, account_name: str, account_domain: str, fields: Mapping[str, Any]
-) -> VendorOpportunity:
-    """Record an opportunity the vendor's own sales team works (as the CRM reports it); the
-    account is found or created, and open registrations on it are flagged as conflicting."""
-    require(access, Perm.DECIDE_DEALS)
-    unknown = set(fields) - set(VENDOR_OPPORTUNITY_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
-    _check_staff_user(access, fields.get("owner_id"), "owner")
-    account, _created = account_find_or_create(name=account_name, domain=account_domain)
-    opportunity = VendorOpportunity(account=account, **fields)
-    opportunity.assign_tenant()
-    opportunity.full_clean()
-    opportunity.save()
-    _flag_vendor_conflict(opportunity)
-    audit.record(
-        access=access,
-        verb="vendor_opportunity.created",
-        target=opportunity,
-        after=audit.snapshot(opportunity, ["account_id", *VENDOR_OPPORTUNITY_FIELDS]),
-    )
-    return opportunity
-
-
-@transaction.atomic
-def vendor_opportunity_update(
-    *, access: TenantAccess, opportunity: VendorOpportunity, fields: Mapping[str, Any]
-) -> VendorOpportunity:
-    """Change a vendor opportunity (typically: it closed, ``is_open`` false). Reopening one flags
-    the open registrations on its account again."""
-    require(access, Perm.DECIDE_DEALS)
-    unknown = set(fields) - set(VENDOR_OPPORTUNITY_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
-    if "owner_id" in fields:
-        _check_staff_user(access, fields["owner_id"], "owner")
-    opportunity = VendorOpportunity.objects.select_for_update().get(pk=opportunity.pk)
-    before = audit.snapshot(opportunity, list(fields))
-    for name, value in fields.items():
-        setattr(opportunity, name, value)
-    opportunity.full_clean()
-    opportunity.save()
-    _flag_vendor_conflict(opportunity)
-    audit.record(
-        access=access,
-        verb="vendor_opportunity.updated",
-        target=opportunity,
-        before=before,
-        after=audit.snapshot(opportunity, list(fields)),
-    )
-    return opportunity
-
 
 # --- registrations -----------------------------------------------------------------------------
 
@@ -293,7 +65,7 @@ def _refresh_conflict_flags(closed: DealRegistration) -> None:
         still_open = (
             DealConflict.objects.filter(registration=other)
             .exclude(other=closed)
-            .filter(other__in=_open_registrations_on(other.account))
+            .filter(other__in=open_registrations_on(other.account))
         )
         vendor = VendorOpportunity.objects.filter(account_id=other.account_id, is_open=True)
         if not still_open.exists() and not vendor.exists():
@@ -301,7 +73,7 @@ def _refresh_conflict_flags(closed: DealRegistration) -> None:
 
 
 def _notify(registration: DealRegistration, *, event: str) -> None:
-    from .tasks import send_registration_email
+    from ..tasks import send_registration_email  # the tasks call these services: import when queuing
 
     tenant_id, registration_id = registration.tenant_id, registration.pk
     transaction.on_commit(
@@ -316,7 +88,7 @@ def _detect_conflicts(registration: DealRegistration) -> int:
     """Flag every other partner's open registration (and open vendor opportunity) on the same
     account. A partner's own registrations at one customer are separate deals, not a conflict."""
     others = list(
-        _open_registrations_on(registration.account)
+        open_registrations_on(registration.account)
         .exclude(pk=registration.pk)
         .exclude(partner=registration.partner_id)
     )
@@ -349,7 +121,7 @@ def registration_submit(
 ) -> DealRegistration:
     """Register a deal: the account is found (or created), conflicts are flagged at once, the SLA
     clock starts, and the partner is e-mailed a receipt."""
-    partner = _partner_for_registration(access, partner_id)
+    partner = partner_for_registration(access, partner_id)
     unknown = set(fields) - set(REGISTRATION_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
@@ -386,7 +158,7 @@ def _require_status(registration: DealRegistration, *allowed: str) -> None:
 
 def _open_conflicts(registration: DealRegistration):
     ids = DealConflict.objects.filter(registration=registration).values("other_id")
-    return _open_registrations_on(registration.account).filter(pk__in=ids)
+    return open_registrations_on(registration.account).filter(pk__in=ids)
 
 
 @transaction.atomic
@@ -594,7 +366,7 @@ def registrations_expire(*, tenant: Tenant) -> int:
 def registrations_escalate_overdue(*, tenant: Tenant) -> int:
     """Registrations waiting past the SLA are escalated to their partner manager (or the program's
     managers) once. Returns how many were escalated now."""
-    from .tasks import send_sla_escalation_email
+    from ..tasks import send_sla_escalation_email  # as above
 
     cutoff = timezone.now() - timedelta(hours=desk_settings(tenant)["sla_hours"])
     overdue = list(
@@ -620,74 +392,3 @@ def registrations_escalate_overdue(*, tenant: Tenant) -> int:
             lambda: send_sla_escalation_email.delay(tenant_id=tenant_id, registration_ids=ids), robust=True
         )
     return len(ids)
-
-
-# --- revenue -----------------------------------------------------------------------------------
-
-
-def _build_revenue_record(
-    access: TenantAccess, fields: Mapping[str, Any], *, related_checked: bool = False
-) -> RevenueRecord:
-    """A valid, unsaved record. ``related_checked``: the caller already loaded the account and
-    partner from this tenant (a CSV preview), so they are not looked up again, row by row."""
-    record = RevenueRecord(**fields)
-    record.currency = (record.currency or access.tenant.currency).upper()
-    if isinstance(record.period, date):
-        record.period = record.period.replace(day=1)
-    record.assign_tenant()
-    record.amount_reporting = Decimal("0")
-    if related_checked:
-        record.full_clean(
-            exclude=["amount_reporting", "tenant", "account", "partner", "registration"],
-            validate_constraints=False,
-        )
-    else:
-        record.full_clean(exclude=["amount_reporting"])
-    record.amount_reporting = to_reporting(record.amount, record.currency, tenant=access.tenant)
-    return record
-
-
-@transaction.atomic
-def revenue_record_create(*, access: TenantAccess, fields: Mapping[str, Any]) -> RevenueRecord:
-    """Record one month of revenue for an account, attributed to a partner or direct."""
-    require(access, Perm.MANAGE_PARTNERS)
-    record = _build_revenue_record(access, fields)
-    record.save()
-    audit.record(
-        access=access,
-        verb="revenue.recorded",
-        target=record,
-        after={
-            "kind": record.kind,
-            "amount": str(record.amount),
-            "currency": record.currency,
-            "period": str(record.period),
-        },
-        partner_id=record.partner_id,
-    )
-    return record
-
-
-@transaction.atomic
-def revenue_records_bulk_create(
-    *, access: TenantAccess, rows: list[Mapping[str, Any]]
-) -> list[RevenueRecord]:
-    """All rows or none: any invalid row refuses the whole batch, naming the row and field."""
-    require(access, Perm.MANAGE_PARTNERS)
-    records, errors = [], {}
-    for index, fields in enumerate(rows, start=1):
-        try:
-            records.append(_build_revenue_record(access, fields))
-        except ValidationError as error:
-            for field, messages in getattr(error, "message_dict", {"row": error.messages}).items():
-                errors[f"row {index}: {field}"] = messages
-    if errors:
-        raise ValidationError(errors)
-    created = RevenueRecord.objects.bulk_create(records, batch_size=1000)
-    audit.record(
-        access=access,
-        verb="revenue.imported",
-        target=access.tenant,
-        after={"rows": len(created), "total": str(sum((r.amount_reporting for r in created), Decimal("0")))},
-    )
-    return created
