@@ -8,8 +8,6 @@ another partner's is a 404.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -34,6 +32,7 @@ from prm.permissions import Perm
 from . import exports, presenters, queries
 from .models import ReportExport
 from .pages import download_response
+from .serializers import DashboardSerializer, QbrSerializer, plain
 
 PERIOD = OpenApiParameter(
     "period",
@@ -43,19 +42,6 @@ PERIOD = OpenApiParameter(
 )
 
 
-def plain(value: Any) -> Any:
-    """JSON of a figure: money and ratios as strings (never floats), dates in ISO form."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
 def period_param(access: TenantAccess, label: str | None) -> FiscalPeriod:
     if not label:
         return queries.default_period(access)
@@ -63,87 +49,6 @@ def period_param(access: TenantAccess, label: str | None) -> FiscalPeriod:
         return parse_period(label, access.tenant.fiscal_year_start_month)
     except ValueError as error:
         raise serializers.ValidationError({"period": [str(error)]}) from None
-
-
-def _cell(cell: queries.Cell) -> dict[str, Any]:
-    return plain(
-        {"value": cell.value, "previous": cell.previous, "change": cell.change, "drill_group": cell.group}
-    )
-
-
-def dashboard_json(dashboard: queries.Dashboard) -> dict[str, Any]:
-    """The dashboard's numbers as the page shows them (the page's cached ``Dashboard``)."""
-    names = dashboard.partner_names
-    figures = []
-    for f in dashboard.figures:
-        figures.append(
-            {
-                "key": f.key,
-                "label": f.label,
-                "unit": f.unit,
-                "definition": f.definition,
-                "total": _cell(f.total),
-                "strategic": _cell(f.by_class["strategic"]),
-                "tactical": _cell(f.by_class["tactical"]),
-                "untiered": _cell(f.by_class[queries.UNTIERED]),
-                "by_tier": [
-                    {"tier_id": t.key, "tier": t.name, "classification": t.classification or None}
-                    | _cell(f.by_tier[t.key])
-                    for t in dashboard.tiers
-                ],
-                "top": [
-                    {"partner_id": pid, "partner": names.get(pid, ""), "value": plain(v)} for pid, v in f.top
-                ],
-                "bottom": [
-                    {"partner_id": pid, "partner": names.get(pid, ""), "value": plain(v)}
-                    for pid, v in f.bottom
-                ],
-                "trend": plain(f.trend),
-            }
-        )
-    return plain(
-        {
-            "period": dashboard.period.label,
-            "previous_period": dashboard.previous.label,
-            "computed_at": dashboard.computed_at,
-            "cached": dashboard.cached,
-            "quarters": [q.label for q in dashboard.quarters],
-            "tiers": [
-                {
-                    "tier_id": t.key,
-                    "tier": t.name,
-                    "classification": t.classification or None,
-                    "partners": t.partners,
-                }
-                for t in dashboard.tiers
-            ],
-            "figures": figures,
-            "balance": {
-                "partners": dashboard.partner_count,
-                "strategic": dashboard.strategic_count,
-                "strategic_cap": dashboard.strategic_cap,
-                "tactical": dashboard.tactical_count,
-                "untiered": dashboard.untiered_count,
-                "top_partner_share": dashboard.concentration.get("top1"),
-                "top_five_share": dashboard.concentration.get("top5"),
-                "tier_movements": [
-                    {
-                        "partner_id": m["partner_id"],
-                        "partner": m["partner"],
-                        "from": m["from"],
-                        "to": m["to"],
-                        "promotion": m["up"],
-                        "on": m["on"],
-                    }
-                    for m in dashboard.movements
-                ],
-                "score_bands": [{"band": band, "partners": n} for band, n in dashboard.score_bands],
-            },
-            "plans": dashboard.plans,
-            "incentives": dashboard.incentives,
-            "mdf_roi_by_tier": dashboard.roi_by_tier,
-        }
-    )
 
 
 class _ReportView(TenantScopedMixin, APIView):
@@ -172,7 +77,7 @@ class DashboardView(_ReportView):
         period = period_param(self.access, request.query_params.get("period"))
         fresh = request.query_params.get("fresh") in {"1", "true"}
         context = presenters.dashboard_page(self.access, period, fresh=fresh)
-        return Response(dashboard_json(context["dashboard"]))
+        return Response(DashboardSerializer(context["dashboard"]).data)
 
 
 class FigureRowsView(_ReportView):
@@ -238,54 +143,6 @@ def _drill_response(paginator: Pagination, drill: queries.Drill, rows: list[quer
     return response
 
 
-def qbr_json(context: dict[str, Any]) -> dict[str, Any]:
-    q: queries.Qbr = context["qbr"]
-    plan = q.extra.get("plan")
-    return plain(
-        {
-            "partner_id": q.partner.pk,
-            "partner": q.partner.name,
-            "period": q.period.label,
-            "previous_period": q.previous.label,
-            "figures": [
-                {
-                    "key": r.key,
-                    "label": r.label,
-                    "unit": r.unit,
-                    "value": r.value,
-                    "previous": r.previous,
-                    "change": r.change,
-                    "year_ago": r.year_ago,
-                }
-                for r in q.rows
-            ],
-            "quarters": [p.label for p in q.quarters],
-            "trend": dict(q.trend),
-            "deals": [
-                {
-                    "id": d.pk,
-                    "opportunity": d.opportunity_name,
-                    "customer": d.account.name,
-                    "role": d.partner_role,
-                    "status": d.status,
-                    "submitted_on": d.submitted_at.date(),
-                    "closed_on": d.closed_on,
-                    "amount": d.closed_amount_reporting
-                    if d.closed_amount_reporting is not None
-                    else d.amount_reporting,
-                }
-                for d in q.deals
-            ],
-            "tier_movements": [
-                {"from": m["from"], "to": m["to"], "promotion": m["up"], "on": m["on"]}
-                for m in q.extra.get("movements", [])
-            ],
-            "plan": plan,
-            "incentives": q.extra.get("incentives"),
-        }
-    )
-
-
 class PartnerQbrSerializer(serializers.ModelSerializer):
     """A partner whose QBR can be read (the list); the QBR itself is a document of figures."""
 
@@ -320,8 +177,7 @@ class PartnerQbrViewSet(PartnerScopedViewSet):
     def retrieve(self, request: Request, tenant_slug: str, pk: str) -> Response:
         partner = self.get_object()
         period = period_param(self.access, request.query_params.get("period"))
-        qbr = queries.qbr(self.access, partner, period)
-        return Response(qbr_json(presenters.qbr_context(self.access.tenant, qbr)))
+        return Response(QbrSerializer(queries.qbr(self.access, partner, period)).data)
 
 
 # --- exports ----------------------------------------------------------------------------------
