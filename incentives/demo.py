@@ -22,8 +22,9 @@ from prm.permissions import Role
 
 from . import services
 from .models import Fund, FundRequest
+from .proof import blank_pdf
 
-DEMO_PDF = b"%PDF-1.4\n% demo proof of performance\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+DEMO_PDF = blank_pdf()  # a real one-page PDF: proof files are read, not only sniffed
 ACTIVITIES = [
     ("event", "Customer roundtable", "Half-day roundtable with 20 IT leaders in our office."),
     ("webinar", "Migration webinar", "Live webinar on migrating to the platform, with a demo."),

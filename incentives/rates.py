@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -64,53 +65,17 @@ def compute_rebate(
     """The rebate on ``basis`` by the rate table, with one explained line per part."""
     basis = cents(max(basis, ZERO))
     table = _sorted(bands)
-    lines: list[dict] = []
     reached = [b for b in table if b.threshold <= basis]
     top = reached[-1] if reached else None
     if method == "marginal":
-        for index, band in enumerate(reached):
-            upper = table[index + 1].threshold if index + 1 < len(table) else None
-            slice_end = basis if upper is None or basis < upper else upper
-            portion = slice_end - band.threshold
-            if portion <= 0:
-                continue
-            lines.append(
-                {
-                    "kind": "band",
-                    "from": band.threshold,
-                    "to": upper,
-                    "portion": portion,
-                    "rate": band.rate,
-                    "amount": cents(portion * band.rate / HUNDRED),
-                    "text": f"{portion:,.2f} in the band from {band.threshold:,.2f} at {band.rate.normalize():f} %",
-                }
-            )
-    elif top is not None:
-        lines.append(
-            {
-                "kind": "band",
-                "from": top.threshold,
-                "to": None,
-                "portion": basis,
-                "rate": top.rate,
-                "amount": cents(basis * top.rate / HUNDRED),
-                "text": f"{basis:,.2f} (whole volume, band from {top.threshold:,.2f} reached) at {top.rate.normalize():f} %",
-            }
-        )
+        lines = _marginal_lines(basis, table, reached)
+    else:
+        lines = [_retroactive_line(basis, top)] if top is not None else []
     if accelerated and accelerator:
-        lines.append(
-            {
-                "kind": "accelerator",
-                "portion": basis,
-                "rate": accelerator,
-                "amount": cents(basis * accelerator / HUNDRED),
-                "text": f"Accelerator: {basis:,.2f} at +{accelerator.normalize():f} % (plan target attained)",
-            }
-        )
+        lines.append(_accelerator_line(basis, accelerator))
     total = sum((line["amount"] for line in lines), ZERO)
     capped = cap is not None and total > cap
-    if capped:
-        assert cap is not None
+    if cap is not None and capped:
         lines.append(
             {
                 "kind": "cap",
@@ -127,3 +92,49 @@ def compute_rebate(
         capped=capped,
         rate=top.rate if top else ZERO,
     )
+
+
+def _marginal_lines(basis: Decimal, table: list[Band], reached: list[Band]) -> list[dict[str, Any]]:
+    """One line per band reached: the part of the basis inside the band at the band's rate."""
+    lines = []
+    for index, band in enumerate(reached):
+        upper = table[index + 1].threshold if index + 1 < len(table) else None
+        slice_end = basis if upper is None or basis < upper else upper
+        portion = slice_end - band.threshold
+        if portion <= 0:
+            continue
+        lines.append(
+            {
+                "kind": "band",
+                "from": band.threshold,
+                "to": upper,
+                "portion": portion,
+                "rate": band.rate,
+                "amount": cents(portion * band.rate / HUNDRED),
+                "text": f"{portion:,.2f} in the band from {band.threshold:,.2f} at {band.rate.normalize():f} %",
+            }
+        )
+    return lines
+
+
+def _retroactive_line(basis: Decimal, top: Band) -> dict[str, Any]:
+    """The whole basis at the rate of the highest band reached."""
+    return {
+        "kind": "band",
+        "from": top.threshold,
+        "to": None,
+        "portion": basis,
+        "rate": top.rate,
+        "amount": cents(basis * top.rate / HUNDRED),
+        "text": f"{basis:,.2f} (whole volume, band from {top.threshold:,.2f} reached) at {top.rate.normalize():f} %",
+    }
+
+
+def _accelerator_line(basis: Decimal, accelerator: Decimal) -> dict[str, Any]:
+    return {
+        "kind": "accelerator",
+        "portion": basis,
+        "rate": accelerator,
+        "amount": cents(basis * accelerator / HUNDRED),
+        "text": f"Accelerator: {basis:,.2f} at +{accelerator.normalize():f} % (plan target attained)",
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
+from pipeline import queries as pipeline_queries
 from pipeline.models import DealRegistration
 from prm import audit
 from prm.access import TenantAccess, require
@@ -81,8 +85,43 @@ def validate_proof(files: Sequence[UploadedFile]) -> list[_Proof]:
             raise ValidationError(
                 {"proof": f"“{name}” does not contain what its name says ({suffix.lstrip('.').upper()})."}
             )
+        if suffix == ".pdf":
+            _check_pdf_structure(upload, name)
         checked.append(_Proof(upload=upload, name=name, content_type=content_type, size=size))
     return checked
+
+
+# Parts of a PDF that make it act rather than show: scripts, launched programs, attached files.
+ACTIVE_PDF_KEYS = ("/JavaScript", "/JS", "/Launch", "/EmbeddedFiles", "/OpenAction", "/AA")
+
+
+def _check_pdf_structure(upload: UploadedFile, name: str) -> None:
+    """A PDF is read by a PDF reader, not trusted by its first bytes: it must open, have pages,
+    and carry no scripts, launch actions or attached files."""
+    refused = ValidationError(
+        {
+            "proof": f"“{name}” is not a plain PDF document (it cannot be read, or it carries scripts or attached files)."
+        }
+    )
+    upload.seek(0)
+    try:
+        reader = PdfReader(upload, strict=False)
+        if len(reader.pages) == 0:
+            raise refused
+        root = reader.trailer["/Root"].get_object()
+        assert isinstance(root, DictionaryObject)
+        names = root.get("/Names")
+        names = names.get_object() if names is not None else None
+        active = [key for key in ACTIVE_PDF_KEYS if key in root or (names is not None and key in names)]
+        active += [key for page in reader.pages for key in ("/AA",) if key in page]
+    except ValidationError:
+        raise
+    except Exception:  # any parse failure: not a PDF we will store
+        raise refused from None
+    finally:
+        upload.seek(0)
+    if active:
+        raise refused
 
 
 def _store_proof(access: TenantAccess, claim: Claim, proofs: Sequence[_Proof]) -> None:
@@ -122,41 +161,17 @@ def claim_submit(
 ) -> Claim:
     """Claim an approved request after the activity (or resubmit a rejected claim), by the fund's
     claim deadline, with proof of performance. Files are validated before anything is stored."""
-    if access.is_partner:
-        require(access, Perm.USE_PORTAL)
-        if request.partner_id != access.partner_id:
-            raise PermissionDenied
-    else:
-        require(access, Perm.DECIDE_MDF_REQUESTS)
+    _require_may_claim(access, request)
     proofs = validate_proof(files)
     unknown = set(fields) - set(CLAIM_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
-    request = FundRequest.objects.select_for_update().select_related("allocation__fund").get(pk=request.pk)
-    fund = request.allocation.fund
-    if request.status != RequestStatus.APPROVED:
-        raise ValidationError(
-            f"Only approved requests can be claimed; this one is {request.get_status_display().lower()}."
-        )
-    if timezone.localdate() > fund.claim_deadline:
-        raise ValidationError(f"The claim deadline for {fund} was {fund.claim_deadline:%d %b %Y}.")
-    existing = Claim.objects.select_for_update().filter(request=request).first()
-    if existing is not None and existing.status != ClaimStatus.REJECTED:
-        raise ValidationError(f"This request has a claim already ({existing.get_status_display().lower()}).")
+    request, existing = _claimable(request)
     values = dict(fields)
-    actual = _money(values.get("actual_cost"), "actual_cost")
-    amount = _money(values.get("amount") or min(actual, request.approved_amount), "amount")
-    if amount > request.approved_amount:
-        raise ValidationError({"amount": f"Claim at most the approved {request.approved_amount:,.2f}."})
-    if amount > actual:
-        raise ValidationError({"amount": "Claim at most what the activity actually cost."})
+    actual, amount = _claim_amounts(values, request)
     if not proofs and (existing is None or not existing.documents.exists()):
         raise ValidationError({"proof": "Attach proof of performance (an invoice, photos or a report)."})
-    registrations = list(
-        DealRegistration.objects.filter(pk__in=registration_ids, partner_id=request.partner_id)
-    )
-    if len(registrations) != len(set(registration_ids)):
-        raise ValidationError({"registrations": "Link only your own company's deal registrations."})
+    registrations = _own_registrations(access, request, registration_ids)
     claim = existing or Claim(request=request, partner_id=request.partner_id)
     claim.actual_cost, claim.amount = actual, amount
     claim.leads = int(values.get("leads") or 0)
@@ -181,6 +196,55 @@ def claim_submit(
         after={"amount": str(amount), "files": len(proofs)},
     )
     return claim
+
+
+def _require_may_claim(access: TenantAccess, request: FundRequest) -> None:
+    """The partner claims its own requests from the portal; a manager may claim on its behalf."""
+    if access.is_partner:
+        require(access, Perm.USE_PORTAL)
+        if request.partner_id != access.partner_id:
+            raise PermissionDenied
+    else:
+        require(access, Perm.DECIDE_MDF_REQUESTS)
+
+
+def _claimable(request: FundRequest) -> tuple[FundRequest, Claim | None]:
+    """The request (locked) if it can be claimed now, with its earlier claim if that was rejected."""
+    request = FundRequest.objects.select_for_update().select_related("allocation__fund").get(pk=request.pk)
+    fund = request.allocation.fund
+    if request.status != RequestStatus.APPROVED:
+        raise ValidationError(
+            f"Only approved requests can be claimed; this one is {request.get_status_display().lower()}."
+        )
+    if timezone.localdate() > fund.claim_deadline:
+        raise ValidationError(f"The claim deadline for {fund} was {fund.claim_deadline:%d %b %Y}.")
+    existing = Claim.objects.select_for_update().filter(request=request).first()
+    if existing is not None and existing.status != ClaimStatus.REJECTED:
+        raise ValidationError(f"This request has a claim already ({existing.get_status_display().lower()}).")
+    return request, existing
+
+
+def _claim_amounts(values: Mapping[str, Any], request: FundRequest) -> tuple[Decimal, Decimal]:
+    """What the activity cost and what is claimed: at most the approved amount and the cost."""
+    actual = _money(values.get("actual_cost"), "actual_cost")
+    amount = _money(values.get("amount") or min(actual, request.approved_amount), "amount")
+    if amount > request.approved_amount:
+        raise ValidationError({"amount": f"Claim at most the approved {request.approved_amount:,.2f}."})
+    if amount > actual:
+        raise ValidationError({"amount": "Claim at most what the activity actually cost."})
+    return actual, amount
+
+
+def _own_registrations(
+    access: TenantAccess, request: FundRequest, registration_ids: Sequence[int]
+) -> list[DealRegistration]:
+    """The deal registrations the claim links, all of the requesting partner (pipeline's query)."""
+    registrations = list(
+        pipeline_queries.registrations(access).filter(pk__in=registration_ids, partner_id=request.partner_id)
+    )
+    if len(registrations) != len(set(registration_ids)):
+        raise ValidationError({"registrations": "Link only your own company's deal registrations."})
+    return registrations
 
 
 def _four_eyes(access: TenantAccess, claim: Claim) -> None:

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 import prm.metrics
 from incentives import services
+from incentives.proof import blank_pdf
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 
 
 def pdf(name: str = "invoice.pdf", content: bytes = PDF) -> SimpleUploadedFile:

@@ -3,6 +3,7 @@ liability query."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,10 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
+from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 import prm.metrics
 from incentives import queries, services
 from incentives.models import Claim, ProofDocument, RebateAccrual, RebateStatement
+from incentives.proof import blank_pdf
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from tests.factories import AccountFactory, DealRegistrationFactory, RevenueRecordFactory, TierFactory
@@ -337,3 +341,52 @@ def test_the_accelerator_follows_the_real_jbp_revenue_attainment(world_a):
     # 120,000 of a 200,000 commitment is 60 %: no accelerator
     assert not other.accelerated
     assert other.amount == D("2400.00")
+
+
+def _pdf_with_javascript() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert('hello');"),
+        }
+    )
+    writer.root_object[NameObject("/OpenAction")] = writer._add_object(action)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (
+            b"%PDF-1.7\nMZ\x90\x00" + b"\x00" * 400 + b"This program cannot be run in DOS mode",
+            "an executable",
+        ),
+        (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "no pages"),
+        (_pdf_with_javascript(), "a script"),
+    ],
+)
+def test_a_file_that_starts_like_a_pdf_but_is_not_a_plain_one_is_refused(world_a, media, content, what):
+    _fund, allocation = make_fund(world_a)
+    request = approved_request(world_a, allocation)
+
+    with pytest.raises(ValidationError) as error:
+        _claim(world_a, request, [pdf("invoice.pdf", content)])
+
+    assert "“invoice.pdf” is not a plain PDF document" in error.value.message_dict["proof"][0], what
+    assert stored_files(media) == []
+    with tenant_context(world_a.tenant):
+        assert not Claim.objects.exists()
+
+
+def test_a_real_pdf_is_accepted_and_stored(world_a, media):
+    _fund, allocation = make_fund(world_a)
+    request = approved_request(world_a, allocation)
+
+    claim = _claim(world_a, request, [pdf("invoice.pdf", blank_pdf())])
+
+    with tenant_context(world_a.tenant):
+        assert [d.original_name for d in claim.documents.all()] == ["invoice.pdf"]
