@@ -183,100 +183,136 @@ class CheckedRow:
         }
 
 
+@dataclass
+class _Lookups:
+    """The partners and accounts a file names, loaded once for all its rows."""
+
+    partners: dict[str, Partner]
+    accounts: dict[str, Account]
+    surviving: dict[int, Account] = field(default_factory=dict)
+
+    def account(self, account: Account) -> Account:
+        """A merged account's surviving account (looked up once per merged account)."""
+        if account.merged_into_id is None:
+            return account
+        if account.pk not in self.surviving:
+            self.surviving[account.pk] = services.surviving_account(account)
+        return self.surviving[account.pk]
+
+
 def check_rows(access: TenantAccess, rows: list[tuple[int, dict[str, str]]]) -> list[CheckedRow]:
     """Every row checked; partners and accounts are loaded for the whole file at once."""
     partner_domains = {normalize_domain(v.get("partner_domain", "")) for _, v in rows} - {""}
-    partners = {p.domain: p for p in Partner.objects.filter(domain__in=partner_domains)}
     account_domains = {normalize_domain(v.get("account_domain", "")) for _, v in rows} - {""}
-    accounts = {a.domain: a for a in Account.objects.filter(domain__in=account_domains)}
-    surviving: dict[int, Account] = {}
+    lookups = _Lookups(
+        partners={p.domain: p for p in Partner.objects.filter(domain__in=partner_domains)},
+        accounts={a.domain: a for a in Account.objects.filter(domain__in=account_domains)},
+    )
     checked = []
     for number, values in rows:
         row = CheckedRow(row=number, values=values)
         fields: dict[str, Any] = {}
-        # account
-        domain = normalize_domain(values.get("account_domain", ""))
-        name = values.get("account_name", "").strip()
-        if not domain:
-            row.error("account_domain", "Give the customer's domain.")
-        elif domain in accounts:
-            account = accounts[domain]
-            if account.merged_into_id is not None:
-                if account.pk not in surviving:
-                    surviving[account.pk] = services.surviving_account(account)
-                account = surviving[account.pk]
-            fields["account"] = account
-        elif name:
-            candidate = Account(name=name, domain=domain)
-            candidate.assign_tenant()
-            try:
-                candidate.full_clean(validate_constraints=False)
-            except ValidationError as error:
-                for key, messages in error.message_dict.items():
-                    row.error("account_name" if key == "name" else "account_domain", " ".join(messages))
-            row.new_account = (name, domain)
-        else:
-            row.error("account_domain", f"No account has the domain {domain}. Add account_name to create it.")
-        # partner
-        partner_domain = normalize_domain(values.get("partner_domain", ""))
-        if partner_domain:
-            if partner_domain in partners:
-                fields["partner"] = partners[partner_domain]
-            else:
-                row.error(
-                    "partner_domain",
-                    f"No partner has the domain {partner_domain}. Leave it empty for direct revenue.",
-                )
-        else:
-            fields["partner"] = None
-        # plain values
-        month = _MONTH.match(values.get("month", ""))
-        if month and 1 <= int(month.group(2)) <= 12:
-            fields["period"] = date(int(month.group(1)), int(month.group(2)), 1)
-        else:
-            row.error("month", "Write the month as YYYY-MM, e.g. 2026-01.")
-        kind = values.get("kind", "").lower()
-        if kind in RevenueRecord.Kind.values:
-            fields["kind"] = kind
-        else:
-            row.error("kind", f"Write one of {', '.join(RevenueRecord.Kind.values)}.")
-        recurring = values.get("recurring", "").lower()
-        if recurring in _YES or not recurring:
-            fields["recurring"] = True
-        elif recurring in _NO:
-            fields["recurring"] = False
-        else:
-            row.error("recurring", "Write yes or no.")
-        try:
-            fields["amount"] = Decimal(values.get("amount", "").replace(" ", ""))
-            if not fields["amount"].is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            fields.pop("amount", None)
-            row.error("amount", "Write a number, with a dot for decimals: 12000.50.")
-        fields["currency"] = values.get("currency", "").upper()
-        fields["reference"] = values.get("reference", "")
-        # the model's own rules, as the service applies them
-        placeholders = {
-            "account": Account(name="-"),
-            "period": date(2000, 1, 1),
-            "kind": "new",
-            "amount": Decimal("0"),
-        }
-        try:
-            record = services.build_revenue_record(access, {**placeholders, **fields}, related_checked=True)
-        except ValidationError as error:
-            known = {e["column"] for e in row.errors}
-            for key, messages in getattr(error, "message_dict", {"row": error.messages}).items():
-                column = _FIELD_COLUMN.get(key, key)
-                if column not in known:
-                    row.error(column, " ".join(messages))
-        else:
-            fields["currency"] = record.currency
-            fields["amount_reporting"] = record.amount_reporting
+        _check_account(row, values, lookups, fields)
+        _check_partner(row, values, lookups, fields)
+        _check_values(row, values, fields)
+        _check_model_rules(access, row, fields)
         row.fields = fields
         checked.append(row)
     return checked
+
+
+def _check_account(
+    row: CheckedRow, values: dict[str, str], lookups: _Lookups, fields: dict[str, Any]
+) -> None:
+    """The customer: an existing account by domain, or a new one when the row names it."""
+    domain = normalize_domain(values.get("account_domain", ""))
+    name = values.get("account_name", "").strip()
+    if not domain:
+        row.error("account_domain", "Give the customer's domain.")
+    elif domain in lookups.accounts:
+        fields["account"] = lookups.account(lookups.accounts[domain])
+    elif name:
+        candidate = Account(name=name, domain=domain)
+        candidate.assign_tenant()
+        try:
+            candidate.full_clean(validate_constraints=False)
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                row.error("account_name" if key == "name" else "account_domain", " ".join(messages))
+        row.new_account = (name, domain)
+    else:
+        row.error("account_domain", f"No account has the domain {domain}. Add account_name to create it.")
+
+
+def _check_partner(
+    row: CheckedRow, values: dict[str, str], lookups: _Lookups, fields: dict[str, Any]
+) -> None:
+    """The partner by its domain; none for direct revenue."""
+    partner_domain = normalize_domain(values.get("partner_domain", ""))
+    if not partner_domain:
+        fields["partner"] = None
+    elif partner_domain in lookups.partners:
+        fields["partner"] = lookups.partners[partner_domain]
+    else:
+        row.error(
+            "partner_domain",
+            f"No partner has the domain {partner_domain}. Leave it empty for direct revenue.",
+        )
+
+
+def _check_values(row: CheckedRow, values: dict[str, str], fields: dict[str, Any]) -> None:
+    """Month, kind, recurring, amount, currency and reference as written in the file."""
+    month = _MONTH.match(values.get("month", ""))
+    if month and 1 <= int(month.group(2)) <= 12:
+        fields["period"] = date(int(month.group(1)), int(month.group(2)), 1)
+    else:
+        row.error("month", "Write the month as YYYY-MM, e.g. 2026-01.")
+    kind = values.get("kind", "").lower()
+    if kind in RevenueRecord.Kind.values:
+        fields["kind"] = kind
+    else:
+        row.error("kind", f"Write one of {', '.join(RevenueRecord.Kind.values)}.")
+    recurring = values.get("recurring", "").lower()
+    if recurring in _YES or not recurring:
+        fields["recurring"] = True
+    elif recurring in _NO:
+        fields["recurring"] = False
+    else:
+        row.error("recurring", "Write yes or no.")
+    try:
+        fields["amount"] = Decimal(values.get("amount", "").replace(" ", ""))
+        if not fields["amount"].is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        fields.pop("amount", None)
+        row.error("amount", "Write a number, with a dot for decimals: 12000.50.")
+    fields["currency"] = values.get("currency", "").upper()
+    fields["reference"] = values.get("reference", "")
+
+
+# Stand-ins for values a row lacks, so the model's other rules can still be checked.
+_PLACEHOLDERS: dict[str, Any] = {
+    "account": None,
+    "period": date(2000, 1, 1),
+    "kind": "new",
+    "amount": Decimal("0"),
+}
+
+
+def _check_model_rules(access: TenantAccess, row: CheckedRow, fields: dict[str, Any]) -> None:
+    """The model's own rules, as the service applies them; the reporting amount on success."""
+    placeholders = {**_PLACEHOLDERS, "account": Account(name="-")}
+    try:
+        record = services.build_revenue_record(access, {**placeholders, **fields}, related_checked=True)
+    except ValidationError as error:
+        known = {e["column"] for e in row.errors}
+        for key, messages in getattr(error, "message_dict", {"row": error.messages}).items():
+            column = _FIELD_COLUMN.get(key, key)
+            if column not in known:
+                row.error(column, " ".join(messages))
+    else:
+        fields["currency"] = record.currency
+        fields["amount_reporting"] = record.amount_reporting
 
 
 def summarise(checked: list[CheckedRow]) -> tuple[dict[str, int], list[dict[str, Any]]]:
