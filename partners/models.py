@@ -8,6 +8,7 @@ certifications are archived.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -400,8 +401,6 @@ class PartnerNote(TenantOwnedModel):
 
 def import_upload_to(instance: ImportJob, filename: str) -> str:
     """Uploaded import files live under ``imports/<tenant id>/``, under a random name."""
-    import uuid
-
     return f"imports/{instance.tenant_id}/{uuid.uuid4().hex}.csv"
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import imports
-
-# A 20,000-row file runs every row through the services; leave it time, below the global ceiling.
-IMPORT_TIME_LIMIT = 14 * 60
+from .imports.jobs import IMPORT_TIME_LIMIT
 
 
 @shared_task(time_limit=IMPORT_TIME_LIMIT, soft_time_limit=IMPORT_TIME_LIMIT - 60)

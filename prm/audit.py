@@ -34,6 +34,19 @@ def record(
     return event
 
 
+def record_by_system(
+    *,
+    verb: str,
+    target: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    partner_id: int | None = None,
+) -> AuditEvent:
+    """Append an audit event for work no caller asked for (a nightly job, the failure it records):
+    no person, actor "system". Call it inside the job's transaction."""
+    return record(access=None, verb=verb, target=target, before=before, after=after, partner_id=partner_id)
+
+
 def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     """The named fields of ``obj`` as JSON-safe values, for before/after."""
     values: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from partners.models import Partner, Tier
 from prm.api import TenantModelSerializer, TenantViewSet
 from prm.permissions import Perm
 
-from . import recalculation, services
+from . import queries, recalculation, services
 from .models import (
     Criterion,
     ManualRating,
@@ -143,7 +143,7 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
             int(k): v for k, v in payload.validated_data.get("tier_rules", {}).items() if str(k).isdigit()
         }
         criteria = payload.validated_data.get("criteria")
-        return Response(services.what_if(access=self.access, criteria=criteria, tier_rules=rules))
+        return Response(queries.what_if(self.access, criteria=criteria, tier_rules=rules))
 
 
 class ManualRatingSerializer(TenantModelSerializer):

@@ -3,7 +3,7 @@
 ``compute`` reads the catalog metrics of the active criteria (one query per metric for every
 partner), the manual ratings (one query) and the facts the tier rules look at, then scores and
 recommends in memory. It writes nothing: ``recalculation.score_run_execute`` stores the result and
-``services.what_if`` compares it with the current tiers.
+``queries.what_if`` compares it with the current tiers.
 """
 
 from __future__ import annotations

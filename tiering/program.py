@@ -16,11 +16,9 @@ from prm import metrics
 from prm.access import TenantAccess
 from prm.models import User
 
-from .models import Criterion, Scorecard, TierChangeProposal, TieringSettings
+from .models import Criterion, Scorecard, TieringSettings
+from .models import TierChangeProposal as Proposal
 from .scoring import CriterionSpec
-
-Proposal = TierChangeProposal
-
 
 # The default scorecard: the practitioner scorecard (fit, coverage, pipeline, sponsorship, ease
 # of working) plus revenue, growth, win rate and certification depth. Weights add up to 100.
@@ -76,9 +74,23 @@ DEFAULT_CRITERIA: list[dict[str, Any]] = [
 ]
 
 
-def actor_user(access: TenantAccess | None) -> User | None:
-    """The person behind ``access`` for "changed by" columns; None for an API key or the system."""
-    return access.user if access is not None else None
+# The rules of a tier that an admin edits (and a what-if may try out).
+TIER_FIELDS = [
+    "name",
+    "benefits",
+    "mdf_eligible",
+    "rebate_eligible",
+    "deal_protection_days",
+    "min_score",
+    "min_active_certifications",
+    "min_revenue_ttm",
+    "requires_signed_jbp",
+]
+
+
+def actor_user(access: TenantAccess) -> User | None:
+    """The person behind ``access`` for "changed by" columns; None for an API key."""
+    return access.user
 
 
 def tiering_settings() -> TieringSettings:
@@ -93,7 +105,7 @@ def active_scorecard() -> Scorecard:
     if found is not None:
         return found
     with transaction.atomic():
-        return create_scorecard_version(None, DEFAULT_CRITERIA, note="Default scorecard")
+        return create_scorecard_version(criteria=DEFAULT_CRITERIA, note="Default scorecard", created_by=None)
 
 
 def active_criteria() -> list[CriterionSpec]:
@@ -156,15 +168,15 @@ def validate_criteria(criteria: list[dict[str, Any]]) -> list[CriterionSpec]:
 
 
 def create_scorecard_version(
-    access: TenantAccess | None, criteria: list[dict[str, Any]], note: str
+    *, criteria: list[dict[str, Any]], note: str, created_by: User | None
 ) -> Scorecard:
-    """A new active scorecard version from ``criteria`` (validated); callers hold the transaction."""
+    """A new active scorecard version from ``criteria`` (validated), unaudited: the building block
+    of ``scorecard_save_version`` (an admin's) and of the default scorecard the program creates
+    for itself on first use (``created_by`` None). Callers hold the transaction."""
     specs = validate_criteria(criteria)
     latest = Scorecard.objects.order_by("-version").values_list("version", flat=True).first() or 0
     Scorecard.objects.filter(is_active=True).update(is_active=False)
-    card = Scorecard.objects.create(
-        version=latest + 1, is_active=True, note=note, created_by=actor_user(access)
-    )
+    card = Scorecard.objects.create(version=latest + 1, is_active=True, note=note, created_by=created_by)
     Criterion.objects.bulk_create(
         [
             Criterion(

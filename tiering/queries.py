@@ -11,13 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from partners.models import Partner, Tier
 from partners.vocab import Classification
-from prm.access import TenantAccess
+from prm.access import TenantAccess, require
 from prm.periods import FiscalPeriod, parse_period
+from prm.permissions import Perm
 from prm.tenancy import require_current_tenant
 
+from . import engine
 from .models import (
     BalanceAlert,
     Criterion,
@@ -30,7 +33,14 @@ from .models import (
     TierChange,
     TierChangeProposal,
 )
-from .program import DEFAULT_CRITERIA, strategic_count, tiering_settings
+from .program import (
+    DEFAULT_CRITERIA,
+    TIER_FIELDS,
+    active_criteria,
+    strategic_count,
+    tiering_settings,
+    validate_criteria,
+)
 
 SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 
@@ -221,3 +231,58 @@ def period_from(access: TenantAccess, label: str | None) -> FiscalPeriod | None:
         return parse_period(label, require_current_tenant().fiscal_year_start_month)
     except ValueError:
         return None
+
+
+def what_if(
+    access: TenantAccess,
+    *,
+    criteria: list[dict[str, Any]] | None = None,
+    tier_rules: dict[int, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Which partners would change tier with these weights and/or tier thresholds (nothing saved).
+
+    Returns counts by tier now and after, and the partners moving up and down.
+    """
+    require(access, Perm.MANAGE_PROGRAM)
+    specs = validate_criteria(criteria) if criteria is not None else active_criteria()
+    tiers = list(Tier.objects.all())
+    for tier in tiers:
+        for name, value in (tier_rules or {}).get(tier.pk, {}).items():
+            if name in TIER_FIELDS:
+                setattr(tier, name, value)
+    partners = engine.scored_partners()
+    result = engine.compute(run_on=timezone.localdate(), criteria=specs, tiers=tiers, partners=partners)
+    by_id = {t.pk: t for t in tiers}
+    names = dict(Partner.objects.filter(pk__in=list(result.results)).values_list("pk", "name"))
+    before: Counter[str] = Counter()
+    after: Counter[str] = Counter()
+    up: list[dict[str, Any]] = []
+    down: list[dict[str, Any]] = []
+    for r in result.results.values():
+        now = by_id.get(r.tier_id) if r.tier_id else None
+        before[now.name if now else "No tier"] += 1
+        after[r.recommended.name if r.recommended else "No tier"] += 1
+        if r.recommended is not None and (now is None or r.recommended.pk != now.pk):
+            row = {
+                "partner_id": r.partner_id,
+                "partner": names.get(r.partner_id, ""),
+                "score": str(r.score),
+                "from_tier": now.name if now else None,
+                "to_tier": r.recommended.name,
+            }
+            (up if now is None or r.recommended.rank < now.rank else down).append(row)
+    order = [t.name for t in sorted(tiers, key=lambda t: t.rank)] + ["No tier"]
+    return {
+        "counts": [
+            {
+                "tier": n,
+                "now": before.get(n, 0),
+                "after": after.get(n, 0),
+                "change": after.get(n, 0) - before.get(n, 0),
+            }
+            for n in order
+            if before.get(n) or after.get(n) or n != "No tier"
+        ],
+        "up": sorted(up, key=lambda m: m["partner"]),
+        "down": sorted(down, key=lambda m: m["partner"]),
+    }

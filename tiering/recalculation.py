@@ -30,7 +30,8 @@ from prm.tenancy import require_current_tenant
 
 from . import engine
 from .models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange
-from .program import Proposal, active_scorecard, actor_user, direction, tiering_settings
+from .models import TierChangeProposal as Proposal
+from .program import active_scorecard, actor_user, direction, tiering_settings
 from .scoring import CriterionSpec
 
 logger = logging.getLogger(__name__)
@@ -57,11 +58,10 @@ def score_run_request(*, access: TenantAccess, run_on: date | None = None) -> Sc
     )
     run.save()
     tenant_id = require_current_tenant().pk
-    from .tasks import recalculate_scores
+    from .tasks import recalculate_scores  # the task calls this module back: import when queuing
 
     transaction.on_commit(lambda: recalculate_scores.delay(tenant_id=tenant_id, run_on=run_on.isoformat()))
-    if access is not None:
-        audit.record(access=access, verb="tiering.recalculation_requested", target=run)
+    audit.record(access=access, verb="tiering.recalculation_requested", target=run)
     return run
 
 
@@ -162,8 +162,11 @@ def _moved(current: list[dict[str, Any]], previous: Previous | None) -> list[dic
 
 
 @transaction.atomic
-def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> ScoreRun:
+def score_run_execute(*, run_on: date | None = None) -> ScoreRun:
     """Recalculate every scored partner of the current tenant for ``run_on`` (default today).
+
+    The system's own path, with no caller: the nightly task, the command and the demo reach it
+    (people queue a run with ``score_run_request``); tactical moves it applies are the system's.
 
     Idempotent per day: the day's run and each partner's snapshot of that day are updated in
     place, pending proposals are refreshed rather than duplicated, and alerts stay open once.
@@ -193,7 +196,7 @@ def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> Score
     snapshot_ids = dict(ScoreSnapshot.objects.filter(run_on=run_on).values_list("partner_id", "pk"))
     run.processed = len(partners)
 
-    opened, applied = _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_on, actor)
+    opened, applied = _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_on)
     _refresh_alerts(result, tiers, previous, settings_row, run_on)
     run.status, run.finished_at = ScoreRun.Status.DONE, timezone.now()
     run.proposals_opened, run.changes_applied = opened, applied
@@ -201,7 +204,7 @@ def score_run_execute(*, run_on: date | None = None, actor: Any = None) -> Score
     return run
 
 
-def score_run_attempt(*, run_on: date | None = None, actor: Any = None) -> ScoreRun:
+def score_run_attempt(*, run_on: date | None = None) -> ScoreRun:
     """``score_run_execute``, and when it crashes, the day's run marked failed with the reason.
 
     The run's work is a savepoint of its own (``score_run_execute`` is atomic): a crash rolls it
@@ -210,7 +213,7 @@ def score_run_attempt(*, run_on: date | None = None, actor: Any = None) -> Score
     are raised for the task to retry."""
     run_on = run_on or timezone.localdate()
     try:
-        return score_run_execute(run_on=run_on, actor=actor)
+        return score_run_execute(run_on=run_on)
     except TRANSIENT:
         raise
     except Exception as error:
@@ -230,8 +233,8 @@ def score_run_fail(*, run_on: date, error: BaseException) -> ScoreRun:
         "scores, proposals and tiers are as before the run. Run it again once the cause is fixed."
     )
     run.save()
-    audit.record(
-        access=None, verb="tiering.recalculation_failed", target=run, after={"error": run.error_message}
+    audit.record_by_system(
+        verb="tiering.recalculation_failed", target=run, after={"error": run.error_message}
     )
     return run
 
@@ -245,7 +248,7 @@ def _explanation(r: engine.PartnerResult, prev: Previous | None) -> dict[str, An
     }
 
 
-def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_on, actor) -> tuple[int, int]:
+def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_on) -> tuple[int, int]:
     pending = {p.partner_id: p for p in Proposal.objects.filter(status=Proposal.Status.PENDING)}
     to_create: list[Proposal] = []
     to_update: list[Proposal] = []
@@ -300,7 +303,7 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
     _refresh_pending(to_update)
     Proposal.objects.bulk_create(to_create, batch_size=1000)
     if auto:
-        _apply_many(auto, tiers, run_on, actor)
+        _apply_many(auto, tiers, run_on)
     return len(to_create), len(auto)
 
 
@@ -331,8 +334,9 @@ def _refresh_pending(proposals: list[Proposal]) -> None:
         )
 
 
-def _apply_many(moves, tiers, run_on, actor) -> None:
-    """Auto-apply tactical moves: tier, history and audit in three bulk statements per tier."""
+def _apply_many(moves, tiers, run_on) -> None:
+    """Auto-apply tactical moves, as the system: tier, history and audit in three bulk statements
+    per tier."""
     now = timezone.now()
     if run_on < timezone.localdate():  # a run for a past day (backfill): the change dates from that day
         now = timezone.make_aware(datetime.combine(run_on, time(6, 0)))
@@ -352,7 +356,7 @@ def _apply_many(moves, tiers, run_on, actor) -> None:
                 to_tier=target,
                 changed_at=now,
                 reason=reason,
-                changed_by=actor,
+                changed_by=None,
             )
         )
         events.append(

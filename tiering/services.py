@@ -22,7 +22,6 @@ from prm.periods import parse_period
 from prm.permissions import Perm
 from prm.tenancy import require_current_tenant
 
-from . import engine
 from .models import (
     ManualRating,
     PortfolioReview,
@@ -32,8 +31,9 @@ from .models import (
     TierChange,
     TieringSettings,
 )
+from .models import TierChangeProposal as Proposal
 from .program import (
-    Proposal,
+    TIER_FIELDS,
     active_criteria,
     active_scorecard,
     actor_user,
@@ -41,21 +41,9 @@ from .program import (
     direction,
     strategic_count,
     tiering_settings,
-    validate_criteria,
 )
 from .queries import review_candidates
 
-TIER_FIELDS = [
-    "name",
-    "benefits",
-    "mdf_eligible",
-    "rebate_eligible",
-    "deal_protection_days",
-    "min_score",
-    "min_active_certifications",
-    "min_revenue_ttm",
-    "requires_signed_jbp",
-]
 SETTINGS_FIELDS = [
     "strategic_cap",
     "concentration_share",
@@ -115,7 +103,7 @@ def scorecard_save_version(
     """Save new weights as a new scorecard version (admins); older snapshots keep theirs."""
     require(access, Perm.MANAGE_PROGRAM)
     previous = active_scorecard()
-    card = create_scorecard_version(access, criteria, note)
+    card = create_scorecard_version(criteria=criteria, note=note, created_by=actor_user(access))
     audit.record(
         access=access,
         verb="scorecard.version_created",
@@ -163,7 +151,7 @@ def manual_rating_set(
 
 def _apply_change(
     *,
-    access: TenantAccess | None,
+    access: TenantAccess,
     partner: Partner,
     to_tier: Tier | None,
     reason: str,
@@ -319,64 +307,6 @@ def tier_proposal_reject(*, access: TenantAccess, proposal: Proposal, reason: st
         after={"reason": proposal.decision_reason},
     )
     return proposal
-
-
-# --- what-if ------------------------------------------------------------------------------------
-
-
-def what_if(
-    *,
-    access: TenantAccess,
-    criteria: list[dict[str, Any]] | None = None,
-    tier_rules: dict[int, dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Which partners would change tier with these weights and/or tier thresholds (nothing saved).
-
-    Returns counts by tier now and after, and the partners moving up and down.
-    """
-    require(access, Perm.MANAGE_PROGRAM)
-    specs = validate_criteria(criteria) if criteria is not None else active_criteria()
-    tiers = list(Tier.objects.all())
-    for tier in tiers:
-        for name, value in (tier_rules or {}).get(tier.pk, {}).items():
-            if name in TIER_FIELDS:
-                setattr(tier, name, value)
-    partners = engine.scored_partners()
-    result = engine.compute(run_on=timezone.localdate(), criteria=specs, tiers=tiers, partners=partners)
-    by_id = {t.pk: t for t in tiers}
-    names = dict(Partner.objects.filter(pk__in=list(result.results)).values_list("pk", "name"))
-    before: Counter[str] = Counter()
-    after: Counter[str] = Counter()
-    up: list[dict[str, Any]] = []
-    down: list[dict[str, Any]] = []
-    for r in result.results.values():
-        now = by_id.get(r.tier_id) if r.tier_id else None
-        before[now.name if now else "No tier"] += 1
-        after[r.recommended.name if r.recommended else "No tier"] += 1
-        if r.recommended is not None and (now is None or r.recommended.pk != now.pk):
-            row = {
-                "partner_id": r.partner_id,
-                "partner": names.get(r.partner_id, ""),
-                "score": str(r.score),
-                "from_tier": now.name if now else None,
-                "to_tier": r.recommended.name,
-            }
-            (up if now is None or r.recommended.rank < now.rank else down).append(row)
-    order = [t.name for t in sorted(tiers, key=lambda t: t.rank)] + ["No tier"]
-    return {
-        "counts": [
-            {
-                "tier": n,
-                "now": before.get(n, 0),
-                "after": after.get(n, 0),
-                "change": after.get(n, 0) - before.get(n, 0),
-            }
-            for n in order
-            if before.get(n) or after.get(n) or n != "No tier"
-        ],
-        "up": sorted(up, key=lambda m: m["partner"]),
-        "down": sorted(down, key=lambda m: m["partner"]),
-    }
 
 
 # --- annual refresh -----------------------------------------------------------------------------

@@ -267,7 +267,7 @@ def scorecard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
                         f"Saved as scorecard version {card.version}. Scores use it from the next run.",
                     )
                     return redirect(_url("tiering_scorecard", request))
-                preview = services.what_if(access=access, criteria=rows)
+                preview = queries.what_if(access, criteria=rows)
             except ValidationError as exc:
                 error = exc.message_dict.get("criteria", exc.messages)
                 status = 400
@@ -308,7 +308,7 @@ def tier_edit(request: TenantRequest, tenant_slug: str, tier_id: int) -> HttpRes
     form = TierForm(request.POST or None, instance=Tier.objects.get(pk=tier.pk))
     preview = None
     if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in services.TIER_FIELDS}
+        values = {name: form.cleaned_data[name] for name in program.TIER_FIELDS}
         if "save" in request.POST:
             if (
                 run_service(form, lambda: services.tier_update(access=request.access, tier=tier, **values))
@@ -317,7 +317,7 @@ def tier_edit(request: TenantRequest, tenant_slug: str, tier_id: int) -> HttpRes
                 messages.success(request, f"{tier.name} saved. Recommendations use it from the next run.")
                 return redirect(_url("tiering_tiers", request))
         else:
-            preview = services.what_if(access=request.access, tier_rules={tier.pk: values})
+            preview = queries.what_if(request.access, tier_rules={tier.pk: values})
     return render(
         request,
         "tiering/tier_form.html",

@@ -17,9 +17,9 @@ from prm import metrics
 from prm.periods import parse_period
 from prm.permissions import Role
 from tests.factories import AccountFactory, CertificationFactory, PartnerFactory, RevenueRecordFactory
-from tiering import program, recalculation, services
+from tiering import program, queries, recalculation, services
 from tiering.engine import period_for
-from tiering.models import ScoreRun, ScoreSnapshot
+from tiering.models import Scorecard, ScoreRun, ScoreSnapshot
 from tiering.scoring import (
     CriterionSpec,
     normalise_percentiles,
@@ -234,9 +234,9 @@ def test_what_if_lists_who_would_move_without_saving_anything(world_a, in_tenant
         world_a.partner.save()
         world_a.other_partner.tier = tiering["Registered"]
         world_a.other_partner.save()
-        versions = services.Scorecard.objects.count()
-        result = services.what_if(
-            access=world_a.access(Role.ADMIN),
+        versions = Scorecard.objects.count()
+        result = queries.what_if(
+            world_a.access(Role.ADMIN),
             criteria=[{**MANUAL_ONLY[0], "weight": 20}, {**MANUAL_ONLY[1], "weight": 80}],
         )
         assert result["down"] == [
@@ -255,13 +255,13 @@ def test_what_if_lists_who_would_move_without_saving_anything(world_a, in_tenant
         assert counts["Gold"] == (0, 1)
         assert counts["Registered"] == (1, 1)
         # Raising Gold's minimum to 65 as well: the partner would drop to Silver.
-        result = services.what_if(
-            access=world_a.access(Role.ADMIN),
+        result = queries.what_if(
+            world_a.access(Role.ADMIN),
             criteria=[{**MANUAL_ONLY[0], "weight": 20}, {**MANUAL_ONLY[1], "weight": 80}],
             tier_rules={tiering["Gold"].pk: {"min_score": D("65")}},
         )
         assert result["down"][0]["to_tier"] == "Silver"
-        assert services.Scorecard.objects.count() == versions
+        assert Scorecard.objects.count() == versions
         assert Tier.objects.get(pk=tiering["Gold"].pk).min_score == D("50")
         assert not ScoreSnapshot.objects.exists()
 
