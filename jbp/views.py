@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from prm.access import TenantRequest
@@ -56,7 +57,7 @@ def detail_context(
         and access.can(Perm.APPROVE_OWN_PLAN)
         and plan.status == Plan.Status.SHARED,
         "can_comment": access.can(Perm.VIEW_PROGRAM) or access.can(Perm.USE_PORTAL),
-        "today": services.timezone.localdate(),
+        "today": timezone.localdate(),
     }
 
 
@@ -380,7 +381,7 @@ def versions_page(request: TenantRequest, plan: Plan, ns: str) -> HttpResponse:
 @require_perm(Perm.MANAGE_PLANS)
 def review_create(request: TenantRequest, tenant_slug: str, plan_id: int) -> HttpResponse:
     plan = queries.access_plan(request.access, plan_id)
-    form = ReviewForm(request.POST or None, plan=plan, initial={"held_on": services.timezone.localdate()})
+    form = ReviewForm(request.POST or None, plan=plan, initial={"held_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         review = run_service(
             form,
@@ -430,7 +431,7 @@ def review_page(request: TenantRequest, plan: Plan, review_id: int, ns: str) -> 
             "ns": ns,
             "portal": ns == NS_PORTAL,
             "can_manage": request.access.can(Perm.MANAGE_PLANS),
-            "today": services.timezone.localdate(),
+            "today": timezone.localdate(),
         },
     )
 
