@@ -31,9 +31,12 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## lint: ruff, mypy, the app layers (import-linter) and a missing-migrations check
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy prm partners tiering pipeline jbp incentives reporting
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:

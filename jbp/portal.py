@@ -15,7 +15,7 @@ from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import paginate, require_perm
 
-from . import queries, services, views
+from . import pages, queries, services
 
 NS = "portal:"
 
@@ -37,21 +37,21 @@ def portal_plan_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 @require_perm(Perm.USE_PORTAL)
 def portal_plan_detail(request: TenantRequest, tenant_slug: str, plan_id: int) -> HttpResponse:
     plan = queries.access_plan(request.access, plan_id)
-    return render(request, "jbp/plan_detail.html", views.detail_context(request, plan, ns=NS))
+    return render(request, "jbp/plan_detail.html", pages.detail_context(request, plan, ns=NS))
 
 
 @require_perm(Perm.APPROVE_OWN_PLAN)
 def portal_investment_edit(
     request: TenantRequest, tenant_slug: str, plan_id: int, investment_id: int | None = None
 ) -> HttpResponse:
-    return views.investment_form(request, plan_id, investment_id, ns=NS)
+    return pages.investment_form(request, plan_id, investment_id, ns=NS)
 
 
 @require_POST
 @require_perm(Perm.APPROVE_OWN_PLAN)
 def portal_plan_approve(request: TenantRequest, tenant_slug: str, plan_id: int) -> HttpResponse:
     plan = queries.access_plan(request.access, plan_id)
-    return views.do_transition(
+    return pages.do_transition(
         request,
         plan,
         services.plan_partner_approve,
@@ -63,19 +63,19 @@ def portal_plan_approve(request: TenantRequest, tenant_slug: str, plan_id: int) 
 @require_POST
 @require_perm(Perm.USE_PORTAL)
 def portal_comment_add(request: TenantRequest, tenant_slug: str, plan_id: int) -> HttpResponse:
-    return views.add_comment(request, queries.access_plan(request.access, plan_id), ns=NS)
+    return pages.add_comment(request, queries.access_plan(request.access, plan_id), ns=NS)
 
 
 @require_perm(Perm.USE_PORTAL)
 def portal_plan_versions(request: TenantRequest, tenant_slug: str, plan_id: int) -> HttpResponse:
-    return views.versions_page(request, queries.access_plan(request.access, plan_id), ns=NS)
+    return pages.versions_page(request, queries.access_plan(request.access, plan_id), ns=NS)
 
 
 @require_perm(Perm.USE_PORTAL)
 def portal_review_detail(
     request: TenantRequest, tenant_slug: str, plan_id: int, plan_review_id: int
 ) -> HttpResponse:
-    return views.review_page(request, queries.access_plan(request.access, plan_id), plan_review_id, ns=NS)
+    return pages.review_page(request, queries.access_plan(request.access, plan_id), plan_review_id, ns=NS)
 
 
 @require_POST
@@ -83,24 +83,24 @@ def portal_review_detail(
 def portal_action_item_done(
     request: TenantRequest, tenant_slug: str, plan_id: int, action_item_id: int
 ) -> HttpResponse:
-    return views.complete_item(request, queries.access_plan(request.access, plan_id), action_item_id, ns=NS)
+    return pages.complete_item(request, queries.access_plan(request.access, plan_id), action_item_id, ns=NS)
 
 
 @require_POST
 @require_perm(Perm.USE_PORTAL)
 def portal_export_request(request: TenantRequest, tenant_slug: str, plan_id: int) -> HttpResponse:
-    return views.request_export(request, queries.access_plan(request.access, plan_id), ns=NS)
+    return pages.request_export(request, queries.access_plan(request.access, plan_id), ns=NS)
 
 
 @require_perm(Perm.USE_PORTAL)
 def portal_export_status(
     request: TenantRequest, tenant_slug: str, plan_id: int, export_id: int
 ) -> HttpResponse:
-    return views.export_status(request, queries.access_plan(request.access, plan_id), export_id, ns=NS)
+    return pages.export_status(request, queries.access_plan(request.access, plan_id), export_id, ns=NS)
 
 
 @require_perm(Perm.USE_PORTAL)
 def portal_export_download(
     request: TenantRequest, tenant_slug: str, plan_id: int, export_id: int
 ) -> FileResponse:
-    return views.export_download(queries.access_plan(request.access, plan_id), export_id)
+    return pages.export_download(queries.access_plan(request.access, plan_id), export_id)
