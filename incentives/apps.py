@@ -5,6 +5,7 @@ class IncentivesConfig(AppConfig):
     name = "incentives"
 
     def ready(self) -> None:
+        # Registries are filled once the apps are loaded (their modules import models).
         from prm.menus import MenuItem, register_menu_item
         from prm.permissions import Perm
 

@@ -12,6 +12,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+import prm.metrics
 from partners.models import Partner
 from prm.access import TenantAccess
 from prm.money import MoneySum
@@ -218,8 +219,6 @@ def liability(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
 def roi_by_tier(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, Any]]:
     """MDF ROI per tier for ``period``: pipeline sourced by the tier's partners that were paid
     MDF, per unit of MDF paid to them, from the catalog's metrics (three queries)."""
-    import prm.metrics
-
     partners = list(
         Partner.objects.filter(archived_at__isnull=True).values_list("pk", "tier__name", "tier__rank")
     )

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from prm.access import TenantRequest
@@ -119,8 +120,6 @@ def add_comment(request: TenantRequest, plan: Plan, ns: str) -> HttpResponse:
 
 def plan_url(request: TenantRequest, ns: str, plan: Plan) -> str:
     """The plan page in the staff pages or the portal."""
-    from django.urls import reverse
-
     return reverse(ns + DETAIL, args=[request.tenant.slug, plan.pk])
 
 

@@ -32,7 +32,7 @@ def plan_document_html(plan: Plan) -> str:
 
 def render_plan(plan: Plan) -> tuple[bytes, int]:
     """The PDF bytes and the number of pages."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # loads Pango and fonts: only the worker that renders pays for it
 
     document = HTML(string=plan_document_html(plan)).render()
     return document.write_pdf(), len(document.pages)

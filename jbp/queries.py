@@ -23,7 +23,7 @@ import prm.metrics
 from prm import charts
 from prm.access import TenantAccess
 from prm.metrics import Unit
-from prm.periods import FiscalPeriod
+from prm.periods import FiscalPeriod, fiscal_year_of
 
 from .models import (
     ActionItem,
@@ -105,8 +105,6 @@ def target_period(plan: Plan, quarter: int | None) -> FiscalPeriod:
 
 
 def current_fiscal_year(tenant: Any, today: date | None = None) -> int:
-    from prm.periods import fiscal_year_of
-
     return fiscal_year_of(today or timezone.localdate(), tenant.fiscal_year_start_month).fiscal_year
 
 

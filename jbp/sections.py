@@ -9,10 +9,10 @@ from partners.sections import PartnerSection, register_section
 from prm.access import TenantRequest
 from prm.permissions import Perm
 
+from . import queries
+
 
 def _context(request: TenantRequest, partner: Partner) -> dict[str, Any]:
-    from . import queries
-
     return {
         "plans": queries.partner_plans(request.access, partner.pk),
         "can_manage": request.access.can(Perm.MANAGE_PLANS),

@@ -10,13 +10,12 @@ from django.utils import timezone
 from prm.tenancy import require_current_tenant
 
 from .models import PlanExport
+from .services import export_render, reminders_due, reminders_mark_sent
 
 
 @shared_task(time_limit=120, soft_time_limit=100)
 def render_plan_pdf(*, tenant_id: int, export_id: int) -> str:
     """Render a queued PDF export of a plan; returns its final status (idempotent once done)."""
-    from .services import export_render
-
     export = PlanExport.objects.select_related("plan", "plan__partner").get(pk=export_id)
     if export.status == PlanExport.Status.DONE:
         return export.status
@@ -26,8 +25,6 @@ def render_plan_pdf(*, tenant_id: int, export_id: int) -> str:
 @shared_task(time_limit=300)
 def send_review_reminders(*, tenant_id: int) -> int:
     """Daily: e-mail owners about reviews due within a week and overdue action items (each once)."""
-    from .services import reminders_due, reminders_mark_sent
-
     tenant = require_current_tenant()
     today = timezone.localdate()
     reminders, plan_ids, item_ids = reminders_due(tenant=tenant, today=today)

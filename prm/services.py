@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 
+from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -105,7 +106,7 @@ def invitation_create(
         after={"email": email, "role": role, "partner_id": partner_id},
         partner_id=partner_id,
     )
-    from .tasks import send_invitation_email
+    from .tasks import send_invitation_email  # the task calls back into these services
 
     tenant_id = access.tenant.pk
     # robust: a mail or broker failure must not turn the committed invitation into an error page;
@@ -192,8 +193,6 @@ def invitation_accept_as_new_user(
 ) -> tuple[User, Membership]:
     """Create the invitee's account and accept. Opening the e-mailed link proved the address,
     so it counts as verified. ``password=None``: the person signs in with e-mailed codes."""
-    from allauth.account.models import EmailAddress
-
     if User.objects.filter(email=invitation.email).exists():
         raise ValidationError("An account with this address exists already. Sign in to accept.")
     user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)

@@ -38,7 +38,7 @@ class TenantTask(Task):
                 f"Task {self.name} is tenant-scoped and needs a tenant_id keyword argument; "
                 "declare it cross_tenant=True if it deliberately spans tenants."
             )
-        from .models import Tenant
+        from .models import Tenant  # Celery loads this base before Django's apps are ready
         from .tenancy import tenant_context
 
         tenant = Tenant.objects.get(pk=tenant_id)

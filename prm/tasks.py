@@ -25,7 +25,7 @@ def fan_out(task_name: str) -> int:
 @shared_task(time_limit=120)
 def expire_invitations(*, tenant_id: int) -> int:
     """Mark this tenant's stale invitations expired; returns how many."""
-    from .services import invitation_expire_stale
+    from .services import invitation_expire_stale  # the services queue this module's tasks
 
     return invitation_expire_stale(tenant=require_current_tenant())
 

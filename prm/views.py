@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -327,8 +328,6 @@ def _accept_as_signed_in(
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    from django.conf import settings
-
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -338,7 +337,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = f"error: {type(error).__name__}"
     if settings.REDIS_URL:
         try:
-            from .celery import app
+            from .celery import app  # the broker client, needed only when a broker is configured
 
             with app.connection_for_write() as conn:
                 conn.ensure_connection(max_retries=1, timeout=2)

@@ -31,6 +31,7 @@ from .mdf import (
 from .rebates import (
     open_pipeline_weighted,
     program_bands,
+    rebate_accruals_by_schedule,
     rebate_accruals_compute,
     rebate_accruals_monthly,
     rebate_calculate,
@@ -64,6 +65,7 @@ __all__ = [
     "payout_record",
     "program_bands",
     "proof_max_bytes",
+    "rebate_accruals_by_schedule",
     "rebate_accruals_compute",
     "rebate_accruals_monthly",
     "rebate_calculate",

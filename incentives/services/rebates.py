@@ -183,13 +183,23 @@ def rebate_calculate(
 
 @transaction.atomic
 def rebate_accruals_compute(
-    *, access: TenantAccess | None, program: RebateProgram, as_of: date | None = None
+    *, access: TenantAccess, program: RebateProgram, as_of: date | None = None
 ) -> int:
-    """Recompute every eligible partner's accrual to date (with line detail) and forecast.
-    Run monthly by beat and on demand; returns the number of partners accrued."""
-    if access is not None:
-        require(access, Perm.APPROVE_MONEY if not access.can(Perm.MANAGE_PROGRAM) else Perm.MANAGE_PROGRAM)
-    tenant = access.tenant if access else program.tenant
+    """Recompute every eligible partner's accrual to date (with line detail) and forecast, on
+    demand (program admins and finance); returns the number of partners accrued."""
+    require(access, Perm.APPROVE_MONEY if not access.can(Perm.MANAGE_PROGRAM) else Perm.MANAGE_PROGRAM)
+    return _accrue(access, program, as_of)
+
+
+@transaction.atomic
+def rebate_accruals_by_schedule(*, program: RebateProgram, as_of: date | None = None) -> int:
+    """The same accrual when the schedule runs it (monthly beat, a queued recalculation): the
+    system acts, recorded as such in the audit trail."""
+    return _accrue(None, program, as_of)
+
+
+def _accrue(access: TenantAccess | None, program: RebateProgram, as_of: date | None) -> int:
+    tenant = program.tenant
     today = as_of or timezone.localdate()
     results = rebate_calculate(program, tenant, today)
     existing = {a.partner_id: a for a in RebateAccrual.objects.filter(program=program)}
@@ -232,7 +242,7 @@ def rebate_accruals_monthly(*, tenant: Tenant, today: date | None = None) -> int
     count = 0
     for program in RebateProgram.objects.filter(starts_on__lte=today):
         if (today - program.ends_on).days <= 92:
-            count += rebate_accruals_compute(access=None, program=program, as_of=min(today, program.ends_on))
+            count += rebate_accruals_by_schedule(program=program, as_of=min(today, program.ends_on))
     return count
 
 

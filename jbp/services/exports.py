@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ def export_request(*, access: TenantAccess, plan: Plan) -> PlanExport:
     export = PlanExport(plan=plan, requested_by=access.user, requested_by_label=access.actor_label)
     _clean_save(export)
     _audit(access, "plan.export_requested", plan, target=export)
-    from ..tasks import render_plan_pdf
+    from ..tasks import render_plan_pdf  # the task calls back into this module
 
     tenant_id, export_id = plan.tenant_id, export.pk
     transaction.on_commit(lambda: render_plan_pdf.delay(tenant_id=tenant_id, export_id=export_id))
@@ -34,9 +35,7 @@ def export_request(*, access: TenantAccess, plan: Plan) -> PlanExport:
 
 def export_render(*, export: PlanExport) -> PlanExport:
     """Render the export's PDF into media storage; a failure is recorded with its reason."""
-    from django.core.files.base import ContentFile
-
-    from ..pdf import render_plan
+    from ..pdf import render_plan  # looked up when rendering, so a test can stand in a renderer
 
     PlanExport.objects.filter(pk=export.pk).update(
         status=PlanExport.Status.RUNNING, started_at=timezone.now()

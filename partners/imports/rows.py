@@ -286,9 +286,7 @@ class Pass:
         seen: dict[str, int] = {}
         for number, values in self.parsed.rows:
             row = parse(number, values, self.lookups)
-            if row.match_key is None:
-                pass
-            elif row.match_key in seen:
+            if row.match_key is not None and row.match_key in seen:
                 what = (
                     "domain" if self.parsed.kind == ImportJob.Kind.PARTNERS else "partner and e-mail address"
                 )
@@ -297,7 +295,7 @@ class Pass:
                     f"Row {seen[row.match_key]} has the same {what}; a file may name each one once.",
                 )
                 row.skip_service = True
-            else:
+            elif row.match_key is not None:
                 seen[row.match_key] = number
             yield row
 

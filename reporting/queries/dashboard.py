@@ -177,7 +177,7 @@ def tier_rows() -> list[TierRow]:
     return rows
 
 
-def concentration(figure: Figure, per_partner_total: Any) -> dict[str, Any]:
+def concentration(figure: Figure) -> dict[str, Any]:
     """The top partner's and the top five's share of the figure's total (e.g. revenue)."""
     total = figure.total.value
     if not total:
@@ -229,7 +229,7 @@ def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
         strategic_count=counts.get(Classification.STRATEGIC.value, 0),
         tactical_count=counts.get(Classification.TACTICAL.value, 0),
         untiered_count=counts.get(UNTIERED, 0),
-        concentration=concentration(revenue, None),
+        concentration=concentration(revenue),
         computed_at=timezone.now(),
         strategic_cap=balance["strategic_cap"],
         alerts=[
