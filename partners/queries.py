@@ -20,7 +20,7 @@ from prm.models import AuditEvent, Membership, User
 from prm.permissions import STAFF_ROLES
 
 from .filters import PartnerFilter
-from .models import Certification, Contact, Partner, PartnerAttribute, PartnerNote, PartnerStatusChange
+from .models import Certification, Contact, Partner, PartnerAttribute, PartnerNote, PartnerStatusChange, Tier
 
 PARTNER_LIST_RELATED = ("tier", "partner_manager")
 
@@ -201,3 +201,13 @@ def counts_by_tier(access: TenantAccess) -> dict[int | None, int]:
     the key None counts the partners without a tier. A tier without partners is absent."""
     rows = partners(access).order_by().values("tier_id").annotate(n=Count("pk"))
     return {row["tier_id"]: row["n"] for row in rows}
+
+
+def tier_ladder(access: TenantAccess) -> QuerySet[Tier]:
+    """The tenant's tiers, best (rank 1) first (choices for a form)."""
+    return Tier.objects.order_by("rank")
+
+
+def active_partners(access: TenantAccess) -> QuerySet[Partner]:
+    """The caller's partners that are active and not archived, by name."""
+    return partners(access).filter(status=Partner.Status.ACTIVE, archived_at__isnull=True).order_by("name")
