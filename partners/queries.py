@@ -6,8 +6,10 @@ construction (``partners(access)`` starts from the member's partner).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from itertools import chain
+from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, QueryDict
@@ -18,7 +20,7 @@ from prm.models import AuditEvent, Membership, User
 from prm.permissions import STAFF_ROLES
 
 from .filters import PartnerFilter
-from .models import Certification, Contact, Partner, PartnerAttribute, PartnerNote, PartnerStatusChange
+from .models import Certification, Contact, Partner, PartnerAttribute, PartnerNote, PartnerStatusChange, Tier
 
 PARTNER_LIST_RELATED = ("tier", "partner_manager")
 
@@ -168,3 +170,44 @@ def timeline(access: TenantAccess, partner: Partner, *, limit: int = 50) -> list
         notes = PartnerNote.objects.filter(partner=partner).select_related("author")[:limit]
         items += [{"at": n.created_at, "kind": "note", "actor": str(n.author), "note": n} for n in notes]
     return sorted(chain(items), key=lambda item: item["at"], reverse=True)[:limit]
+
+
+# --- what reports read of partners ---------------------------------------------------------------
+
+
+def partner_names(access: TenantAccess, ids: Iterable[int]) -> dict[int, str]:
+    """The names of the caller's partners among ``ids`` (an id not found is left out)."""
+    return dict(partners(access).filter(pk__in=list(ids)).values_list("pk", "name"))
+
+
+def partner_tiers(access: TenantAccess, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """For each of the caller's partners among ``ids``: its ``name``, its tier's name (``tier``)
+    and the tier's ``classification``; both None for a partner without a tier."""
+    rows = (
+        partners(access).filter(pk__in=list(ids)).values("pk", "name", "tier__name", "tier__classification")
+    )
+    return {
+        row["pk"]: {
+            "name": row["name"],
+            "tier": row["tier__name"],
+            "classification": row["tier__classification"],
+        }
+        for row in rows
+    }
+
+
+def counts_by_tier(access: TenantAccess) -> dict[int | None, int]:
+    """How many of the caller's partners (archived ones included) each tier has, by tier id;
+    the key None counts the partners without a tier. A tier without partners is absent."""
+    rows = partners(access).order_by().values("tier_id").annotate(n=Count("pk"))
+    return {row["tier_id"]: row["n"] for row in rows}
+
+
+def tier_ladder(access: TenantAccess) -> QuerySet[Tier]:
+    """The tenant's tiers, best (rank 1) first (choices for a form)."""
+    return Tier.objects.order_by("rank")
+
+
+def active_partners(access: TenantAccess) -> QuerySet[Partner]:
+    """The caller's partners that are active and not archived, by name."""
+    return partners(access).filter(status=Partner.Status.ACTIVE, archived_at__isnull=True).order_by("name")

@@ -32,7 +32,7 @@ from prm.permissions import Perm
 from . import exports, presenters, queries
 from .models import ReportExport
 from .pages import download_response
-from .serializers import DashboardSerializer, QbrSerializer, plain
+from .serializers import DashboardSerializer, DrillRowSerializer, DrillSerializer, QbrSerializer
 
 PERIOD = OpenApiParameter(
     "period",
@@ -53,10 +53,6 @@ def period_param(access: TenantAccess, label: str | None) -> FiscalPeriod:
 
 class _ReportView(TenantScopedMixin, APIView):
     permissions = {"get": Perm.VIEW_REPORTS}
-
-    @property
-    def tenant(self) -> Any:
-        return self.access.tenant
 
 
 class DashboardView(_ReportView):
@@ -115,32 +111,13 @@ class FigureRowsView(_ReportView):
 
 
 def _drill_response(paginator: Pagination, drill: queries.Drill, rows: list[queries.DrillRow]) -> Response:
-    response = paginator.get_paginated_response(
-        plain(
-            [
-                {
-                    "partner_id": r.partner_id,
-                    "partner": r.partner,
-                    "tier": r.tier,
-                    "classification": r.classification,
-                    "parts": dict(zip(drill.part_names, r.parts, strict=False)),
-                    "value": r.value,
-                }
-                for r in rows
-            ]
-        )
+    """The figure's heading, then the page of rows (count, next, previous, results)."""
+    listed: Any = rows  # many=True takes the list
+    page = paginator.get_paginated_response(
+        DrillRowSerializer(listed, many=True, context={"drill": drill}).data
     )
-    response.data = {
-        "metric": drill.metric.key,
-        "label": drill.metric.label,
-        "unit": drill.metric.unit,
-        "period": drill.period.label,
-        "group": drill.group,
-        "group_label": drill.group_label,
-        "total": plain(drill.total),
-        **response.data,
-    }
-    return response
+    page.data = {**DrillSerializer(drill).data, **page.data}
+    return page
 
 
 class PartnerQbrSerializer(serializers.ModelSerializer):
@@ -171,7 +148,7 @@ class PartnerQbrViewSet(PartnerScopedViewSet):
     ordering = ["name", "pk"]
 
     def base_queryset(self) -> QuerySet:
-        return Partner.objects.select_related("tier")
+        return partner_queries.partners(self.access).select_related("tier")
 
     @extend_schema(parameters=[PERIOD], responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, tenant_slug: str, pk: str) -> Response:

@@ -6,15 +6,14 @@ class ReportingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registries are filled once the apps are loaded (their modules import models).
+        from partners.sections import PartnerSection, register_section
         from prm.menus import MenuItem, register_menu_item
         from prm.permissions import Perm
 
-        register_menu_item(MenuItem("Reports", "reporting_dashboard", 80, Perm.VIEW_REPORTS))
-        register_menu_item(MenuItem("QBR", "portal:qbr", 70, Perm.USE_PORTAL, portal=True))
-        from partners.sections import PartnerSection, register_section
-
         from . import cache, queries, tasks  # noqa: F401 (tasks register with Celery)
 
+        register_menu_item(MenuItem("Reports", "reporting_dashboard", 80, Perm.VIEW_REPORTS))
+        register_menu_item(MenuItem("QBR", "portal:qbr", 70, Perm.USE_PORTAL, portal=True))
         cache.connect()
         register_section(
             PartnerSection(

@@ -153,6 +153,33 @@ class DashboardSerializer(serializers.Serializer[queries.Dashboard]):
         return FigureSerializer(figures, many=True, context={"dashboard": dashboard}).data
 
 
+class DrillSerializer(serializers.Serializer[queries.Drill]):
+    """The heading of the rows behind a figure: the metric, the period, the group and its value."""
+
+    metric = serializers.CharField(source="metric.key", read_only=True)
+    label = serializers.CharField(source="metric.label", read_only=True)  # type: ignore[assignment]  # a field named like Field.label
+    unit = serializers.CharField(source="metric.unit", read_only=True)
+    period = LabelField()
+    group = serializers.CharField(read_only=True)
+    group_label = serializers.CharField(read_only=True)
+    total = PlainField()
+
+
+class DrillRowSerializer(serializers.Serializer[queries.DrillRow]):
+    """One partner behind a figure: its tier, the metric's parts by name and its value. Needs
+    ``drill`` (the part names) in the context."""
+
+    partner_id = serializers.IntegerField(read_only=True)
+    partner = serializers.CharField(read_only=True)
+    tier = serializers.CharField(read_only=True)
+    classification = serializers.CharField(read_only=True)
+    parts = serializers.SerializerMethodField()
+    value = PlainField()
+
+    def get_parts(self, row: queries.DrillRow) -> Any:
+        return plain(dict(zip(self.context["drill"].part_names, row.parts, strict=False)))
+
+
 class QbrFigureSerializer(serializers.Serializer[queries.QbrRow]):
     key = serializers.CharField(read_only=True)
     label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field named like Field.label

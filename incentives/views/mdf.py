@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from partners.models import Partner, Tier
+from partners import queries as partner_queries
 from prm.access import TenantAccess, TenantRequest
 from prm.periods import fiscal_year_of
 from prm.permissions import Perm
@@ -68,7 +68,7 @@ def fund_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 def fund_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = FundForm(
         request.POST or None,
-        tiers=Tier.objects.order_by("rank"),
+        tiers=partner_queries.tier_ladder(request.access),
         initial={"period": services.current_quarter(request.tenant).label},
     )
     if request.method == "POST" and form.is_valid():
@@ -116,7 +116,7 @@ def fund_edit(request: TenantRequest, tenant_slug: str, fund_id: int) -> HttpRes
 
 
 def _allocation_partners(access: TenantAccess, fund: Any):
-    partners = Partner.objects.filter(status=Partner.Status.ACTIVE, archived_at__isnull=True).order_by("name")
+    partners = partner_queries.active_partners(access)
     tier_ids = [t.pk for t in fund.eligible_tiers.all()]
     return partners.filter(tier_id__in=tier_ids) if tier_ids else partners
 

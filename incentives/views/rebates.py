@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from partners.models import Tier
+from partners import queries as partner_queries
 from prm.access import TenantRequest
 from prm.permissions import Perm
 from prm.ui import form_status, paginate, require_perm, run_action, run_service
@@ -43,7 +43,7 @@ def rebate_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 def rebate_create(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     form = RebateProgramForm(
         request.POST or None,
-        tiers=Tier.objects.order_by("rank"),
+        tiers=partner_queries.tier_ladder(request.access),
         initial={
             "period": services.current_quarter(request.tenant).label,
             "method": "retroactive",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from partners.models import Partner
+from partners import queries as partner_queries
 from partners.vocab import Classification
 from prm.access import TenantAccess
 from prm.metrics import Metric, Unit
@@ -104,10 +104,12 @@ def trend_quarters(period: FiscalPeriod) -> list[FiscalPeriod]:
 # --- values --------------------------------------------------------------------------------------
 
 
-def partners_grouping():
-    """Every partner of the tenant with its tier and classification (the groups of the dashboard)."""
+def partners_grouping(access: TenantAccess) -> QuerySet[Any]:
+    """Every partner the caller sees (for staff: the whole tenant) as ``id``, ``tier_key`` and
+    ``class_key`` (``UNTIERED`` without a tier): the groups the metric catalog sums over."""
     return (
-        Partner.objects.order_by()
+        partner_queries.partners(access)
+        .order_by()
         .annotate(
             tier_key=F("tier_id"),
             class_key=Coalesce(F("tier__classification"), Value(UNTIERED), output_field=CharField()),

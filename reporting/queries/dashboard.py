@@ -8,13 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
 import prm.metrics as catalog
 from incentives import queries as incentive_queries
 from jbp import queries as jbp_queries
-from partners.models import Partner, Tier
+from partners import queries as partner_queries
 from partners.vocab import Classification
 from prm.access import TenantAccess
 from prm.metrics import PARTNER, TOTAL, Metric
@@ -118,7 +117,7 @@ def compute_figure(
     values = catalog.compute_grouped(
         metric,
         tenant=tenant,
-        partners=partners_grouping(),
+        partners=partners_grouping(access),
         groupings=[PARTNER, TIER, CLASS, TOTAL],
         periods=[period, previous],
     )
@@ -149,7 +148,7 @@ def compute_figure(
 def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPeriod]) -> dict[str, list[Any]]:
     tenant = access.tenant
     values = catalog.compute_grouped(
-        metric, tenant=tenant, partners=partners_grouping(), groupings=[CLASS, TOTAL], periods=quarters
+        metric, tenant=tenant, partners=partners_grouping(access), groupings=[CLASS, TOTAL], periods=quarters
     )
     series = {
         "Strategic": [
@@ -163,14 +162,11 @@ def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPer
     return series
 
 
-def tier_rows() -> list[TierRow]:
+def tier_rows(access: TenantAccess) -> list[TierRow]:
     """Tiers by rank with their partner counts, and a row for partners without a tier."""
-    counted = {
-        row["tier_id"]: row["n"]
-        for row in Partner.objects.order_by().values("tier_id").annotate(n=Count("pk"))
-    }
+    counted = partner_queries.counts_by_tier(access)
     rows = [
-        TierRow(t.pk, t.name, t.classification, counted.get(t.pk, 0)) for t in Tier.objects.order_by("rank")
+        TierRow(t.pk, t.name, t.classification, counted.get(t.pk, 0)) for t in tiering_queries.tiers(access)
     ]
     if counted.get(None):
         rows.append(TierRow(None, "No tier", UNTIERED, counted[None]))
@@ -203,7 +199,7 @@ def _aggregation_memory() -> None:
 def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
     """Every figure of the executive dashboard, computed now (no cache)."""
     _aggregation_memory()
-    tiers = tier_rows()
+    tiers = tier_rows(access)
     quarters = trend_quarters(period)
     figures = []
     for key in HEADLINE:
@@ -212,7 +208,7 @@ def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
         figure.trend = compute_trend(access, metric, quarters)
         figures.append(figure)
     ids = {pid for f in figures for pid, _ in (*f.top, *f.bottom)}
-    names = dict(Partner.objects.filter(pk__in=ids).values_list("pk", "name"))
+    names = partner_queries.partner_names(access, ids)
     counts: dict[str, int] = {}
     for row in tiers:
         counts[row.classification] = counts.get(row.classification, 0) + row.partners
@@ -263,7 +259,11 @@ def incentive_figures(
     for key in INCENTIVE_METRICS:
         metric = catalog.get(key)
         values = catalog.compute_grouped(
-            metric, tenant=tenant, partners=partners_grouping(), groupings=[CLASS, TOTAL], periods=[period]
+            metric,
+            tenant=tenant,
+            partners=partners_grouping(access),
+            groupings=[CLASS, TOTAL],
+            periods=[period],
         )
         rows.append(
             {
@@ -334,7 +334,7 @@ SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 def score_distribution(access: TenantAccess, period: FiscalPeriod) -> tuple[list[tuple[str, int]], int]:
     """Partners per band of the catalog's ``partner_score`` at the period's end (latest score)."""
     tenant = access.tenant
-    ids = list(Partner.objects.values_list("pk", flat=True))
+    ids = list(partner_queries.partners(access).values_list("pk", flat=True))
     scores = [
         v
         for v in catalog.get("partner_score").compute(tenant=tenant, partner_ids=ids, period=period).values()

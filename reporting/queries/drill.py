@@ -9,7 +9,7 @@ from typing import Any
 from django.http import Http404
 
 import prm.metrics as catalog
-from partners.models import Partner
+from partners import queries as partner_queries
 from prm.access import TenantAccess
 from prm.metrics import PARTNER, TOTAL, Metric
 from prm.periods import FiscalPeriod
@@ -65,9 +65,9 @@ def drill(access: TenantAccess, metric: Metric, period: FiscalPeriod, group: str
     """The rows behind one figure: each partner of the group with the metric's parts and value,
     and the group's value computed from the summed parts (the figure on the dashboard)."""
     tenant = access.tenant
-    tiers = tier_rows()
+    tiers = tier_rows(access)
     grouping, key, label = parse_group(group, tiers)
-    members = partners_grouping()
+    members = partners_grouping(access)
     if grouping == TIER:
         members = members.filter(tier_id=int(key)) if key else members.filter(tier__isnull=True)
     elif grouping == CLASS:
@@ -85,16 +85,13 @@ def drill(access: TenantAccess, metric: Metric, period: FiscalPeriod, group: str
         )
         parts = {}
     ids = [int(k) for (_, g, k) in values if g == PARTNER]
-    info = {
-        p["pk"]: p
-        for p in Partner.objects.filter(pk__in=ids).values("pk", "name", "tier__name", "tier__classification")
-    }
+    info = partner_queries.partner_tiers(access, ids)
     rows = [
         DrillRow(
             partner_id=pid,
             partner=info[pid]["name"],
-            tier=info[pid]["tier__name"] or "No tier",
-            classification=CLASS_LABELS.get(info[pid]["tier__classification"] or UNTIERED, ""),
+            tier=info[pid]["tier"] or "No tier",
+            classification=CLASS_LABELS.get(info[pid]["classification"] or UNTIERED, ""),
             parts=parts.get(pid, []),
             value=values[(period.label, PARTNER, str(pid))],
         )

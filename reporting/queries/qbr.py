@@ -73,7 +73,7 @@ def qbr(access: TenantAccess, partner: Partner, period: FiscalPeriod) -> Qbr:
     partner's deals closed or submitted in the period."""
     tenant = access.tenant
     previous, year_ago = period.previous(), _year_ago(period)
-    members = partners_grouping().filter(pk=partner.pk)
+    members = partners_grouping(access).filter(pk=partner.pk)
     rows = []
     keys = [*QBR_METRICS, *(key for key in QBR_OPTIONAL_METRICS if key in {m.key for m in catalog.catalog()})]
     for key in keys:
