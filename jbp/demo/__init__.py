@@ -32,7 +32,7 @@ from ..models import Activity, Comment, Investment, Plan, Side, Target
 from . import content
 from .content import PORTAL_PARTNER_DOMAIN
 
-__all__ = ["PORTAL_PARTNER_DOMAIN", "seed"]
+__all__ = ["PORTAL_PARTNER_DOMAIN", "draft_plan", "record_reviews", "seed"]
 
 
 def _round(value: Decimal, step: int = 5000) -> Decimal:
@@ -58,13 +58,13 @@ def seed(*, tenant: Tenant, staff: dict[str, User]) -> dict[str, Any]:
         for partner in partners:
             rng = random.Random(f"prm-jbp-demo-{tenant.slug}-{partner.domain}")  # noqa: S311 (demo data)
             base = max(Decimal(revenue.get(partner.pk) or 0) / 4, content.MIN_QUARTERLY_BASE)
-            plan = _draft(manager, partner, year, base, rng, today)
+            plan = draft_plan(manager, partner, year, base, rng, today)
             services.plan_share(access=manager, plan=plan)
             services.comment_add(access=manager, plan=plan, body=content.SHARE_COMMENT)
             if partner.domain == PORTAL_PARTNER_DOMAIN:
                 continue  # awaiting the partner's approval in the portal
             _approve_and_sign(plan, executive)
-            _reviews(manager, plan, quarter, today, rng)
+            record_reviews(manager, plan, quarter, today, rng)
     return {}
 
 
@@ -108,10 +108,11 @@ def _partner_signatory(partner: Partner) -> str:
     )
 
 
-def _draft(
+def draft_plan(
     access: TenantAccess, partner: Partner, year: int, base: Decimal, rng: random.Random, today: date
 ) -> Plan:
-    """A draft plan with its targets, investments and activities."""
+    """A draft plan of ``partner`` for fiscal ``year`` with its targets, investments and activities,
+    sized on the quarterly revenue ``base``."""
     contacts = list(partner.contacts.filter(archived_at__isnull=True).order_by("pk"))
     plan = services.plan_create(
         access=access,
@@ -196,7 +197,7 @@ def _activities(plan: Plan, contacts: list[Contact], vendor_owner: str, rng: ran
     ]
 
 
-def _reviews(
+def record_reviews(
     access: TenantAccess, plan: Plan, quarter: FiscalPeriod, today: date, rng: random.Random
 ) -> None:
     """Two past quarterly reviews, each held early in a quarter about the quarter before it, with
