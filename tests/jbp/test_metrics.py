@@ -23,7 +23,8 @@ from partners.models import Partner
 from prm.periods import parse_period
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import AccountFactory, PartnerFactory, RevenueRecordFactory
+from tests.partners.factories import PartnerFactory
+from tests.pipeline.factories import AccountFactory, RevenueRecordFactory
 
 from .helpers import draft, signed
 
