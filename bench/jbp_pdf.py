@@ -95,7 +95,7 @@ def ensure_plan() -> Plan:
         manager = TenantAccess(tenant=tenant, role=Role.MANAGER, partner_id=None, user=user)
         from jbp import demo
 
-        plan = demo._draft(
+        plan = demo.draft_plan(
             manager, partner, year.fiscal_year, Decimal(250000), __import__("random").Random(1), today
         )
         services.plan_share(access=manager, plan=plan)
@@ -105,7 +105,7 @@ def ensure_plan() -> Plan:
         services.plan_sign_off(
             access=TenantAccess(tenant=tenant, role=Role.EXECUTIVE, partner_id=None, user=user), plan=plan
         )
-        demo._reviews(manager, plan, year.quarters()[0], today, __import__("random").Random(2))
+        demo.record_reviews(manager, plan, year.quarters()[0], today, __import__("random").Random(2))
         return plan
 
 

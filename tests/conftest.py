@@ -16,8 +16,8 @@ from prm.db import owner_credentials
 from prm.models import Membership, Tenant
 from prm.permissions import PARTNER_ROLES, Role
 from prm.tenancy import tenant_context
-
-from .factories import PASSWORD, MembershipFactory, PartnerFactory, TenantFactory, UserFactory
+from tests.partners.factories import PartnerFactory
+from tests.prm.factories import PASSWORD, MembershipFactory, TenantFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

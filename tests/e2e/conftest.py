@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.prm.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; without this the ORM (used by the
 # fixtures that build the data) raises SynchronousOnlyOperation.

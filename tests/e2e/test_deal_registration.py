@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from prm.permissions import Role
 from tests.conftest import build_world
-from tests.factories import PASSWORD
+from tests.prm.factories import PASSWORD
 
 
 def test_partner_registers_a_deal_and_a_manager_approves_it(transactional_db, live_server, login, browser):

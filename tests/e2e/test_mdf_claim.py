@@ -5,8 +5,8 @@ from playwright.sync_api import expect
 
 from prm.permissions import Role
 from tests.conftest import build_world
-from tests.factories import PASSWORD
 from tests.incentives.conftest import PDF, approved_request, make_fund
+from tests.prm.factories import PASSWORD
 
 
 def test_partner_claims_with_a_file_and_finance_approves(

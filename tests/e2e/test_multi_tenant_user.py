@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from prm.permissions import Role
 from tests.conftest import build_world
-from tests.factories import MembershipFactory
+from tests.prm.factories import MembershipFactory
 
 
 def test_two_tenant_user_picks_the_second_tenant(transactional_db, live_server, login):

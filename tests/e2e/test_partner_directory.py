@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from tests.conftest import build_world
-from tests.factories import PartnerFactory
+from tests.partners.factories import PartnerFactory
 
 
 def test_manager_searches_opens_and_edits_a_partner(transactional_db, live_server, login):

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from partners.models import Partner, Tier
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import MembershipFactory
 from tests.pipeline.test_metrics import build_metric_world
+from tests.prm.factories import MembershipFactory
 
 
 def test_executive_changes_the_period_and_opens_a_partners_qbr(transactional_db, live_server, login):

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from tests.conftest import build_world
-from tests.factories import PASSWORD
+from tests.prm.factories import PASSWORD
 from tests.tiering.tiering_fixtures import ladder
 from tiering import program
 

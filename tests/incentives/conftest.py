@@ -12,9 +12,31 @@ from django.utils import timezone
 
 import prm.metrics
 from incentives import services
+from incentives.models import (
+    Allocation,
+    Claim,
+    Fund,
+    FundRequest,
+    Payout,
+    ProofDocument,
+    RebateAccrual,
+    RebateProgram,
+    RebateStatement,
+)
 from incentives.proof import blank_pdf
 from prm.permissions import Role
 from prm.tenancy import tenant_context
+from tests.incentives.factories import (
+    AllocationFactory,
+    ClaimFactory,
+    FundFactory,
+    FundRequestFactory,
+    PayoutFactory,
+    ProofDocumentFactory,
+    RebateAccrualFactory,
+    RebateProgramFactory,
+    RebateStatementFactory,
+)
 
 PDF = blank_pdf()
 
@@ -100,91 +122,37 @@ def stand_in_metrics():
 
 def incentive_objects(tenant, partner) -> dict[type, int]:
     """One of every incentive row for ``partner`` (named after it), for the isolation matrix."""
-    from datetime import date
-
-    from incentives.models import (
-        Allocation,
-        Claim,
-        Fund,
-        FundRequest,
-        Payout,
-        ProofDocument,
-        RebateAccrual,
-        RebateProgram,
-        RebateStatement,
-    )
-
-    today = timezone.localdate()
     with tenant_context(tenant):
-        fund = Fund.objects.create(
-            name=f"{partner.name} Fund",
-            period="FY2026-Q1",
-            starts_on=date(2026, 1, 1),
-            ends_on=date(2026, 3, 31),
-            budget=1000,
-            currency=tenant.currency,
-            claim_deadline=today + timedelta(days=30),
-            allocated=100,
-            committed=100,
-            claimed=100,
-            paid=50,
+        fund = FundFactory(
+            name=f"{partner.name} Fund", budget=1000, allocated=100, committed=100, claimed=100, paid=50
         )
-        allocation = Allocation.objects.create(
+        allocation = AllocationFactory(
             fund=fund, partner=partner, allocated=100, committed=100, claimed=100, paid=50
         )
-        request = FundRequest.objects.create(
+        request = FundRequestFactory(
             allocation=allocation,
-            partner=partner,
-            activity_type="event",
             title=f"{partner.name} Event",
             description="x",
-            starts_on=today,
-            ends_on=today,
             requested_amount=100,
             approved_amount=100,
             status="settled",
-            submitted_at=timezone.now(),
         )
-        claim = Claim.objects.create(
+        claim = ClaimFactory(
             request=request,
-            partner=partner,
             actual_cost=100,
             amount=100,
             approved_amount=100,
             paid_amount=50,
             status="approved",
-            submitted_at=timezone.now(),
             notes=f"{partner.name} claim",
         )
-        proof = ProofDocument.objects.create(
-            claim=claim,
-            file="mdf-proof/seed.pdf",
-            original_name=f"{partner.name}.pdf",
-            content_type="application/pdf",
-            size=10,
+        proof = ProofDocumentFactory(claim=claim, original_name=f"{partner.name}.pdf")
+        payout = PayoutFactory(claim=claim, amount=50, reference=f"{partner.name} AP-1")
+        program = RebateProgramFactory(name=f"{partner.name} Rebate")
+        accrual = RebateAccrualFactory(
+            program=program, partner=partner, lines=[{"text": f"{partner.name} line", "amount": "1.00"}]
         )
-        payout = Payout.objects.create(
-            claim=claim, partner=partner, amount=50, reference=f"{partner.name} AP-1", paid_on=today
-        )
-        program = RebateProgram.objects.create(
-            name=f"{partner.name} Rebate",
-            period="FY2026-Q1",
-            starts_on=date(2026, 1, 1),
-            ends_on=date(2026, 3, 31),
-            basis_metric="revenue",
-            currency=tenant.currency,
-        )
-        accrual = RebateAccrual.objects.create(
-            program=program,
-            partner=partner,
-            as_of=today,
-            basis=10,
-            amount=1,
-            lines=[{"text": f"{partner.name} line", "amount": "1.00"}],
-        )
-        statement = RebateStatement.objects.create(
-            program=program, partner=partner, basis=10, amount=1, status="approved"
-        )
+        statement = RebateStatementFactory(program=program, partner=partner, status="approved")
     return {
         Fund: fund.pk,
         Allocation: allocation.pk,

@@ -22,7 +22,8 @@ from incentives.models import Claim, ProofDocument, RebateAccrual, RebateStateme
 from incentives.proof import blank_pdf
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import AccountFactory, DealRegistrationFactory, RevenueRecordFactory, TierFactory
+from tests.partners.factories import TierFactory
+from tests.pipeline.factories import AccountFactory, DealRegistrationFactory, RevenueRecordFactory
 
 from .conftest import approved_request, make_fund, pdf
 

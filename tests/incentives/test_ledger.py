@@ -18,7 +18,8 @@ from prm.access import TenantAccess
 from prm.models import AuditEvent
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import MembershipFactory, PartnerFactory, TierFactory, UserFactory
+from tests.partners.factories import PartnerFactory, TierFactory
+from tests.prm.factories import MembershipFactory, UserFactory
 
 from .conftest import approved_request, make_fund, pdf, request_fields, submit_request, submitted_claim
 

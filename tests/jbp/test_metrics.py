@@ -17,15 +17,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import prm.metrics
-from jbp import queries, services
-from jbp.models import Investment, Side
+from jbp import queries
 from partners.models import Partner
 from prm.periods import parse_period
-from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import AccountFactory, PartnerFactory, RevenueRecordFactory
+from tests.jbp.factories import InvestmentFactory, PlanFactory, TargetFactory
+from tests.partners.factories import PartnerFactory
+from tests.pipeline.factories import AccountFactory, RevenueRecordFactory
 
-from .helpers import draft, signed
+from .helpers import YEAR
 
 
 def book(world, partner, month: date, amount: str) -> None:
@@ -34,23 +34,23 @@ def book(world, partner, month: date, amount: str) -> None:
     )
 
 
+def signed_plan(partner, commitments=(1000, 2000, 3000, 4000)):
+    """A signed plan with quarterly revenue commitments and a whole-year vendor MDF commitment of
+    8,000: raw rows, as these tests read plans and do not take them through the workflow."""
+    plan = PlanFactory(partner=partner, fiscal_year=YEAR, signed=True)
+    for quarter, value in enumerate(commitments, start=1):
+        TargetFactory(plan=plan, quarter=quarter, value=Decimal(value))
+    InvestmentFactory(plan=plan, description="MDF", amount=Decimal(8000))
+    return plan
+
+
 @pytest.fixture
 def plans(world_a):
-    plan = signed(world_a)
-    with tenant_context(world_a.tenant):
-        services.investment_save(
-            access=world_a.access(Role.MANAGER),
-            plan=plan,
-            change_summary="Q2 event",
-            fields={
-                "side": Side.VENDOR,
-                "kind": Investment.Kind.MDF,
-                "description": "Q2 event",
-                "quarter": 2,
-                "amount": Decimal(500),
-            },
-        )
-    draft(world_a, partner=world_a.other_partner)
+    plan = signed_plan(world_a.partner)
+    InvestmentFactory(plan=plan, description="Q2 event", quarter=2, amount=Decimal(500))
+    draft = PlanFactory(partner=world_a.other_partner, fiscal_year=YEAR)
+    for quarter, value in enumerate((1000, 2000, 3000, 4000), start=1):
+        TargetFactory(plan=draft, quarter=quarter, value=Decimal(value))
     book(world_a, world_a.partner, date(2026, 2, 1), "600")
     book(world_a, world_a.partner, date(2026, 5, 1), "2500")
     book(world_a, world_a.other_partner, date(2026, 5, 1), "9999")
@@ -132,7 +132,7 @@ def test_attainment_status_uses_the_pro_rated_commitment(world_a, plans):
         PartnerFactory(tenant=world_a.tenant, name="Risky Co"),
     )
     for partner, amount in ((behind, "500"), (at_risk, "750")):
-        signed(world_a, partner=partner)
+        signed_plan(partner)
         book(world_a, partner, date(2026, 5, 1), amount)
     with tenant_context(world_a.tenant):
         rows = queries.plan_attainment_statuses(

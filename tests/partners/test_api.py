@@ -25,7 +25,7 @@ from prm.models import AuditEvent
 from prm.permissions import Role
 from prm.services import api_key_create
 from prm.tenancy import tenant_context
-from tests.factories import CertificationFactory, ContactFactory, TierFactory
+from tests.partners.factories import CertificationFactory, ContactFactory, TierFactory
 
 API = "/api/v1/t/alpha"
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from partners.models import Partner, PartnerAttribute
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import CertificationFactory, ContactFactory, PartnerFactory, TierFactory
+from tests.partners.factories import CertificationFactory, ContactFactory, PartnerFactory, TierFactory
 
 DIRECTORY = "/t/alpha/partners/"
 EXPORT = "/t/alpha/partners/export.csv"

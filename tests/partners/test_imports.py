@@ -19,7 +19,7 @@ from partners.tasks import apply_import
 from prm.models import AuditEvent
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import PartnerFactory
+from tests.partners.factories import PartnerFactory
 
 HEADER = [
     "name",

@@ -19,7 +19,7 @@ from PIL import Image
 from partners.models import Certification, Contact, Partner, PartnerNote, PartnerStatusChange
 from prm.models import AuditEvent
 from prm.permissions import Role
-from tests.factories import CertificationFactory, ContactFactory, PartnerFactory, TierFactory
+from tests.partners.factories import CertificationFactory, ContactFactory, PartnerFactory, TierFactory
 
 BASE = "/t/alpha"
 

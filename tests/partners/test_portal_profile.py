@@ -18,7 +18,7 @@ from PIL import Image
 from partners.models import Certification, Contact, Partner, PartnerAttribute
 from prm.models import AuditEvent
 from prm.permissions import Role
-from tests.factories import CertificationFactory, ContactFactory, TierFactory
+from tests.partners.factories import CertificationFactory, ContactFactory, TierFactory
 
 PORTAL = "/t/alpha/portal/"
 

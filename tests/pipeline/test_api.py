@@ -23,7 +23,8 @@ from prm.models import AuditEvent
 from prm.permissions import Role
 from prm.services import api_key_create
 from prm.tenancy import tenant_context
-from tests.factories import MembershipFactory, PartnerFactory
+from tests.partners.factories import PartnerFactory
+from tests.prm.factories import MembershipFactory
 
 from .test_metrics import ALL_KEYS, EXPECTED, PERIOD, build_metric_world
 

@@ -21,7 +21,7 @@ from prm.money import to_reporting
 from prm.periods import fiscal_quarter_of
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import MembershipFactory, TenantFactory
+from tests.prm.factories import MembershipFactory, TenantFactory
 from tiering import demo as tiering_demo
 
 Status = DealRegistration.Status

@@ -25,7 +25,8 @@ from prm.access import TenantAccess
 from prm.periods import parse_period
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import CertificationFactory, MembershipFactory, PartnerFactory, TenantFactory
+from tests.partners.factories import CertificationFactory, PartnerFactory
+from tests.prm.factories import MembershipFactory, TenantFactory
 
 PERIOD = "FY2026-Q2"  # 1 July – 30 September 2025 with an April fiscal year
 PIPELINE_KEYS = [

@@ -21,7 +21,8 @@ from pipeline.models import Account, DealRegistration, RevenueRecord, VendorOppo
 from prm.models import AuditEvent
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import MembershipFactory, PartnerFactory
+from tests.partners.factories import PartnerFactory
+from tests.prm.factories import MembershipFactory
 
 BASE = "/t/alpha"
 Status = DealRegistration.Status

@@ -19,7 +19,7 @@ from pipeline import services
 from pipeline.models import DealRegistration, VendorOpportunity
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import PartnerFactory
+from tests.partners.factories import PartnerFactory
 
 BASE = "/t/alpha/portal"
 Status = DealRegistration.Status

@@ -25,14 +25,9 @@ from pipeline.models import (
 from prm.models import AuditEvent
 from prm.permissions import Role
 from prm.tenancy import tenant_context
-from tests.factories import (
-    AccountFactory,
-    DealRegistrationFactory,
-    MembershipFactory,
-    PartnerFactory,
-    RevenueRecordFactory,
-    UserFactory,
-)
+from tests.partners.factories import PartnerFactory
+from tests.pipeline.factories import AccountFactory, DealRegistrationFactory, RevenueRecordFactory
+from tests.prm.factories import MembershipFactory, UserFactory
 
 Status = DealRegistration.Status
 OTHER = "other_partner_user"

@@ -17,7 +17,7 @@ from prm.permissions import Role
 from prm.tasks import fan_out
 from prm.tenancy import tenant_context
 from tests.conftest import build_world
-from tests.factories import DealRegistrationFactory
+from tests.pipeline.factories import DealRegistrationFactory
 
 Status = DealRegistration.Status
 EXPIRE = "pipeline.tasks.expire_registrations"

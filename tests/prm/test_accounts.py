@@ -14,7 +14,7 @@ from django.core import mail
 from django.urls import reverse
 
 from prm.permissions import Role
-from tests.factories import PASSWORD
+from tests.prm.factories import PASSWORD
 
 
 def _login(client, email, password=PASSWORD):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from prm.celery import app
 from prm.models import Invitation
 from prm.tenancy import tenant_context
-from tests.factories import InvitationFactory, TenantFactory
+from tests.prm.factories import InvitationFactory, TenantFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 

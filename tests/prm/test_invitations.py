@@ -17,7 +17,7 @@ from django.utils import timezone
 from prm.models import AuditEvent, Invitation, Membership, User, hash_secret
 from prm.permissions import Role
 from prm.tasks import expire_invitations
-from tests.factories import InvitationFactory, TenantFactory
+from tests.prm.factories import InvitationFactory, TenantFactory
 
 LINK = re.compile(r"https?://[^\s/]+(?P<path>/invitations/(?P<slug>[a-z0-9-]+)/(?P<token>[A-Za-z0-9_-]+)/)")
 NEW_PASSWORD = "sturdy-lantern-4711"

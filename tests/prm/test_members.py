@@ -9,7 +9,7 @@ from django.test import Client
 from prm.models import AuditEvent, Membership
 from prm.permissions import Role
 from prm.services import api_key_create
-from tests.factories import MembershipFactory
+from tests.prm.factories import MembershipFactory
 
 
 def events(in_tenant, tenant, verb):

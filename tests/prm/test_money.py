@@ -7,7 +7,7 @@ from django.db.models import DecimalField, Value
 
 from prm.models import Tenant
 from prm.money import MoneySum, cents
-from tests.factories import TenantFactory
+from tests.prm.factories import TenantFactory
 
 
 @pytest.mark.django_db

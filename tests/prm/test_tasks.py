@@ -17,7 +17,7 @@ from prm import audit
 from prm.models import AuditEvent, Invitation, Tenant
 from prm.tasks import expire_invitations, fan_out
 from prm.tenancy import get_current_tenant
-from tests.factories import InvitationFactory, TenantFactory
+from tests.prm.factories import InvitationFactory, TenantFactory
 
 
 @shared_task

@@ -14,8 +14,8 @@ from prm.permissions import Role
 from prm.tenancy import tenant_context
 from reporting import exports, queries
 from reporting.models import ReportExport
-from tests.factories import MembershipFactory
 from tests.pipeline.test_metrics import build_metric_world
+from tests.prm.factories import MembershipFactory
 
 D = Decimal
 

@@ -28,8 +28,8 @@ from prm.periods import parse_period
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from reporting import queries
-from tests.factories import MembershipFactory
 from tests.pipeline.test_metrics import build_metric_world
+from tests.prm.factories import MembershipFactory
 
 D = Decimal
 ZERO = Decimal(0)

@@ -25,8 +25,9 @@ from prm.services import api_key_create
 from prm.tenancy import tenant_context
 from reporting.models import ReportExport
 from tests.conftest import TenantWorld, build_world
-from tests.factories import ApiKeyFactory, CertificationFactory, ContactFactory, InvitationFactory
 from tests.incentives.conftest import incentive_objects
+from tests.partners.factories import CertificationFactory, ContactFactory
+from tests.prm.factories import ApiKeyFactory, InvitationFactory
 from tiering.models import (
     ManualRating,
     PortfolioReview,

@@ -14,7 +14,8 @@ from prm import audit
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from tests.conftest import build_world
-from tests.factories import ApiKeyFactory, InvitationFactory, MembershipFactory, PartnerFactory
+from tests.partners.factories import PartnerFactory
+from tests.prm.factories import ApiKeyFactory, InvitationFactory, MembershipFactory
 
 from .routes import tenant_api_operations, tenant_page_routes
 

@@ -9,7 +9,8 @@ from prm.models import TenantOwnedModel
 from prm.permissions import Role
 from prm.tenancy import tenant_context
 from tests.conftest import build_world
-from tests.factories import PartnerFactory, TenantFactory
+from tests.partners.factories import PartnerFactory
+from tests.prm.factories import TenantFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

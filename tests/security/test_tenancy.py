@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from partners.models import Partner
 from prm.models import AuditEvent, GlobalModel, TenantManager, TenantMismatch, TenantOwnedModel
 from prm.tenancy import GLOBAL_THIRD_PARTY_APPS, TenantNotSet, get_current_tenant, tenant_context
-from tests.factories import PartnerFactory, TenantFactory
+from tests.partners.factories import PartnerFactory
+from tests.prm.factories import TenantFactory
 
 OWN_APPS = {"prm", *settings.PRM_APPS}  # a new app is covered without anyone listing it
 

@@ -16,7 +16,8 @@ from partners.models import Tier
 from prm import metrics
 from prm.periods import parse_period
 from prm.permissions import Role
-from tests.factories import AccountFactory, CertificationFactory, PartnerFactory, RevenueRecordFactory
+from tests.partners.factories import CertificationFactory, PartnerFactory
+from tests.pipeline.factories import AccountFactory, RevenueRecordFactory
 from tiering import program, queries, recalculation, services
 from tiering.engine import period_for
 from tiering.models import Scorecard, ScoreRun, ScoreSnapshot

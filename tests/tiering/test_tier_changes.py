@@ -16,7 +16,8 @@ from partners.models import Partner
 from prm.models import AuditEvent
 from prm.periods import parse_period
 from prm.permissions import Role
-from tests.factories import AccountFactory, PartnerFactory, RevenueRecordFactory
+from tests.partners.factories import PartnerFactory
+from tests.pipeline.factories import AccountFactory, RevenueRecordFactory
 from tiering import program, recalculation, services
 from tiering import queries as tiering_queries
 from tiering.models import BalanceAlert, ScoreSnapshot, TierChange, TierChangeProposal
