@@ -29,6 +29,7 @@ from tiering.scoring import (
     score_partners,
 )
 
+from .factories import ManualRatingFactory
 from .tiering_fixtures import MANUAL_ONLY, ladder
 
 D = Decimal
@@ -101,11 +102,8 @@ def tiering(world_a, in_tenant):
 
 
 def _rate(world, partner, fit, ease):
-    access = world.access(Role.MANAGER)
-    services.manual_rating_set(access=access, partner=partner, key="fit_to_icp", value=fit, comment="fit")
-    services.manual_rating_set(
-        access=access, partner=partner, key="ease_of_working", value=ease, comment="ease"
-    )
+    ManualRatingFactory(partner=partner, key="fit_to_icp", value=fit, comment="fit")
+    ManualRatingFactory(partner=partner, key="ease_of_working", value=ease, comment="ease")
 
 
 def test_a_run_stores_each_partners_score_with_its_breakdown(world_a, in_tenant, tiering):

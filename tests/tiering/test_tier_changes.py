@@ -23,6 +23,7 @@ from tiering import queries as tiering_queries
 from tiering.models import BalanceAlert, ScoreSnapshot, TierChange, TierChangeProposal
 from tiering.tasks import recalculate_scores
 
+from .factories import ManualRatingFactory, TieringSettingsFactory
 from .tiering_fixtures import MANUAL_ONLY, ladder, stand_in_jbp_metric, without_jbp_metric
 
 D = Decimal
@@ -41,9 +42,8 @@ def tiers(world_a, in_tenant):
 
 
 def _rate(world, partner, fit, ease):
-    access = world.access(Role.MANAGER)
-    services.manual_rating_set(access=access, partner=partner, key="fit_to_icp", value=fit)
-    services.manual_rating_set(access=access, partner=partner, key="ease_of_working", value=ease)
+    ManualRatingFactory(partner=partner, key="fit_to_icp", value=fit)
+    ManualRatingFactory(partner=partner, key="ease_of_working", value=ease)
 
 
 def test_a_run_proposes_a_promotion_with_its_explanation(world_a, in_tenant, tiers):
@@ -148,7 +148,7 @@ def test_managers_propose_and_a_rejection_needs_a_reason(world_a, in_tenant, tie
 
 def test_a_promotion_beyond_the_strategic_cap_needs_an_admins_written_override(world_a, in_tenant, tiers):
     with in_tenant(world_a.tenant):
-        services.tiering_settings_update(access=world_a.access(Role.ADMIN), strategic_cap=1)
+        TieringSettingsFactory(strategic_cap=1)
         PartnerFactory(tier=tiers["Strategic"])  # the cap of 1 is reached
         proposal = services.tier_proposal_create(
             access=world_a.access(Role.MANAGER),
@@ -178,7 +178,7 @@ def test_a_promotion_beyond_the_strategic_cap_needs_an_admins_written_override(w
 
 def test_tactical_changes_apply_themselves_when_enabled_but_strategic_ones_wait(world_a, in_tenant, tiers):
     with in_tenant(world_a.tenant):
-        services.tiering_settings_update(access=world_a.access(Role.ADMIN), tactical_auto_apply=True)
+        TieringSettingsFactory(tactical_auto_apply=True)
         _rate(world_a, world_a.partner, 3, 3)  # 50 → Gold: tactical → applied
         _rate(world_a, world_a.other_partner, 5, 5)  # 100 → Strategic: waits
         run = recalculation.score_run_execute()
@@ -241,7 +241,7 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
         assert balance["strategic_count"] == 1
         assert balance["strategic_cap"] == 10
         # Raising the limit to 90 % resolves the concentration alert on the next run.
-        services.tiering_settings_update(access=world_a.access(Role.ADMIN), concentration_share=D("0.9"))
+        TieringSettingsFactory(concentration_share=D("0.9"))
         recalculation.score_run_execute(run_on=timezone.localdate())
         assert [
             a.kind for a in tiering_queries.portfolio_balance(world_a.access(Role.MANAGER))["alerts"]

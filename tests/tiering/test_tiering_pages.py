@@ -11,6 +11,7 @@ from prm.permissions import Role
 from tiering import recalculation, services
 from tiering.models import ManualRating, Scorecard, ScoreRun, TierChange, TierChangeProposal
 
+from .factories import ManualRatingFactory, TieringSettingsFactory
 from .tiering_fixtures import MANUAL_ONLY, ladder
 
 
@@ -20,11 +21,8 @@ def scored(world_a, in_tenant):
     with in_tenant(world_a.tenant):
         tiers = ladder()
         services.scorecard_save_version(access=world_a.access(Role.ADMIN), criteria=MANUAL_ONLY)
-        manager = world_a.access(Role.MANAGER)
         for key, value in (("fit_to_icp", 4), ("ease_of_working", 5)):
-            services.manual_rating_set(
-                access=manager, partner=world_a.partner, key=key, value=value, comment=f"Comment on {key}"
-            )
+            ManualRatingFactory(partner=world_a.partner, key=key, value=value, comment=f"Comment on {key}")
         from datetime import date
 
         recalculation.score_run_execute(run_on=date(2026, 1, 10))
@@ -135,9 +133,7 @@ def test_the_portal_shows_the_own_tier_breakdown_and_the_way_up(world_a, client_
     assert "To reach Strategic" in body
     assert "Comment on fit_to_icp" not in body  # comments hidden unless the tenant shows them
     with in_tenant(world_a.tenant):
-        services.tiering_settings_update(
-            access=world_a.access(Role.ADMIN), show_rating_comments_in_portal=True
-        )
+        TieringSettingsFactory(show_rating_comments_in_portal=True)
     assert "Comment on fit_to_icp" in client.get("/t/alpha/portal/tier/").content.decode()
 
 
