@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import imports
-from .imports.jobs import IMPORT_TIME_LIMIT
+from .imports import IMPORT_TIME_LIMIT
 
 
 @shared_task(time_limit=IMPORT_TIME_LIMIT, soft_time_limit=IMPORT_TIME_LIMIT - 60)

@@ -36,6 +36,7 @@ from .csvfile import (
     template_csv,
 )
 from .jobs import (
+    IMPORT_TIME_LIMIT,
     JobFailed,
     access_import_job,
     import_apply,
@@ -51,6 +52,7 @@ from .jobs import (
 __all__ = [
     "COLUMNS",
     "CONTACT_COLUMNS",
+    "IMPORT_TIME_LIMIT",
     "MAX_BYTES",
     "MAX_ROWS",
     "PARTNER_COLUMNS",
