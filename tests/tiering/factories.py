@@ -13,7 +13,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from prm.tenancy import get_current_tenant, tenant_context
-from tests.factories import PartnerFactory, TenantOwnedFactory, TierFactory
+from tests.partners.factories import PartnerFactory, TierFactory
+from tests.prm.factories import TenantOwnedFactory
 from tiering.models import (
     BalanceAlert,
     Criterion,

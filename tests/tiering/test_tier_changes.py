@@ -16,11 +16,12 @@ from partners.models import Partner
 from prm.models import AuditEvent
 from prm.periods import parse_period
 from prm.permissions import Role
+from prm.tasks import fan_out
 from tests.partners.factories import PartnerFactory
 from tests.pipeline.factories import AccountFactory, RevenueRecordFactory
 from tiering import program, recalculation, services
 from tiering import queries as tiering_queries
-from tiering.models import BalanceAlert, ScoreSnapshot, TierChange, TierChangeProposal
+from tiering.models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange, TierChangeProposal
 from tiering.tasks import recalculate_scores
 
 from .factories import ManualRatingFactory, TieringSettingsFactory
@@ -290,6 +291,15 @@ def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_te
     entry = settings.CELERY_BEAT_SCHEDULE["recalculate-scores-nightly"]
     assert entry["task"] == "prm.tasks.fan_out"
     assert entry["kwargs"] == {"task_name": "tiering.tasks.recalculate_scores"}
+
+
+def test_the_nightly_beat_entry_recalculates_every_tenant_through_fan_out(world_a, world_b, in_tenant, tiers):
+    entry = settings.CELERY_BEAT_SCHEDULE["recalculate-scores-nightly"]
+    assert entry["kwargs"]["task_name"] == recalculate_scores.name
+    assert fan_out.delay(**entry["kwargs"]).get() == 2
+    for world in (world_a, world_b):
+        with in_tenant(world.tenant):
+            assert ScoreRun.objects.get(run_on=timezone.localdate()).status == ScoreRun.Status.DONE
 
 
 def test_the_annual_review_lists_strategic_partners_and_candidates_and_closes_with_decisions(
