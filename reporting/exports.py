@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -107,24 +106,3 @@ def export_render(*, export_id: int) -> str:
         status=Status.DONE, content=pdf, finished_at=timezone.now()
     )
     return Status.DONE
-
-
-def recent_exports(*, kind: str, partner_id: int | None = None, limit: int = 5) -> list[ReportExport]:
-    """The latest exports of a kind (for a partner's QBR: of that partner), without their files."""
-    exports = ReportExport.objects.filter(kind=kind).defer("content").select_related("requested_by")
-    if kind == Kind.QBR:
-        exports = exports.filter(partner_id=partner_id)
-    return list(exports[:limit])
-
-
-def access_export(access: TenantAccess, export_id: int) -> ReportExport:
-    """One finished or pending export the caller may download; 404 for missing and not-yours."""
-    exports = ReportExport.objects.all()
-    if access.is_partner:
-        exports = exports.filter(kind=Kind.QBR, partner_id=access.require_partner())
-    elif not access.can(Perm.VIEW_REPORTS):
-        raise Http404
-    found = exports.filter(pk=export_id).first()
-    if found is None:
-        raise Http404("No such export")
-    return found

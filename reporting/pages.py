@@ -45,7 +45,7 @@ def download_response(export: ReportExport) -> HttpResponse:
 
 def qbr_page(request: TenantRequest, partner: Partner, *, portal: bool) -> HttpResponse:
     """A partner's QBR page, for staff and (with ``portal``) for the partner's own people."""
-    recent = exports.recent_exports(kind=ReportExport.Kind.QBR, partner_id=partner.pk)
+    recent = queries.recent_exports(request.access, kind=ReportExport.Kind.QBR, partner_id=partner.pk)
     if request.GET.get("part") == "exports":
         return exports_part(request, recent, portal=portal)
     period = queries.period_from(request.access, request.GET.get("period"))

@@ -48,4 +48,4 @@ def portal_qbr_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_perm(Perm.USE_PORTAL)
 def portal_export_download(request: TenantRequest, tenant_slug: str, report_export_id: int) -> HttpResponse:
-    return download_response(exports.access_export(request.access, report_export_id))
+    return download_response(queries.access_export(request.access, report_export_id))

@@ -21,7 +21,7 @@ from .pages import csv_response, download_response, exports_part, pending, qbr_c
 
 @require_perm(Perm.VIEW_REPORTS)
 def dashboard(request: TenantRequest, tenant_slug: str) -> HttpResponse:
-    recent = exports.recent_exports(kind=ReportExport.Kind.DASHBOARD)
+    recent = queries.recent_exports(request.access, kind=ReportExport.Kind.DASHBOARD)
     if request.GET.get("part") == "exports":
         return exports_part(request, recent)
     period = queries.period_from(request.access, request.GET.get("period"))
@@ -78,7 +78,7 @@ def dashboard_pdf(request: TenantRequest, tenant_slug: str) -> HttpResponse:
 
 @require_perm(Perm.VIEW_REPORTS)
 def export_download(request: TenantRequest, tenant_slug: str, report_export_id: int) -> HttpResponse:
-    return download_response(exports.access_export(request.access, report_export_id))
+    return download_response(queries.access_export(request.access, report_export_id))
 
 
 @require_perm(Perm.VIEW_REPORTS)

@@ -45,6 +45,7 @@ from .dashboard import (
     tier_rows,
 )
 from .drill import Drill, DrillRow, drill, metric_or_404, parse_group
+from .exports import access_export, recent_exports
 from .qbr import (
     OPEN_ROWS,
     QBR_INCENTIVE_METRICS,
@@ -80,6 +81,7 @@ __all__ = [
     "Qbr",
     "QbrRow",
     "TierRow",
+    "access_export",
     "change",
     "compute_dashboard",
     "compute_figure",
@@ -99,6 +101,7 @@ __all__ = [
     "period_kind",
     "plan_attainment",
     "qbr",
+    "recent_exports",
     "score_distribution",
     "tier_movements",
     "tier_rows",
