@@ -8,7 +8,6 @@ Applying re-checks the stored text and calls ``revenue_records_bulk_create`` for
 
 from __future__ import annotations
 
-import csv
 import difflib
 import io
 import re
@@ -27,7 +26,7 @@ from prm import audit
 from prm.access import TenantAccess, require
 from prm.csvfile import MAX_BYTES as MAX_BYTES
 from prm.csvfile import MAX_ROWS as MAX_ROWS
-from prm.csvfile import ImportFileError, decode_upload, read_table
+from prm.csvfile import ImportFileError, SafeWriter, decode_upload, read_table
 from prm.domains import normalize_domain
 from prm.permissions import Perm
 
@@ -92,7 +91,7 @@ def template_csv(access: TenantAccess) -> str:
     example = {c.name: c.example for c in COLUMNS}
     example["currency"] = access.tenant.currency
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")
     writer.writerow(KNOWN)
     writer.writerow([example[name] for name in KNOWN])
     return "\ufeff" + out.getvalue()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -80,3 +81,42 @@ def read_table(text: str, check_header: Callable[[list[str], list[list[str]]], l
             f"The file has {len(rows):,} rows; import at most {MAX_ROWS:,} at a time (split the file)."
         )
     return rows
+
+
+# --- writing: one writer for every export -----------------------------------------------------
+
+# A cell a spreadsheet would run as a formula when it opens the file.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula is written as plain text (a leading quote);
+    numbers, and text that is a plain number (``-12.50``), stay as they are."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """``csv.writer`` whose every cell passes ``safe_cell``: what a partner typed reaches staff's
+    spreadsheets as text, never as a live formula."""
+
+    def __init__(self, file: Any, **options: Any) -> None:
+        self._writer = csv.writer(file, **options)
+
+    def writerow(self, row: Iterable[object]) -> Any:
+        return self._writer.writerow([safe_cell(value) for value in row])
+
+
+def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
+    """A whole CSV file as text (empty cells for None), every cell made safe."""
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow("" if value is None else value for value in row)
+    return out.getvalue()

@@ -6,8 +6,6 @@ Celery task; the page shows the export's state until the file is ready.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +16,7 @@ from django.utils import timezone
 
 from prm import audit
 from prm.access import TenantAccess
+from prm.csvfile import csv_text as safe_csv_text
 from prm.periods import FiscalPeriod
 from prm.permissions import Perm
 
@@ -32,12 +31,8 @@ Status = ReportExport.Status
 
 
 def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return out.getvalue()
+    """A report table as CSV text, through the product's one safe writer."""
+    return safe_csv_text(header, rows)
 
 
 # --- PDF ------------------------------------------------------------------------------------------

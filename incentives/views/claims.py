@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from prm.access import TenantRequest
+from prm.csvfile import SafeWriter
 from prm.permissions import Perm
 from prm.ui import paginate, require_perm, run_service, selected_tab
 
@@ -189,7 +189,7 @@ def payout_export(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     """Every payout as CSV for the accounts-payable system (one row per payout)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="mdf-payouts-{tenant_slug}.csv"'
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(AP_COLUMNS)
     for p in queries.payouts(request.access).order_by("paid_on", "pk").iterator():
         fund = p.claim.request.allocation.fund

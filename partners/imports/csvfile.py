@@ -3,7 +3,6 @@ whole file (size, encoding, header, row count) with messages that say what to fi
 
 from __future__ import annotations
 
-import csv
 import difflib
 import io
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from django.db.models import TextChoices
 from prm.access import TenantAccess
 from prm.csvfile import MAX_BYTES as MAX_BYTES
 from prm.csvfile import MAX_ROWS as MAX_ROWS
-from prm.csvfile import ImportFileError, decode_upload, read_table
+from prm.csvfile import ImportFileError, SafeWriter, decode_upload, read_table
 
 from .. import services
 from ..models import ImportJob, Partner, PartnerAttribute, Tier
@@ -103,7 +102,7 @@ def template_csv(kind: str, access: TenantAccess) -> str:
         example["tier"] = tier.name if tier else ""
         example["partner_manager"] = access.user.email if access.user is not None else ""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
     writer.writerow([example[c.name] for c in columns])
     return "\ufeff" + out.getvalue()  # a BOM, so spreadsheet programs read it as UTF-8

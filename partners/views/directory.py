@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 
 from django.http import HttpResponse
@@ -10,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from prm.access import TenantRequest
+from prm.csvfile import SafeWriter
 from prm.permissions import Perm
 from prm.ui import paginate, require_perm
 
@@ -63,17 +63,6 @@ class _Echo:
         return value
 
 
-def _cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula is written as plain text (leading quote)."""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + value
-    return value
-
-
-def _export_row(partner, attributes: dict[tuple[int, str], list[str]]) -> list:
-    return [_cell(value) for value in _export_values(partner, attributes)]
-
-
 def _export_values(partner, attributes: dict[tuple[int, str], list[str]]) -> list:
     return [
         partner.pk,
@@ -114,10 +103,10 @@ def partner_export(request: TenantRequest, tenant_slug: str) -> HttpResponse:
     attributes: dict[tuple[int, str], list[str]] = defaultdict(list)
     for partner_id, kind, value in queries.attribute_values(partners):
         attributes[(partner_id, kind)].append(value)
-    writer = csv.writer(_Echo())
+    writer = SafeWriter(_Echo())
     rows = partners.iterator(chunk_size=2000)
     content = writer.writerow(EXPORT_COLUMNS) + "".join(
-        writer.writerow(_export_row(p, attributes)) for p in rows
+        writer.writerow(_export_values(p, attributes)) for p in rows
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(content, content_type="text/csv; charset=utf-8")

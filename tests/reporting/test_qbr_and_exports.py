@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from pipeline.models import DealRegistration
 from prm.access import TenantAccess
 from prm.periods import parse_period
 from prm.permissions import Role
@@ -236,3 +237,18 @@ def test_chart_quarter_labels_and_tier_wording():
 
     assert tier_text(tier("Strategic", "Strategic")) == "Tier Strategic"
     assert tier_text(tier("Gold", "Tactical")) == "Tier Gold (Tactical)"
+
+
+def test_a_formula_typed_as_an_opportunity_name_reaches_the_qbr_csv_as_text(world, client_for):
+    p1 = world.partners[0]
+    with tenant_context(world.tenant):
+        deal = DealRegistration.objects.filter(partner=p1, opportunity_name="Deal 1").get()
+        deal.opportunity_name = '=HYPERLINK("http://evil.example","Invoice")'
+        deal.save(update_fields=["opportunity_name"])
+    client = client_for(world.executive)
+
+    text = client.get(f"/t/qbr/reports/partners/{p1.pk}/qbr/export.csv?table=deals&period=FY2026-Q2").content
+    cells = [row[0] for row in csv.reader(io.StringIO(text.decode()))]
+
+    assert '\'=HYPERLINK("http://evil.example","Invoice")' in cells
+    assert not any(cell.startswith("=") for cell in cells)
