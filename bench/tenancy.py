@@ -32,7 +32,7 @@ from django.test import Client  # noqa: E402
 from partners.models import Partner  # noqa: E402
 from prm.models import Tenant  # noqa: E402
 from prm.permissions import Role  # noqa: E402
-from prm.services import api_key_create  # noqa: E402
+from prm.services import api_key_create_by_operator  # noqa: E402
 from prm.tenancy import tenant_context  # noqa: E402
 
 PARTNERS = int(os.environ.get("BENCH_PARTNERS", "10000"))
@@ -75,7 +75,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE partners_partner")
     with tenant_context(tenant):
-        _, secret = api_key_create(access=None, name="bench", role=Role.MANAGER)
+        _, secret = api_key_create_by_operator(name="bench", role=Role.MANAGER)
     client = Client(headers={"Authorization": f"Bearer {secret}"})
     url = "/api/v1/t/bench-a/partners/?page_size=50"
 

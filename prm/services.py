@@ -315,14 +315,24 @@ def membership_reactivate(*, access: TenantAccess, membership: Membership) -> Me
 
 @transaction.atomic
 def api_key_create(
-    *, access: TenantAccess | None, name: str, role: str, partner_id: int | None = None
+    *, access: TenantAccess, name: str, role: str, partner_id: int | None = None
 ) -> tuple[ApiKey, str]:
-    """Create a key acting as ``role``; returns it with the secret, which is never shown again.
+    """Create a key acting as ``role`` (program admins); returns it with the secret, which is
+    never shown again."""
+    require(access, Perm.MANAGE_API_KEYS)
+    return _api_key_create(access, name=name, role=role, partner_id=partner_id)
 
-    ``access`` is None only for operators at the command line (``create_api_key``).
-    """
-    if access is not None:
-        require(access, Perm.MANAGE_API_KEYS)
+
+@transaction.atomic
+def api_key_create_by_operator(*, name: str, role: str, partner_id: int | None = None) -> tuple[ApiKey, str]:
+    """The same for an operator at the command line (``manage.py create_api_key``): the server's
+    shell is the authority; the audit trail names the system."""
+    return _api_key_create(None, name=name, role=role, partner_id=partner_id)
+
+
+def _api_key_create(
+    access: TenantAccess | None, *, name: str, role: str, partner_id: int | None
+) -> tuple[ApiKey, str]:
     if role not in Role.values:
         raise ValidationError({"role": "Choose a valid role."})
     validate_role_and_partner(role, partner_id)

@@ -23,7 +23,7 @@ from partners import services
 from partners.models import Certification, Contact, Partner, PartnerStatusChange
 from prm.models import AuditEvent
 from prm.permissions import Role
-from prm.services import api_key_create
+from prm.services import api_key_create_by_operator
 from prm.tenancy import tenant_context
 from tests.partners.factories import CertificationFactory, ContactFactory, TierFactory
 
@@ -349,8 +349,8 @@ def test_partner_roles_see_only_their_own_partner(world_a, partner_user, partner
 
 def test_a_partner_api_key_sees_only_its_partner(world_a):
     with tenant_context(world_a.tenant):
-        _, secret = api_key_create(
-            access=None, name="portal key", role=Role.PARTNER_USER, partner_id=world_a.partner.pk
+        _, secret = api_key_create_by_operator(
+            name="portal key", role=Role.PARTNER_USER, partner_id=world_a.partner.pk
         )
     response = send(Client(), "get", "partners/", Authorization=f"Bearer {secret}")
     assert ids(response) == {world_a.partner.pk}

@@ -21,7 +21,7 @@ from django.utils import timezone
 from pipeline.models import Account, DealConflict, DealRegistration, DealStatusChange, RevenueRecord
 from prm.models import AuditEvent
 from prm.permissions import Role
-from prm.services import api_key_create
+from prm.services import api_key_create_by_operator
 from prm.tenancy import tenant_context
 from tests.partners.factories import PartnerFactory
 from tests.prm.factories import MembershipFactory
@@ -479,8 +479,8 @@ def test_a_partner_registers_for_its_own_company_only(world_a, partner_user):
 
 def test_a_partner_api_key_registers_and_reads_its_own_deals(world_a):
     with tenant_context(world_a.tenant):
-        _, secret = api_key_create(
-            access=None, name="crm", role=Role.PARTNER_ADMIN, partner_id=world_a.partner.pk
+        _, secret = api_key_create_by_operator(
+            name="crm", role=Role.PARTNER_ADMIN, partner_id=world_a.partner.pk
         )
     client, bearer = Client(), {"Authorization": f"Bearer {secret}"}
     created = ok(send(client, "post", "registrations/", deal(), **bearer), 201)

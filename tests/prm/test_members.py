@@ -8,7 +8,7 @@ from django.test import Client
 
 from prm.models import AuditEvent, Membership
 from prm.permissions import Role
-from prm.services import api_key_create
+from prm.services import api_key_create_by_operator
 from tests.prm.factories import MembershipFactory
 
 
@@ -25,7 +25,7 @@ def api_post(client: Client, path: str, data: dict | None = None, **headers):
 def admin_key(world_a, in_tenant):
     """An admin-role API key: it acts as no user, so "you cannot deactivate yourself" never applies."""
     with in_tenant(world_a.tenant):
-        _key, secret = api_key_create(access=None, name="Ops script", role=Role.ADMIN)
+        _key, secret = api_key_create_by_operator(name="Ops script", role=Role.ADMIN)
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 

@@ -166,10 +166,10 @@ def test_a_queued_export_is_not_downloadable_yet(world, client_for):
 
 
 def test_an_api_key_reads_the_dashboard(world, client):
-    from prm.services import api_key_create
+    from prm.services import api_key_create_by_operator
 
     with tenant_context(world.tenant):
-        _, secret = api_key_create(access=None, name="bi", role=Role.EXECUTIVE)
+        _, secret = api_key_create_by_operator(name="bi", role=Role.EXECUTIVE)
     response = client.get(f"{API}/dashboard/?period=FY2026-Q2", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 200
     assert response.json()["figures"][0]["total"]["value"] == "4700.00"

@@ -21,7 +21,7 @@ from partners.models import ImportJob, Tier
 from pipeline.models import Account, DealRegistration, RevenueImport, RevenueRecord, VendorOpportunity
 from prm.models import ApiKey, AuditEvent, Invitation, Membership
 from prm.permissions import Role
-from prm.services import api_key_create
+from prm.services import api_key_create_by_operator
 from prm.tenancy import tenant_context
 from reporting.models import ReportExport
 from tests.conftest import TenantWorld, build_world
@@ -255,9 +255,9 @@ def iso(db) -> IsolationWorld:
         "other_partner": _world_objects(a, a.other_partner),
     }
     with tenant_context(a.tenant):
-        _, admin_key = api_key_create(access=None, name="alpha admin", role=Role.ADMIN)
-        _, partner_key = api_key_create(
-            access=None, name="alpha partner", role=Role.PARTNER_ADMIN, partner_id=a.partner.pk
+        _, admin_key = api_key_create_by_operator(name="alpha admin", role=Role.ADMIN)
+        _, partner_key = api_key_create_by_operator(
+            name="alpha partner", role=Role.PARTNER_ADMIN, partner_id=a.partner.pk
         )
     return IsolationWorld(a=a, b=b, objects=objects, keys={"admin": admin_key, "partner": partner_key})
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from prm.models import Tenant
 from prm.permissions import Role
-from prm.services import api_key_create
+from prm.services import api_key_create_by_operator
 from prm.tenancy import tenant_context
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"No tenant with slug “{tenant}”.") from None
         with tenant_context(tenant_obj):
             try:
-                key, secret = api_key_create(access=None, name=name, role=role, partner_id=partner)
+                key, secret = api_key_create_by_operator(name=name, role=role, partner_id=partner)
             except ValidationError as error:
                 raise CommandError(
                     "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
