@@ -1,12 +1,17 @@
 """Joint business plan metrics of the catalog. Each reads every partner of the set at once.
 
-A partner's plan for a period is its signed plan (active or closed: partner approved and the
-vendor executive signed) of the fiscal year that contains the period.
+A partner's plan for a fiscal year is its signed plan (active or closed: partner approved and
+the vendor executive signed). A plan figure for a period is made of the period's quarters, each
+from the plan of its own fiscal year: a quarter is one quarter, a fiscal year four, and a
+trailing four quarters the four quarters it spans (often across two plans). Every plan metric
+means the same thing for every period kind.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db.models import Count, Q
@@ -21,11 +26,19 @@ from .models import Investment, Plan, Side, Target
 SIGNED = sorted(Plan.SIGNED)
 
 
-def _quarters(period: FiscalPeriod) -> list[int]:
-    return [period.quarter] if period.quarter else [1, 2, 3, 4]
+def quarters_of(period: FiscalPeriod, prefix: str = "plan__") -> Q:
+    """Rows of a plan's quarters within the period: (plan fiscal year, quarter) for each quarter."""
+    return reduce(
+        or_,
+        (
+            Q(**{f"{prefix}fiscal_year": q.fiscal_year, "quarter": q.quarter})
+            for q in period.quarters_within()
+        ),
+    )
 
 
 def _signed(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
+    # The plan of the fiscal year the period ends in.
     rows = (
         Plan.objects.filter(partner_id__in=partner_ids, fiscal_year=period.fiscal_year, status__in=SIGNED)
         .order_by()
@@ -39,11 +52,10 @@ def _signed(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[i
 def _commitments(partner_ids: list[int], period: FiscalPeriod) -> dict[int, Decimal]:
     rows = (
         Target.objects.filter(
+            quarters_of(period),
             plan__partner_id__in=partner_ids,
-            plan__fiscal_year=period.fiscal_year,
             plan__status__in=SIGNED,
             kind=Target.Kind.REVENUE,
-            quarter__in=_quarters(period),
         )
         .order_by()
         .values("plan__partner_id")
@@ -56,19 +68,20 @@ def _revenue_attainment(tenant: Any, partner_ids: list[int], period: FiscalPerio
     commitments = _commitments(partner_ids, period)
     if not commitments:
         return {}
-    revenue = prm.metrics.get("revenue").compute(tenant=tenant, partner_ids=list(commitments), period=period)
-    return {
-        pid: (Decimal(revenue.get(pid) or 0) / commitment).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-        for pid, commitment in commitments.items()
-    }
+    revenue = prm.metrics.get("revenue").compute(
+        tenant=tenant, partner_ids=list(commitments), period=period, exact=True
+    )
+    return {pid: prm.metrics.ratio(revenue.get(pid), commitment) for pid, commitment in commitments.items()}
 
 
 def _mdf_commitment(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
-    # A commitment for a quarter counts in that quarter; one for the whole year counts fully
-    # in the year and a quarter of it in each quarter.
+    # A commitment for a quarter counts in that quarter; one for the whole year counts a quarter
+    # of it in each of the year's quarters within the period (all of it for the fiscal year).
+    quarters = period.quarters_within()
+    years = sorted({q.fiscal_year for q in quarters})
     base = Investment.objects.filter(
         plan__partner_id__in=partner_ids,
-        plan__fiscal_year=period.fiscal_year,
+        plan__fiscal_year__in=years,
         plan__status__in=SIGNED,
         side=Side.VENDOR,
         kind=Investment.Kind.MDF,
@@ -76,19 +89,19 @@ def _mdf_commitment(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -
     )
     rows = (
         base.order_by()
-        .values("plan__partner_id")
+        .values("plan__partner_id", "plan__fiscal_year")
         .annotate(
-            quarterly=MoneySum("amount", filter=Q(quarter__in=_quarters(period))),
+            quarterly=MoneySum("amount", filter=quarters_of(period, prefix="plan__")),
             yearly=MoneySum("amount", filter=Q(quarter__isnull=True)),
         )
     )
-    share = Decimal(1) if period.quarter is None else Decimal("0.25")
-    return {
-        row["plan__partner_id"]: (
-            (row["quarterly"] or Decimal(0)) + (row["yearly"] or Decimal(0)) * share
-        ).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        for row in rows
-    }
+    result: dict[int, Decimal] = {}
+    for row in rows:
+        share = Decimal(sum(1 for q in quarters if q.fiscal_year == row["plan__fiscal_year"])) / 4
+        value = (row["quarterly"] or Decimal(0)) + (row["yearly"] or Decimal(0)) * share
+        pid = row["plan__partner_id"]
+        result[pid] = result.get(pid, Decimal(0)) + value
+    return result
 
 
 METRICS = [
@@ -98,23 +111,25 @@ METRICS = [
         Unit.COUNT,
         _signed,
         "1 when the partner has a signed plan (partner approved and vendor executive signed: active or closed) "
-        "for the fiscal year containing the period, else 0.",
+        "for the fiscal year the period ends in, else 0.",
     ),
     Metric(
         "jbp_revenue_attainment",
         "Plan revenue attainment",
         Unit.RATIO,
         _revenue_attainment,
-        "The partner's revenue in the period (catalog metric revenue) ÷ the revenue commitments of its signed plan "
-        "for the quarters in the period; empty with no signed plan or no commitment.",
+        "The partner's revenue in the period (catalog metric revenue) ÷ its quarterly revenue commitments for the "
+        "quarters in the period, each from the signed plan of that quarter's fiscal year (a trailing four quarters "
+        "spans two plans); empty with no signed plan or no commitment.",
     ),
     Metric(
         "jbp_mdf_commitment",
         "Plan MDF commitment",
         Unit.MONEY,
         _mdf_commitment,
-        "The vendor's MDF investment committed in the partner's signed plan for the period: quarterly commitments "
-        "of the period's quarters, plus whole-year commitments (in full for the year, a quarter of them per quarter).",
+        "The vendor's MDF investment committed in the partner's signed plans for the period's quarters (each from "
+        "the plan of its own fiscal year): quarterly commitments of those quarters, plus a quarter of a plan's "
+        "whole-year commitment for each of its quarters in the period (all of it for the fiscal year).",
     ),
 ]
 

@@ -23,8 +23,10 @@ import prm.metrics
 from prm import charts
 from prm.access import TenantAccess
 from prm.metrics import Unit
+from prm.money import cents
 from prm.periods import FiscalPeriod, fiscal_year_of
 
+from . import metrics as jbp_metrics
 from .models import (
     ActionItem,
     Activity,
@@ -112,9 +114,10 @@ def current_fiscal_year(tenant: Any, today: date | None = None) -> int:
 
 
 def _ratio(actual: Decimal | int | None, target: Decimal | int | None) -> Decimal | None:
+    """Attainment, actual ÷ target, rounded once by the catalog's rule (give exact actuals)."""
     if actual is None or not target:
         return None
-    return (Decimal(actual) / Decimal(target)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return prm.metrics.rounded_ratio(Decimal(actual) / Decimal(target))
 
 
 @dataclass
@@ -141,7 +144,8 @@ def metric_label(key: str) -> str:
 def actuals(
     plan: Plan, keys_and_periods: set[tuple[str, FiscalPeriod]]
 ) -> dict[tuple[str, FiscalPeriod], Any]:
-    """The partner's actual value of each (metric, period) from the catalog: one call per pair."""
+    """The partner's exact actual value of each (metric, period) from the catalog (one call per
+    pair); round with ``prm.metrics.rounded`` to show it."""
     values: dict[tuple[str, FiscalPeriod], Any] = {}
     for key, period in sorted(keys_and_periods, key=lambda kp: (kp[0], kp[1].quarter or 0)):
         try:
@@ -150,7 +154,7 @@ def actuals(
             values[(key, period)] = None
             continue
         values[(key, period)] = metric.compute(
-            tenant=plan.tenant, partner_ids=[plan.partner_id], period=period
+            tenant=plan.tenant, partner_ids=[plan.partner_id], period=period, exact=True
         )[plan.partner_id]
     return values
 
@@ -170,7 +174,8 @@ def scorecard(plan: Plan, targets: list[Target] | None = None) -> list[TargetRow
         except KeyError:
             unit = Unit.COUNT
         actual = values[(t.metric_key, period)]
-        rows.append(TargetRow(t, metric_label(t.metric_key), unit, period, actual, _ratio(actual, t.value)))
+        shown = prm.metrics.rounded(unit, actual)
+        rows.append(TargetRow(t, metric_label(t.metric_key), unit, period, shown, _ratio(actual, t.value)))
     return rows
 
 
@@ -421,10 +426,11 @@ def pace_status(actual: Decimal, commitment: Decimal | None, share: Decimal) -> 
         return None, Pace.NO_COMMITMENT
     if share == 0:
         return None, Pace.ON_TRACK  # the period has not started: nothing is late yet
-    pace = (actual / (commitment * share)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    if pace >= ON_TRACK_AT:
+    exact = actual / (commitment * share)  # the status compares the exact pace; the pace shown is rounded
+    pace = prm.metrics.rounded_ratio(exact)
+    if exact >= ON_TRACK_AT:
         return pace, Pace.ON_TRACK
-    if pace >= AT_RISK_AT:
+    if exact >= AT_RISK_AT:
         return pace, Pace.AT_RISK
     return pace, Pace.BEHIND
 
@@ -432,42 +438,49 @@ def pace_status(actual: Decimal, commitment: Decimal | None, share: Decimal) -> 
 def plan_attainment_statuses(
     *, tenant: Any, period: FiscalPeriod, today: date | None = None
 ) -> list[PlanAttainment]:
-    """For a fiscal period (year or quarter): each signed plan of its fiscal year (active or
-    closed) with the revenue committed for the period's quarters, the actual revenue (catalog
-    metric ``revenue``), attainment, pace and status (on track / at risk / behind; see
-    ``pace_status`` for the thresholds). Two queries plus one for the metric, for all plans."""
+    """For a fiscal period (quarter, year or trailing four quarters): each partner with a signed
+    plan (active or closed) for a fiscal year of the period, with the revenue committed for the
+    period's quarters (each from the plan of its own fiscal year, as the catalog's
+    ``jbp_revenue_attainment``), the actual revenue (catalog metric ``revenue``), attainment, pace
+    and status (on track / at risk / behind; see ``pace_status`` for the thresholds). The plan
+    named is the one of the latest fiscal year. Two queries plus one for the metric, for all plans."""
     today = today or timezone.localdate()
-    quarters = [period.quarter] if period.quarter else [1, 2, 3, 4]
+    years = sorted({q.fiscal_year for q in period.quarters_within()})
     signed = list(
-        Plan.objects.filter(fiscal_year=period.fiscal_year, status__in=sorted(Plan.SIGNED))
+        Plan.objects.filter(fiscal_year__in=years, status__in=sorted(Plan.SIGNED))
         .select_related("partner")
         .prefetch_related(
             Prefetch(
                 "targets",
-                queryset=Target.objects.filter(kind=Target.Kind.REVENUE, quarter__in=quarters),
+                queryset=Target.objects.filter(jbp_metrics.quarters_of(period), kind=Target.Kind.REVENUE),
                 to_attr="period_revenue_targets",
             )
         )
-        .order_by("partner__name")
+        .order_by("partner__name", "partner_id", "fiscal_year", "pk")
     )
+    by_partner: dict[int, list[Plan]] = defaultdict(list)
+    for plan in signed:
+        by_partner[plan.partner_id].append(plan)
     revenue = prm.metrics.get("revenue").compute(
-        tenant=tenant, partner_ids=[p.partner_id for p in signed], period=period
+        tenant=tenant, partner_ids=list(by_partner), period=period, exact=True
     )
     share = elapsed_share(period, today)
     result = []
-    for plan in signed:
-        commitment = sum((t.value for t in plan.period_revenue_targets), Decimal(0)) or None
-        actual = Decimal(revenue.get(plan.partner_id) or 0)
+    for partner_id, partner_plans in by_partner.items():
+        plan = partner_plans[-1]
+        values = [t.value for p in partner_plans for t in p.period_revenue_targets]  # type: ignore[attr-defined]
+        commitment = sum(values, Decimal(0)) or None
+        actual = Decimal(revenue.get(partner_id) or 0)
         pace, status = pace_status(actual, commitment, share)
         result.append(
             PlanAttainment(
                 plan.pk,
-                plan.partner_id,
+                partner_id,
                 plan.partner.name,
                 plan.title,
                 plan.status,
                 commitment,
-                actual,
+                cents(actual) or Decimal("0.00"),
                 _ratio(actual, commitment),
                 pace,
                 status,

@@ -10,17 +10,16 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from prm.metrics import Metric, Parts, Unit, register
+from prm.metrics import Metric, Parts, Unit, ratio, register
 from prm.periods import FiscalPeriod
 
 from .models import DealRegistration, RevenueRecord
 
 Status = DealRegistration.Status
-CENTS = Decimal("0.01")
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
@@ -50,13 +49,7 @@ def _submitted_in(period: FiscalPeriod) -> Q:
 
 
 def _money(value: Any) -> Decimal:
-    return Decimal("0.00") if value is None else Decimal(value).quantize(CENTS)
-
-
-def _ratio(numerator: Any, denominator: Any) -> Decimal | None:
-    if not denominator or denominator <= 0:
-        return None
-    return (Decimal(numerator or 0) / Decimal(denominator)).quantize(Decimal("0.0001"))
+    return Decimal("0.00") if value is None else Decimal(value)
 
 
 def _sum_parts(names: tuple[str, ...], query, *, money: bool = True) -> Parts:
@@ -105,7 +98,7 @@ def _average(parts) -> Decimal | None:
     # Empty (None), not the money default of 0.00, when nothing was won: no deal, no size.
     if not parts["n"]:
         return None
-    return (Decimal(parts["total"]) / parts["n"]).quantize(CENTS)
+    return Decimal(parts["total"]) / parts["n"]
 
 
 def _booked(partner_ids: list[int] | None, start: date, end: date):
@@ -117,6 +110,17 @@ def _booked(partner_ids: list[int] | None, start: date, end: date):
 
 def _revenue(tenant, partner_ids, period):
     return _by_partner(_booked(partner_ids, period.start, period.end), value=Sum("amount_reporting"))
+
+
+def _revenue_sourced(tenant, partner_ids, period):
+    won_sourced = DealRegistration.objects.filter(
+        account_id=OuterRef("account_id"),
+        partner_id=OuterRef("partner_id"),
+        partner_role=DealRegistration.Role.SOURCED,
+        status=Status.WON,
+    )
+    sourced = _booked(partner_ids, period.start, period.end).filter(Exists(won_sourced))
+    return _by_partner(sourced, value=Sum("amount_reporting"))
 
 
 def _months_back(day: date, months: int) -> date:
@@ -139,11 +143,8 @@ def _growth(tenant, partner_ids, period):
 
 
 def _growth_value(parts) -> Decimal | None:
-    if not parts["amount_before"]:
-        return None
-    return (Decimal(parts["amount_now"] or 0) / Decimal(parts["amount_before"]) - 1).quantize(
-        Decimal("0.0001")
-    )
+    growth = ratio(parts["amount_now"], parts["amount_before"])
+    return None if growth is None else growth - 1
 
 
 def _one_year_before(day: date) -> date:
@@ -262,7 +263,7 @@ METRICS = [
         Unit.RATIO,
         None,
         "Won ÷ (won + lost), counting registrations closed in the period; empty when none closed.",
-        parts=Parts(("won", "decided"), _decided, lambda p: _ratio(p["won"], p["decided"])),
+        parts=Parts(("won", "decided"), _decided, lambda p: ratio(p["won"], p["decided"])),
     ),
     Metric(
         "average_deal_size",
@@ -280,6 +281,16 @@ METRICS = [
         "Sum of revenue records attributed to the partner with a month in the period and kind new, "
         "expansion or renewal (recurring and one-time).",
         parts=_sum_parts(("value",), _revenue),
+    ),
+    Metric(
+        "revenue_sourced",
+        "Partner-sourced revenue",
+        Unit.MONEY,
+        None,
+        "As revenue, on the accounts where the partner won a deal it sourced (a registration with role "
+        "*sourced*, won): that deal's revenue and the account's later expansions and renewals. Revenue on "
+        "accounts the partner only influenced, or never won a sourced deal on, is left out.",
+        parts=_sum_parts(("value",), _revenue_sourced),
     ),
     Metric(
         "revenue_ttm",
@@ -309,7 +320,7 @@ METRICS = [
         parts=Parts(
             ("arr_then", "arr_now"),
             _nrr,
-            lambda p: _ratio(p["arr_now"], p["arr_then"]),
+            lambda p: ratio(p["arr_now"], p["arr_then"]),
             query_periods=_nrr_periods,
         ),
     ),

@@ -12,13 +12,20 @@ partners' ratios: it is the ratio of the group's sums. A metric that can be grou
 value. The per-partner value is the same ``combine`` over one partner's parts, so there is one
 definition; ``compute_grouped`` sums the parts per group (per partner, per tier, per
 classification, in total) for several periods in one database statement.
+
+Rounding, one rule for every figure. A metric computes its exact value (sums are exact, ratios
+exact quotients) and the catalog rounds it once, half-up as finance rounds, where it hands the
+value out: money to the cent, ratios to four decimals (0.5313 is 53.13 %), scores to two
+decimals, counts to whole numbers. A figure computed from other figures (a change against the
+previous period, an attainment, a score line) asks for exact values (``exact=True``) and is
+rounded itself, once: no figure is computed from an already-rounded one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -44,10 +51,41 @@ def _as_sql(query: Any) -> Sql:
 
 
 def _number(value: Any) -> Any:
-    # SQLite returns floats for sums of decimals; PostgreSQL returns Decimal. Parts are exact numbers.
+    # SQLite returns floats for sums of decimals; PostgreSQL returns Decimal. Parts are sums of
+    # money (whole cents) or counts, so a float sum is the nearest cent: exact again.
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(repr(value)).quantize(CENT, ROUND_HALF_UP)
     return value
+
+
+CENT = Decimal("0.01")
+PLACES = {"money": CENT, "ratio": Decimal("0.0001"), "score": CENT}
+
+
+def rounded(unit: str, value: Any) -> Value:
+    """A figure as the product shows it: the one rounding rule (half-up; money to the cent, ratios
+    to four decimals, scores to two, counts whole). None stays None."""
+    if value is None:
+        return None
+    if unit == "count":
+        return int(Decimal(value).quantize(Decimal(1), ROUND_HALF_UP))
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    exact: Decimal = Decimal(value)
+    return exact.quantize(PLACES[unit], ROUND_HALF_UP)
+
+
+def rounded_ratio(value: Decimal | None) -> Decimal | None:
+    """A ratio as the product shows it (``rounded`` for the ratio unit, typed)."""
+    return None if value is None else Decimal(value).quantize(PLACES["ratio"], ROUND_HALF_UP)
+
+
+def ratio(numerator: Any, denominator: Any) -> Decimal | None:
+    """numerator ÷ denominator, exact (rounded only when the figure is handed out); None when the
+    denominator is nothing or negative."""
+    if not denominator or denominator <= 0:
+        return None
+    return Decimal(numerator or 0) / Decimal(denominator)
 
 
 @dataclass(frozen=True)
@@ -122,22 +160,36 @@ class Metric:
             return self.parts.combine(dict.fromkeys(self.parts.names))
         return self.empty
 
+    def rounded(self, value: Value) -> Value:
+        """The value as handed out (the catalog's one rounding rule for this metric's unit)."""
+        return rounded(self.unit, value)
+
     @property
     def groupable(self) -> bool:
         """True when the value for a group of partners can be computed (parts, or a plain sum)."""
         return self.parts is not None or self.unit in {Unit.MONEY, Unit.COUNT}
 
-    def compute(self, *, tenant: Any, partner_ids: Iterable[int], period: FiscalPeriod) -> dict[int, Value]:
-        """The value for every partner id given (partners with no data get 0 or None, by metric)."""
+    def compute(
+        self, *, tenant: Any, partner_ids: Iterable[int], period: FiscalPeriod, exact: bool = False
+    ) -> dict[int, Value]:
+        """The value for every partner id given (partners with no data get 0 or None, by metric),
+        rounded by the catalog's rule; ``exact=True`` for a figure that is computed further."""
         ids = sorted(set(partner_ids))
         if not ids:
             return {}
         assert self.compute_values is not None  # set in __post_init__
         values = self.compute_values(tenant, ids, period)
-        return {pid: values.get(pid, self.empty) for pid in ids}
+        if exact:
+            return {pid: values.get(pid, self.empty) for pid in ids}
+        return {pid: self.rounded(values.get(pid, self.empty)) for pid in ids}
 
     def compute_all(
-        self, *, tenant: Any, period: FiscalPeriod, partner_ids: Iterable[int] | None = None
+        self,
+        *,
+        tenant: Any,
+        period: FiscalPeriod,
+        partner_ids: Iterable[int] | None = None,
+        exact: bool = False,
     ) -> dict[int, Value]:
         """The value of the tenant's partners that have data, in one query over all of them (no
         list of ids sent to the database); a partner that is absent has ``empty_value``.
@@ -147,8 +199,9 @@ class Metric:
         if self.parts is None:
             if partner_ids is None:
                 raise ValueError(f"Metric {self.key!r} has no parts: give the partner ids.")
-            return self.compute(tenant=tenant, partner_ids=partner_ids, period=period)
-        return self.parts.compute_found(tenant, None, period)
+            return self.compute(tenant=tenant, partner_ids=partner_ids, period=period, exact=exact)
+        found = self.parts.compute_found(tenant, None, period)
+        return found if exact else {pid: self.rounded(value) for pid, value in found.items()}
 
     @property
     def empty(self) -> Value:
@@ -191,6 +244,7 @@ def compute_grouped(
     partners: Any,
     groupings: Sequence[str],
     periods: Sequence[FiscalPeriod],
+    exact: bool = False,
 ) -> dict[tuple[str, str, str], Value]:
     """The metric for groups of partners, for several periods, in one database statement.
 
@@ -200,13 +254,18 @@ def compute_grouped(
     Returns ``{(period label, grouping, group key as text): value}``; a group without data is
     absent (its value is the metric's empty value). A metric without parts that is a sum (money,
     count) is summed from its per-partner values; a ratio without parts cannot be grouped.
+    Values are rounded by the catalog's rule unless ``exact``. A period given twice (the previous
+    fiscal year is also the year before) is computed, and counted, once.
     """
+    periods = list(dict.fromkeys(periods))
     if metric.parts is None:
-        return _grouped_from_values(
+        values = _grouped_from_values(
             metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods
         )
-    summed = grouped_parts(metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods)
-    return {slot: metric.parts.combine(values) for slot, values in summed.items()}
+    else:
+        summed = grouped_parts(metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods)
+        values = {slot: metric.parts.combine(parts) for slot, parts in summed.items()}
+    return values if exact else {slot: metric.rounded(value) for slot, value in values.items()}
 
 
 def grouped_parts(
@@ -221,6 +280,7 @@ def grouped_parts(
     if metric.parts is None:
         raise ValueError(f"Metric {metric.key!r} has no parts.")
     parts = metric.parts
+    periods = list(dict.fromkeys(periods))
     sql_parts: list[str] = []
     params: list[Any] = []
     columns = ", ".join(f"x.{name}" for name in parts.names)
@@ -282,7 +342,7 @@ def _grouped_from_values(
     ids = [row[0] for row in members]
     result: dict[tuple[str, str, str], Any] = {}
     for period in periods:
-        values = metric.compute(tenant=tenant, partner_ids=ids, period=period)
+        values = metric.compute(tenant=tenant, partner_ids=ids, period=period, exact=True)
         # Sums over the partners' values: a metric defined as a sum per partner sums over a group.
         for row in members:
             value = values.get(row[0])

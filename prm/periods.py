@@ -51,6 +51,11 @@ class FiscalPeriod:
     def quarters(self) -> list[FiscalPeriod]:
         return [FiscalPeriod(self.start_month, self.fiscal_year, q) for q in range(1, 5)]
 
+    def quarters_within(self) -> list[FiscalPeriod]:
+        """The fiscal quarters the period is made of: itself for a quarter, four for a year or a
+        trailing four quarters (whose quarters may belong to two fiscal years)."""
+        return [self] if self.quarter is not None and type(self) is FiscalPeriod else self.quarters()
+
     def previous(self) -> FiscalPeriod:
         if self.quarter is None:
             return FiscalPeriod(self.start_month, self.fiscal_year - 1)

@@ -7,10 +7,12 @@ partner, never a partner id from the request.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.expressions import Expression
 from django.utils import timezone
 
 from partners.models import Partner, Tier
@@ -47,6 +49,33 @@ SCORE_BANDS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 
 def tiers(access: TenantAccess) -> list[Tier]:
     return list(Tier.objects.order_by("rank"))
+
+
+def tier_at(day: date) -> Expression | F:
+    """A partner queryset's tier id at the end of ``day`` (``annotate(tier_then=tier_at(day))``),
+    from the tier history: the tier the last change up to that day moved the partner to; without
+    one, the tier the first later change moved it from; without any change, its tier today. A day
+    from today on is today's tier."""
+    if day >= timezone.localdate():
+        return F("tier_id")
+    cutoff = datetime.combine(day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
+    before = TierChange.objects.filter(partner=OuterRef("pk"), changed_at__lt=cutoff).order_by(
+        "-changed_at", "-pk"
+    )
+    after = TierChange.objects.filter(partner=OuterRef("pk"), changed_at__gte=cutoff).order_by(
+        "changed_at", "pk"
+    )
+    return Case(
+        When(Exists(before), then=Subquery(before.values("to_tier_id")[:1])),
+        When(Exists(after), then=Subquery(after.values("from_tier_id")[:1])),
+        default=F("tier_id"),
+        output_field=BigIntegerField(),
+    )
+
+
+def classification_of(tier_id_column: str) -> Subquery:
+    """The classification of the tier a queryset's ``tier_id_column`` names (None without a tier)."""
+    return Subquery(Tier.objects.filter(pk=OuterRef(tier_id_column)).values("classification")[:1])
 
 
 def tier_movements(access: TenantAccess, period: FiscalPeriod) -> QuerySet[TierChange]:

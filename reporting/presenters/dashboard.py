@@ -129,14 +129,8 @@ def _balance_table(dashboard: queries.Dashboard, links: Links) -> Table:
         [TableCell("Strategic cap"), TableCell(dashboard.strategic_cap, Unit.COUNT)],
         [TableCell("Tactical partners"), TableCell(dashboard.tactical_count, Unit.COUNT)],
         [TableCell("Partners without a tier"), TableCell(dashboard.untiered_count, Unit.COUNT)],
-        [
-            TableCell("Top partner's share of revenue"),
-            TableCell(conc["top1"], "share", links.figure("revenue", "total")),
-        ],
-        [
-            TableCell("Top five partners' share of revenue"),
-            TableCell(conc["top5"], "share", links.figure("revenue", "total")),
-        ],
+        [TableCell("Top partner's share of partner-sourced revenue"), TableCell(conc["top1"], "share")],
+        [TableCell("Top five partners' share of partner-sourced revenue"), TableCell(conc["top5"], "share")],
     ]
     return table
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import CharField, F, QuerySet, Value
@@ -15,6 +16,7 @@ from partners.vocab import Classification
 from prm.access import TenantAccess
 from prm.metrics import Metric, Unit
 from prm.periods import FiscalPeriod, TrailingFourQuarters, fiscal_quarter_of, parse_period
+from tiering import queries as tiering_queries
 
 HEADLINE = [
     "pipeline_sourced",
@@ -35,6 +37,7 @@ CLASS_LABELS = {
 }
 TREND_QUARTERS = 8
 TOP_N = 5
+TENTH = Decimal("0.1")
 
 
 # --- periods -----------------------------------------------------------------------------------
@@ -104,22 +107,37 @@ def trend_quarters(period: FiscalPeriod) -> list[FiscalPeriod]:
 # --- values --------------------------------------------------------------------------------------
 
 
-def partners_grouping(access: TenantAccess) -> QuerySet[Any]:
+def partners_grouping(access: TenantAccess, as_of: date | None = None) -> QuerySet[Any]:
     """Every partner the caller sees (for staff: the whole tenant) as ``id``, ``tier_key`` and
-    ``class_key`` (``UNTIERED`` without a tier): the groups the metric catalog sums over."""
-    return (
-        partner_queries.partners(access)
-        .order_by()
-        .annotate(
-            tier_key=F("tier_id"),
-            class_key=Coalesce(F("tier__classification"), Value(UNTIERED), output_field=CharField()),
-        )
-        .values("id", "tier_key", "class_key")
-    )
+    ``class_key`` (``UNTIERED`` without a tier): the groups the metric catalog sums over.
+
+    Tiers as they were: with ``as_of`` (a period's last day), each partner is grouped by the tier
+    it held at the end of that day (from the tier history), so a closed quarter's figures by tier
+    do not move when someone is promoted today."""
+    partners = partner_queries.partners(access).order_by()
+    classification: Any
+    if as_of is None or as_of >= timezone.localdate():
+        tier, classification = F("tier_id"), F("tier__classification")
+    else:
+        partners = partners.annotate(tier_then=tiering_queries.tier_at(as_of))
+        tier, classification = F("tier_then"), tiering_queries.classification_of("tier_then")
+    return partners.annotate(
+        tier_key=tier,
+        class_key=Coalesce(classification, Value(UNTIERED), output_field=CharField()),
+    ).values("id", "tier_key", "class_key")
+
+
+def tier_counts(access: TenantAccess, as_of: date | None = None) -> dict[int | None, int]:
+    """How many of the caller's partners each tier held at the end of ``as_of`` (None: no tier)."""
+    counted: dict[int | None, int] = {}
+    for row in partners_grouping(access, as_of):
+        counted[row["tier_key"]] = counted.get(row["tier_key"], 0) + 1
+    return counted
 
 
 def change(metric: Metric, value: Any, previous: Any) -> dict[str, Any] | None:
-    """The change against the previous period: relative for sums, in points for ratios."""
+    """The change against the previous period: relative for sums, in points for ratios; from
+    exact values (``compute_grouped(..., exact=True)``), rounded once to 0.1 half-up."""
     if value is None or previous is None:
         return None
     if metric.unit in (Unit.RATIO, Unit.SCORE):
@@ -127,7 +145,7 @@ def change(metric: Metric, value: Any, previous: Any) -> dict[str, Any] | None:
         points = (Decimal(value) - Decimal(previous)) * scale
         return {
             "kind": "points",
-            "value": points.quantize(Decimal("0.1")),
+            "value": points.quantize(TENTH, ROUND_HALF_UP),
             "up": points > 0,
             "down": points < 0,
         }
@@ -136,7 +154,7 @@ def change(metric: Metric, value: Any, previous: Any) -> dict[str, Any] | None:
     relative = (Decimal(value) / Decimal(previous) - 1) * 100
     return {
         "kind": "percent",
-        "value": relative.quantize(Decimal("0.1")),
+        "value": relative.quantize(TENTH, ROUND_HALF_UP),
         "up": relative > 0,
         "down": relative < 0,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,8 @@ from jbp import queries as jbp_queries
 from partners import queries as partner_queries
 from partners.vocab import Classification
 from prm.access import TenantAccess
-from prm.metrics import PARTNER, TOTAL, Metric
-from prm.periods import FiscalPeriod, TrailingFourQuarters
+from prm.metrics import PARTNER, TOTAL, Metric, Unit
+from prm.periods import FiscalPeriod
 from tiering import queries as tiering_queries
 
 from .common import (
@@ -29,6 +29,7 @@ from .common import (
     UNTIERED,
     change,
     partners_grouping,
+    tier_counts,
     trend_quarters,
 )
 
@@ -96,37 +97,70 @@ class Dashboard:
 def _cell(
     metric: Metric, values: dict, period: FiscalPeriod, previous: FiscalPeriod, grouping: str, key: str
 ) -> Cell:
+    # ``values`` are exact: the change is computed from them, the cell shows them rounded.
     now = values.get((period.label, grouping, key), metric.empty_value)
     before = values.get((previous.label, grouping, key), metric.empty_value)
     return Cell(
-        now, before, change(metric, now, before), f"{grouping}:{key}" if grouping != TOTAL else "total"
+        metric.rounded(now),
+        metric.rounded(before),
+        change(metric, now, before),
+        f"{grouping}:{key}" if grouping != TOTAL else "total",
     )
 
 
-def _sort_key(value: Any) -> Decimal:
-    return Decimal(value)
+def top_and_bottom(
+    metric: Metric, values: dict[int, Any], partner_ids: list[int]
+) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]]]:
+    """The five best and the five weakest partners on a figure, never the same partner twice.
+
+    Every partner counts: one without data has the metric's empty value (0 for a sum), so the
+    bottom list names the partners with nothing. A ratio without data (no deal decided) has no
+    value and is in neither list; a sum of nothing is never in the top. Ties go to the lower
+    partner id."""
+    scored = []
+    for pid in partner_ids:
+        value = values.get(pid, metric.empty_value)
+        if value is not None:
+            scored.append((pid, value))
+    ranked = sorted(scored, key=lambda item: (-Decimal(item[1]), item[0]))
+    is_sum = metric.unit in (Unit.MONEY, Unit.COUNT)
+    top = [item for item in ranked if not is_sum or item[1]][:TOP_N]
+    rest = [item for item in ranked if item not in top]
+    bottom = sorted(rest, key=lambda item: (Decimal(item[1]), item[0]))[:TOP_N]
+    return (
+        [(pid, metric.rounded(value)) for pid, value in top],
+        [(pid, metric.rounded(value)) for pid, value in bottom],
+    )
 
 
 def compute_figure(
-    access: TenantAccess, metric: Metric, period: FiscalPeriod, tiers: list[TierRow]
+    access: TenantAccess,
+    metric: Metric,
+    period: FiscalPeriod,
+    tiers: list[TierRow],
+    partner_ids: list[int] | None = None,
 ) -> Figure:
-    """One headline metric: total, by classification, by tier, per partner (for top and bottom),
-    this period and the previous one, in one statement; the trend in a second."""
+    """One headline metric: total, by classification, by tier (tiers as at the period's end), per
+    partner (for top and bottom), this period and the previous one, in one statement."""
     tenant = access.tenant
     previous = period.previous()
+    grouping = partners_grouping(access, period.end)
     values = catalog.compute_grouped(
         metric,
         tenant=tenant,
-        partners=partners_grouping(access),
+        partners=grouping,
         groupings=[PARTNER, TIER, CLASS, TOTAL],
         periods=[period, previous],
+        exact=True,
     )
-    per_partner = [
-        (int(key), value)
-        for (label, grouping, key), value in values.items()
-        if label == period.label and grouping == PARTNER and value is not None
-    ]
-    ranked = sorted(per_partner, key=lambda item: (_sort_key(item[1]), -item[0]), reverse=True)
+    per_partner = {
+        int(key): value
+        for (label, group, key), value in values.items()
+        if label == period.label and group == PARTNER
+    }
+    if partner_ids is None:
+        partner_ids = [row["id"] for row in grouping]
+    top, bottom = top_and_bottom(metric, per_partner, partner_ids)
     by_tier = {
         row.key: _cell(metric, values, period, previous, TIER, "" if row.key is None else str(row.key))
         for row in tiers
@@ -139,16 +173,21 @@ def compute_figure(
         total=_cell(metric, values, period, previous, TOTAL, ""),
         by_class={name: _cell(metric, values, period, previous, CLASS, name) for name in CLASS_LABELS},
         by_tier=by_tier,
-        top=ranked[:TOP_N],
-        bottom=list(reversed(ranked[-TOP_N:])) if len(ranked) > TOP_N else [],
-        active_partners=len(ranked),
+        top=top,
+        bottom=bottom,
+        active_partners=sum(1 for value in per_partner.values() if value is not None),
     )
 
 
 def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPeriod]) -> dict[str, list[Any]]:
+    """The metric per quarter, strategic, tactical and all (classes as at the last quarter's end)."""
     tenant = access.tenant
     values = catalog.compute_grouped(
-        metric, tenant=tenant, partners=partners_grouping(access), groupings=[CLASS, TOTAL], periods=quarters
+        metric,
+        tenant=tenant,
+        partners=partners_grouping(access, quarters[-1].end),
+        groupings=[CLASS, TOTAL],
+        periods=quarters,
     )
     series = {
         "Strategic": [
@@ -162,9 +201,10 @@ def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPer
     return series
 
 
-def tier_rows(access: TenantAccess) -> list[TierRow]:
-    """Tiers by rank with their partner counts, and a row for partners without a tier."""
-    counted = partner_queries.counts_by_tier(access)
+def tier_rows(access: TenantAccess, as_of: date | None = None) -> list[TierRow]:
+    """Tiers by rank with their partner counts (as at the end of ``as_of``), and a row for
+    partners without a tier."""
+    counted = tier_counts(access, as_of)
     rows = [
         TierRow(t.pk, t.name, t.classification, counted.get(t.pk, 0)) for t in tiering_queries.tiers(access)
     ]
@@ -173,18 +213,34 @@ def tier_rows(access: TenantAccess) -> list[TierRow]:
     return rows
 
 
-def concentration(figure: Figure) -> dict[str, Any]:
-    """The top partner's and the top five's share of the figure's total (e.g. revenue)."""
-    total = figure.total.value
+CONCENTRATION_METRIC = "revenue_sourced"
+
+
+def concentration(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
+    """The top partner's and the top five's share of partner-sourced revenue in the period
+    (catalog metric ``revenue_sourced``), over every partner the caller sees."""
+    metric = catalog.get(CONCENTRATION_METRIC)
+    values = catalog.compute_grouped(
+        metric,
+        tenant=access.tenant,
+        partners=partners_grouping(access),
+        groupings=[PARTNER],
+        periods=[period],
+        exact=True,
+    )
+    ranked = sorted(
+        ((int(key), value) for (_, _, key), value in values.items() if value),
+        key=lambda item: (-item[1], item[0]),
+    )
+    total = sum((value for _, value in ranked), Decimal(0))
     if not total:
-        return {"top1": None, "top5": None, "top1_partner": None, "total": total}
-    top1 = figure.top[0][1] if figure.top else Decimal(0)
-    top5 = sum((value for _, value in figure.top[:5]), Decimal(0))
+        return {"top1": None, "top5": None, "top1_partner": None, "total": metric.rounded(total)}
     return {
-        "top1": (Decimal(top1) / Decimal(total)).quantize(Decimal("0.0001")),
-        "top5": (Decimal(top5) / Decimal(total)).quantize(Decimal("0.0001")),
-        "top1_partner": figure.top[0][0] if figure.top else None,
-        "total": total,
+        "top1": catalog.rounded(Unit.RATIO, ranked[0][1] / total),
+        "top5": catalog.rounded(Unit.RATIO, sum(value for _, value in ranked[:TOP_N]) / total),
+        "top1_partner": ranked[0][0],
+        "total": metric.rounded(total),
+        "definition": metric.definition,
     }
 
 
@@ -199,20 +255,21 @@ def _aggregation_memory() -> None:
 def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
     """Every figure of the executive dashboard, computed now (no cache)."""
     _aggregation_memory()
-    tiers = tier_rows(access)
+    tiers = tier_rows(access, period.end)
     quarters = trend_quarters(period)
+    partner_ids = list(partner_queries.partners(access).order_by().values_list("pk", flat=True))
     figures = []
     for key in HEADLINE:
         metric = catalog.get(key)
-        figure = compute_figure(access, metric, period, tiers)
+        figure = compute_figure(access, metric, period, tiers, partner_ids)
         figure.trend = compute_trend(access, metric, quarters)
         figures.append(figure)
-    ids = {pid for f in figures for pid, _ in (*f.top, *f.bottom)}
+    shares = concentration(access, period)
+    ids = {pid for f in figures for pid, _ in (*f.top, *f.bottom)} | {shares["top1_partner"]} - {None}
     names = partner_queries.partner_names(access, ids)
     counts: dict[str, int] = {}
     for row in tiers:
         counts[row.classification] = counts.get(row.classification, 0) + row.partners
-    revenue = next(f for f in figures if f.key == "revenue")
     balance = tiering_queries.portfolio_balance(access)
     dashboard = Dashboard(
         period=period,
@@ -225,7 +282,7 @@ def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
         strategic_count=counts.get(Classification.STRATEGIC.value, 0),
         tactical_count=counts.get(Classification.TACTICAL.value, 0),
         untiered_count=counts.get(UNTIERED, 0),
-        concentration=concentration(revenue),
+        concentration=shares,
         computed_at=timezone.now(),
         strategic_cap=balance["strategic_cap"],
         alerts=[
@@ -261,7 +318,7 @@ def incentive_figures(
         values = catalog.compute_grouped(
             metric,
             tenant=tenant,
-            partners=partners_grouping(access),
+            partners=partners_grouping(access, period.end),
             groupings=[CLASS, TOTAL],
             periods=[period],
         )
@@ -284,13 +341,10 @@ def incentive_figures(
 
 
 def plan_attainment(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, Any]]:
-    """JBP attainment of the signed plans (jbp): revenue committed for the period, actual (catalog
-    ``revenue``), attainment and status (on track, at risk, behind). A trailing-four-quarter view
-    uses the plans' last quarter."""
+    """JBP attainment of the signed plans (jbp): revenue committed for the period's quarters (each
+    from the plan of its fiscal year), actual (catalog ``revenue``), attainment and status (on
+    track, at risk, behind), the same for a quarter, a fiscal year and a trailing four quarters."""
     tenant = access.tenant
-
-    if isinstance(period, TrailingFourQuarters):
-        period = period.last_quarter
     return [
         {
             "plan_id": row.plan_id,

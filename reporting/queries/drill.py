@@ -63,13 +63,14 @@ def metric_or_404(key: str | None) -> Metric:
 
 def drill(access: TenantAccess, metric: Metric, period: FiscalPeriod, group: str | None) -> Drill:
     """The rows behind one figure: each partner of the group with the metric's parts and value,
-    and the group's value computed from the summed parts (the figure on the dashboard)."""
+    and the group's value computed from the summed parts (the figure on the dashboard). Groups
+    and the tier shown are each partner's tier at the end of the period, as on the dashboard."""
     tenant = access.tenant
-    tiers = tier_rows(access)
+    tiers = tier_rows(access, period.end)
     grouping, key, label = parse_group(group, tiers)
-    members = partners_grouping(access)
+    members = partners_grouping(access, period.end)
     if grouping == TIER:
-        members = members.filter(tier_id=int(key)) if key else members.filter(tier__isnull=True)
+        members = members.filter(tier_key=int(key)) if key else members.filter(tier_key__isnull=True)
     elif grouping == CLASS:
         members = members.filter(class_key=key)
     groupings = [PARTNER, TOTAL]
@@ -77,7 +78,7 @@ def drill(access: TenantAccess, metric: Metric, period: FiscalPeriod, group: str
         summed = catalog.grouped_parts(
             metric, tenant=tenant, partners=members, groupings=groupings, periods=[period]
         )
-        values = {slot: metric.parts.combine(p) for slot, p in summed.items()}
+        values = {slot: metric.rounded(metric.parts.combine(p)) for slot, p in summed.items()}
         parts = {int(k): list(p.values()) for (_, g, k), p in summed.items() if g == PARTNER}
     else:
         values = catalog.compute_grouped(
@@ -86,17 +87,19 @@ def drill(access: TenantAccess, metric: Metric, period: FiscalPeriod, group: str
         parts = {}
     ids = [int(k) for (_, g, k) in values if g == PARTNER]
     info = partner_queries.partner_tiers(access, ids)
+    held = {row["id"]: row for row in members.filter(id__in=ids)}
+    tier_names = {row.key: row.name for row in tiers}
     rows = [
         DrillRow(
             partner_id=pid,
             partner=info[pid]["name"],
-            tier=info[pid]["tier"] or "No tier",
-            classification=CLASS_LABELS.get(info[pid]["classification"] or UNTIERED, ""),
+            tier=tier_names.get(held[pid]["tier_key"]) or "No tier",
+            classification=CLASS_LABELS.get(held[pid]["class_key"] or UNTIERED, ""),
             parts=parts.get(pid, []),
             value=values[(period.label, PARTNER, str(pid))],
         )
         for pid in ids
-        if pid in info
+        if pid in info and pid in held
     ]
     rows.sort(key=lambda r: (r.value is None, -(Decimal(r.value) if r.value is not None else 0), r.partner))
     return Drill(

@@ -61,6 +61,8 @@ class Qbr:
 
 
 def _year_ago(period: FiscalPeriod) -> FiscalPeriod:
+    """The same period a year before: four quarters back for a quarter; for a fiscal year or a
+    trailing four quarters that is the previous period (computed and counted once)."""
     back = period
     for _ in range(4 if period.quarter is not None and not isinstance(period, TrailingFourQuarters) else 1):
         back = back.previous()
@@ -85,16 +87,28 @@ def qbr(access: TenantAccess, partner: Partner, period: FiscalPeriod) -> Qbr:
                 partners=members,
                 groupings=[TOTAL],
                 periods=[period, previous, year_ago],
+                exact=True,
             )
             now, before, then = (
                 values.get((p.label, TOTAL, ""), metric.empty_value) for p in (period, previous, year_ago)
             )
         else:  # a per-partner figure such as the score: one partner, one query per period
             now, before, then = (
-                metric.compute(tenant=tenant, partner_ids=[partner.pk], period=p)[partner.pk]
+                metric.compute(tenant=tenant, partner_ids=[partner.pk], period=p, exact=True)[partner.pk]
                 for p in (period, previous, year_ago)
             )
-        rows.append(QbrRow(key, metric.label, metric.unit, now, before, change(metric, now, before), then))
+        shown = metric.rounded
+        rows.append(
+            QbrRow(
+                key,
+                metric.label,
+                metric.unit,
+                shown(now),
+                shown(before),
+                change(metric, now, before),
+                shown(then),
+            )
+        )
     quarters = trend_quarters(period)
     trend = {}
     for key in ("pipeline_sourced", "deals_won_amount", "win_rate"):
@@ -114,14 +128,27 @@ def qbr(access: TenantAccess, partner: Partner, period: FiscalPeriod) -> Qbr:
 
 
 def partner_plan(access: TenantAccess, partner: Partner, period: FiscalPeriod) -> dict[str, Any] | None:
-    """The partner's signed joint business plan of the period's fiscal year (jbp): its targets for
-    the period's quarter (or every target for a year) with actuals from the catalog, and the
-    action items of its last review. None without a signed plan."""
+    """The partner's signed joint business plans for the period (jbp): the targets of the
+    period's quarters, each from the plan of its own fiscal year (a trailing four quarters spans
+    two plans), and whole-year targets of a fiscal year that contains the whole period, with
+    actuals from the catalog; the plan of the fiscal year the period ends in, with the action
+    items of its last review. None without a signed plan for that year."""
     plan = jbp_queries.signed_plan(access, partner.pk, period.fiscal_year)
     if plan is None:
         return None
-    quarter = None if isinstance(period, TrailingFourQuarters) else period.quarter
-    targets = [t for t in plan.targets.all() if quarter is None or t.quarter in (None, quarter)]
+    quarters = {(q.fiscal_year, q.quarter) for q in period.quarters_within()}
+    earlier = sorted({fy for fy, _ in quarters if fy != plan.fiscal_year})
+    plans = [p for fy in earlier if (p := jbp_queries.signed_plan(access, partner.pk, fy))] + [plan]
+    rows = []
+    for each in plans:
+        whole_year = FiscalPeriod(period.start_month, each.fiscal_year)
+        within = whole_year.start <= period.start and period.end <= whole_year.end
+        targets = [
+            t
+            for t in each.targets.all()
+            if (each.fiscal_year, t.quarter) in quarters or (t.quarter is None and within)
+        ]
+        rows += jbp_queries.scorecard(each, targets)
     last_review = next(iter(jbp_queries.reviews(plan)), None)
     return {
         "id": plan.pk,
@@ -129,13 +156,13 @@ def partner_plan(access: TenantAccess, partner: Partner, period: FiscalPeriod) -
         "targets": [
             {
                 "label": r.label,
-                "when": r.when,
+                "when": r.when if len(plans) == 1 else f"{r.when}, FY{r.target.plan.fiscal_year}",
                 "unit": r.unit,
                 "target": r.target.value,
                 "actual": r.actual,
                 "attainment": r.attainment,
             }
-            for r in jbp_queries.scorecard(plan, targets)
+            for r in rows
         ],
         "review_on": last_review.held_on if last_review else None,
         "actions": [

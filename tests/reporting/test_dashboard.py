@@ -16,8 +16,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from partners.models import Partner, Tier
+from pipeline import services as pipeline_services
+from pipeline.models import DealRegistration, RevenueRecord
 from prm.access import TenantAccess
 from prm.periods import FiscalPeriod, TrailingFourQuarters, parse_period
 from prm.permissions import Role
@@ -94,15 +97,64 @@ def test_changes_against_the_previous_quarter(world):
     assert dashboard.figure("revenue").total.change is None
 
 
+def _book(world, partner, account, month, amount):
+    manager = MembershipFactory(tenant=world.tenant, role=Role.MANAGER)
+    pipeline_services.revenue_record_create(
+        access=TenantAccess.from_membership(manager),
+        fields={
+            "account": account,
+            "partner": partner,
+            "period": month,
+            "kind": RevenueRecord.Kind.NEW,
+            "recurring": True,
+            "amount": D(amount),
+            "currency": "USD",
+        },
+    )
+
+
 def test_portfolio_balance_and_concentration(world):
+    p1, p2, p3 = world.partners
+    with tenant_context(world.tenant):
+        won_by_p1 = DealRegistration.objects.get(partner=p1, opportunity_name="Deal 2").account
+        lost_by_p2 = DealRegistration.objects.get(partner=p2, opportunity_name="Deal 10").account
+        _book(world, p1, won_by_p1, date(2025, 9, 1), "900")  # sourced and won by P1: counts
+        _book(world, p2, won_by_p1, date(2025, 9, 1), "400")  # P2 never won this account: left out
+        _book(world, p2, lost_by_p2, date(2025, 8, 1), "250")  # P2 sourced and won it (below): counts
+        # Won long ago instead (outside the periods shown, so the win rates stay as worked out).
+        DealRegistration.objects.filter(partner=p2, opportunity_name="Deal 10").update(
+            status="won",
+            closed_on=date(2024, 1, 10),
+            closed_amount=D("300"),
+            closed_amount_reporting=D("300"),
+        )
     dashboard = _dashboard(world)
     assert (dashboard.strategic_count, dashboard.tactical_count, dashboard.partner_count) == (1, 2, 3)
-    # Revenue 2400: P1 1200 and P2 1200. Top partner 1200 ÷ 2400; top five (both) 2400 ÷ 2400.
-    assert dashboard.concentration["top1"] == D("0.5000")
+    # Partner-sourced revenue: P1 900 (the account of its won sourced deal; its other revenue, on
+    # accounts it never sourced, is left out) and P2 250 once its sourced deal is won.
+    assert dashboard.concentration["total"] == D("1150.00")
+    assert dashboard.concentration["top1"] == D("0.7826")  # 900 ÷ 1150 = 0.78260…
+    assert dashboard.concentration["top1_partner"] == p1.pk
     assert dashboard.concentration["top5"] == D("1.0000")
-    p1, p2, _ = world.partners
+    # Top: the partners with something; bottom: the weakest of the rest, the partner with nothing included.
     assert dashboard.figure("pipeline_sourced").top == [(p1.pk, D("4400.00")), (p2.pk, D("300.00"))]
+    assert dashboard.figure("pipeline_sourced").bottom == [(p3.pk, D("0.00"))]
     assert dashboard.figure("win_rate").top == [(p1.pk, D("0.6667")), (p2.pk, D("0.0000"))]
+    assert dashboard.figure("win_rate").bottom == []  # P3 decided no deal: no win rate to rank
+
+
+def test_bottom_five_names_partners_with_nothing_and_never_repeats_the_top(db):
+    world = build_metric_world(slug="bottom", extra_partners=6)
+    with tenant_context(world.tenant):
+        dashboard = _dashboard(world)
+        extra = set(Partner.objects.filter(name__startswith="Extra").values_list("pk", flat=True))
+    revenue = dashboard.figure("revenue")
+    top = {pid for pid, _ in revenue.top}
+    bottom = {pid for pid, _ in revenue.bottom}
+    assert not top & bottom
+    assert len(revenue.bottom) == 5
+    assert bottom <= extra | {world.partners[2].pk}  # all of them booked nothing
+    assert all(value == D("0.00") for _, value in revenue.bottom)
 
 
 def test_trend_covers_eight_quarters_ending_with_the_period(world):
@@ -133,10 +185,11 @@ def test_one_statement_per_metric_and_period_set_whatever_the_number_of_partners
     with tenant_context(world.tenant), CaptureQueriesContext(connection) as large:
         queries.compute_dashboard(TenantAccess.program_reader(world.tenant), parse_period("FY2026-Q2", 4))
     assert len(small) == len(large)
-    # Two statements per headline metric (period + previous, then the trend), tiers (2), names (1),
+    # Two statements per headline metric (period + previous, then the trend), tiers and partner ids (2),
+    # the partner-sourced revenue's concentration (1), names (1),
     # the tiering panels (settings, strategic count, alerts, movements, partner ids, scores), the JBP
     # attainment (plans, targets, revenue) and the incentive panels (four metrics, ROI per tier).
-    assert len(large) <= 2 * len(queries.HEADLINE) + 3 + 2 + 6 + 11
+    assert len(large) <= 2 * len(queries.HEADLINE) + 4 + 2 + 6 + 11
 
 
 def test_a_fiscal_year_and_trailing_four_quarters_with_an_april_year(world):
@@ -318,3 +371,53 @@ def test_mdf_and_rebate_figures_from_the_incentive_metrics(world):
     assert figures["mdf_paid"]["total"] == D("50.00")
     # MDF ROI per tier from incentives: Gold (P1) was paid 50 and sourced nothing in FY2026-Q4.
     assert [(r["tier"], r["paid"]) for r in dashboard.roi_by_tier] == [("Gold", D("50"))]
+
+
+def test_figures_by_tier_use_the_tiers_partners_held_at_the_period_end(world, client_for):
+    """A finished quarter's figures by tier do not move when a partner changes tier later."""
+    from datetime import UTC, datetime
+
+    from tiering.models import TierChange
+
+    before = _dashboard(world)
+    p1, p2, _ = world.partners
+    with tenant_context(world.tenant):
+        # P2 is promoted to Gold today (recorded in the tier history), after FY2026-Q2 ended.
+        Partner.objects.filter(pk=p2.pk).update(tier=world.gold)
+        TierChange.objects.create(
+            partner=p2,
+            from_tier=world.silver,
+            to_tier=world.gold,
+            changed_at=timezone.now(),
+            reason="Promoted",
+        )
+        # P1 was moved into Gold during the quarter (from Silver): at the quarter's end it was Gold.
+        TierChange.objects.create(
+            partner=p1,
+            from_tier=world.silver,
+            to_tier=world.gold,
+            changed_at=datetime(2025, 8, 15, tzinfo=UTC),
+            reason="Promoted",
+        )
+    after = _dashboard(world)
+    for key in ("pipeline_sourced", "win_rate", "revenue"):
+        old, new = before.figure(key), after.figure(key)
+        assert new.by_class["strategic"].value == old.by_class["strategic"].value, key
+        assert new.by_tier[world.gold.pk].value == old.by_tier[world.gold.pk].value, key
+        assert new.by_tier[world.silver.pk].value == old.by_tier[world.silver.pk].value, key
+    assert [(t.name, t.partners) for t in after.tiers] == [("Gold", 1), ("Silver", 2)]
+    # Before P1's move (FY2026-Q1 ended 30 June 2025) P1 was Silver: all three partners tactical.
+    q1 = _dashboard(world, "FY2026-Q1")
+    assert q1.figure("pipeline_sourced").by_class["strategic"].value == D("0.00")
+    assert (
+        q1.figure("pipeline_sourced").by_class["tactical"].value == q1.figure("pipeline_sourced").total.value
+    )
+    # The current quarter groups by today's tiers: P2 now counts as strategic.
+    with tenant_context(world.tenant):
+        rows = list(queries.partners_grouping(TenantAccess.program_reader(world.tenant), date(2099, 1, 1)))
+    assert {r["id"]: r["class_key"] for r in rows}[p2.pk] == "strategic"
+    # The drill-down shows the tier held then.
+    page = client_for(world.executive).get(
+        f"/t/dash/reports/figure/?metric=pipeline_sourced&period=FY2026-Q2&group=tier_key:{world.silver.pk}"
+    )
+    assert "Metric Partner 2" in page.content.decode()
