@@ -176,11 +176,12 @@ def jbp_metric() -> metrics.Metric | None:
 
 
 def _column(metric: metrics.Metric, tenant: Any, ids: list[int], period: FiscalPeriod) -> list[Any]:
-    """A catalog metric's value for each of ``ids`` (the tenant's scored partners), in order.
+    """A catalog metric's exact value (not rounded: a score line is computed from it) for each of
+    ``ids`` (the tenant's scored partners), in order.
 
     The metric is computed for every partner of the tenant in one query (no list of 10,000 ids
     sent to the database); partners without data get the metric's empty value."""
-    found = metric.compute_all(tenant=tenant, period=period, partner_ids=ids)
+    found = metric.compute_all(tenant=tenant, period=period, partner_ids=ids, exact=True)
     empty = metric.empty_value
     return [found.get(pid, empty) for pid in ids]
 

@@ -21,6 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
+from prm.metrics import rounded as metrics_rounded
+
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -169,7 +171,7 @@ class Breakdowns:
                 "key": c.key,
                 "label": c.label,
                 "kind": c.kind,
-                "raw": None if value is None else str(value),
+                "raw": None if value is None else str(self._shown(c, value)),
                 "normalised": str(self.columns.normalised[c.key][index]),
                 "weight": c.weight,
                 "contribution": str(self.columns.contributions[c.key][index]),
@@ -179,6 +181,11 @@ class Breakdowns:
                 row["display"] = display(value, unit)
             found = memo[value] = (row, json.dumps(row))
         return found
+
+    def _shown(self, criterion: CriterionSpec, value: Any) -> Any:
+        # The score is computed from the exact value; the breakdown shows it as the catalog does.
+        unit = (self.units or {}).get(criterion.key)
+        return value if criterion.kind == "manual" or not unit else metrics_rounded(unit, value)
 
     def of(self, index: int) -> list[dict[str, Any]]:
         return [self._row(position, index)[0] for position in range(len(self.criteria))]
