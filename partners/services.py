@@ -22,6 +22,7 @@ from prm.models import Membership
 from prm.permissions import STAFF_ROLES, Perm
 
 from .models import Certification, Contact, Partner, PartnerAttribute, PartnerNote, PartnerStatusChange, Tier
+from .signals import standing_changed
 
 # Form/API field name → attribute kind. The same names are used everywhere (forms, API, CSV).
 ATTRIBUTE_FIELDS: dict[str, str] = {
@@ -531,6 +532,7 @@ def certification_create(
         after=audit.snapshot(certification, CERTIFICATION_FIELDS),
         partner_id=partner.pk,
     )
+    standing_changed(partner.pk, f"Certification “{certification.name}” recorded.")
     return certification
 
 
@@ -548,6 +550,7 @@ def certification_update(
         audited=CERTIFICATION_FIELDS,
         verb="certification.updated",
     )
+    standing_changed(certification.partner_id, f"Certification “{certification.name}” changed.")
     return certification
 
 
@@ -559,6 +562,8 @@ def certification_set_archived(
     _require_write_on(access, certification.partner)
     _refuse_archived(certification.partner)
     _set_archived_and_audit(access=access, row=certification, archived=archived, noun="certification")
+    what = "removed" if archived else "restored"
+    standing_changed(certification.partner_id, f"Certification “{certification.name}” {what}.")
     return certification
 
 

@@ -181,6 +181,9 @@ class ManualRatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tena
 
 class ScoreSnapshotSerializer(serializers.ModelSerializer):
     scorecard_version = serializers.IntegerField(source="scorecard.version", read_only=True)
+    # The fiscal quarter the score measures (the last one finished before ``run_on``).
+    period_start = serializers.DateField(source="period.start", read_only=True, allow_null=True)
+    period_end = serializers.DateField(source="period.end", read_only=True, allow_null=True)
 
     class Meta:
         model = ScoreSnapshot
@@ -188,6 +191,9 @@ class ScoreSnapshotSerializer(serializers.ModelSerializer):
             "id",
             "partner",
             "run_on",
+            "period_label",
+            "period_start",
+            "period_end",
             "scorecard_version",
             "score",
             "breakdown",

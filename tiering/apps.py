@@ -5,7 +5,8 @@ class TieringConfig(AppConfig):
     """Tiers in practice: scorecards, scores, proposals, the tier history, portfolio reviews.
 
     Stands on ``partners`` (the partner and its ``Tier``); adds its menu entries, the score section
-    of the partner page, the ``partner_score`` metric and the nightly recalculation."""
+    of the partner page, the ``partner_score`` metric, the nightly recalculation and the re-check of
+    pending proposals when ``partners.signals.partner_standing_changed`` is sent."""
 
     name = "tiering"
 
@@ -20,3 +21,9 @@ class TieringConfig(AppConfig):
         register_menu_item(MenuItem("Our tier", "portal:tier", 30, Perm.USE_PORTAL, portal=True))
         metrics.register_all()
         section.register()
+        # A plan signed, a certification earned or removed, a rating changed: re-check proposals.
+        from partners.signals import partner_standing_changed
+
+        from .tasks import on_standing_changed
+
+        partner_standing_changed.connect(on_standing_changed, dispatch_uid="tiering.reevaluate_proposal")

@@ -147,8 +147,12 @@ class Computation:
 
 
 def period_for(run_on: date) -> FiscalPeriod:
-    """The fiscal quarter a run on ``run_on`` measures (metrics over a period use it)."""
-    return fiscal_quarter_of(run_on, require_current_tenant().fiscal_year_start_month)
+    """The period a run on ``run_on`` scores: the last FINISHED fiscal quarter, the one before the
+    quarter containing ``run_on`` (every metric over a period and the rules' facts use it).
+
+    An unfinished quarter would compare a few weeks of revenue with a full quarter a year earlier
+    (growth reads as a collapse) and count certifications as of a quarter end still to come."""
+    return fiscal_quarter_of(run_on, require_current_tenant().fiscal_year_start_month).previous()
 
 
 def scored_partners() -> list[tuple[int, int | None]]:
@@ -193,7 +197,8 @@ def compute(
     tiers: list[Tier] | None = None,
     partners: list[tuple[int, int | None]] | None = None,
 ) -> Computation:
-    """Score and recommend every scored partner as of ``run_on`` (nothing is written)."""
+    """Score and recommend every scored partner on a run of ``run_on``: over ``period_for(run_on)``,
+    the last finished fiscal quarter (nothing is written)."""
     tenant = require_current_tenant()
     period = period_for(run_on)
     tiers = sorted(tiers if tiers is not None else Tier.objects.all(), key=lambda t: t.rank)

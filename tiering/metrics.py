@@ -31,7 +31,9 @@ METRICS = [
         Unit.SCORE,
         _partner_score,
         "The partner's tiering score (0–100) from its latest score snapshot on or before the period's end; "
-        "empty when it was never scored.",
+        "empty when it was never scored. A run scores the last fiscal quarter finished before its day, so the "
+        "figure for a quarter measures the quarter before it (FY2027-Q3's rests on FY2027-Q2's numbers); each "
+        "snapshot names the quarter it measured.",
     ),
 ]
 

@@ -17,6 +17,8 @@ from django.db.models import Q
 
 from partners.models import Partner, Tier
 from prm.models import TenantOwnedModel
+from prm.periods import FiscalPeriod, parse_period
+from prm.tenancy import require_current_tenant
 
 
 class TieringSettings(TenantOwnedModel):
@@ -190,6 +192,11 @@ class ScoreSnapshot(TenantOwnedModel):
     run = models.ForeignKey(ScoreRun, on_delete=models.PROTECT, related_name="snapshots")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="score_snapshots")
     run_on = models.DateField()
+    period_label = models.CharField(
+        max_length=12,
+        blank=True,
+        help_text="The fiscal quarter the score measures (FY2027-Q2): the last one finished before the run.",
+    )
     scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="+")
     score = models.DecimalField(max_digits=5, decimal_places=2)
     breakdown = models.JSONField(default=list)
@@ -213,6 +220,13 @@ class ScoreSnapshot(TenantOwnedModel):
     def __str__(self) -> str:
         return f"{self.partner}: {self.score} on {self.run_on}"
 
+    @property
+    def period(self) -> FiscalPeriod | None:
+        """The scored period with its dates (None for a snapshot stored without one)."""
+        if not self.period_label:
+            return None
+        return parse_period(self.period_label, require_current_tenant().fiscal_year_start_month)
+
 
 class TierChangeProposal(TenantOwnedModel):
     """A proposed move of a partner to another tier, from a run or a manager, decided by an admin
@@ -223,6 +237,7 @@ class TierChangeProposal(TenantOwnedModel):
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
         SUPERSEDED = "superseded", "Superseded"
+        WITHDRAWN = "withdrawn", "Withdrawn (its reason no longer holds)"
 
     class Direction(models.TextChoices):
         PROMOTION = "promotion", "Promotion"

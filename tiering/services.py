@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partners.models import Partner, Tier
+from partners.signals import standing_changed
 from partners.vocab import Classification
 from prm import audit
 from prm.access import TenantAccess, require
@@ -43,6 +44,7 @@ from .program import (
     tiering_settings,
 )
 from .queries import review_candidates
+from .reevaluation import judge
 
 SETTINGS_FIELDS = [
     "strategic_cap",
@@ -143,6 +145,7 @@ def manual_rating_set(
         after=audit.snapshot(rating, ["value", "comment"]),
         partner_id=partner.pk,
     )
+    standing_changed(partner.pk, f"Rating on “{key}” set to {value}.")
     return rating
 
 
@@ -227,6 +230,19 @@ def _refuse_archived(partner: Partner, what_to_do: str) -> None:
         )
 
 
+def _refuse_unjustified(proposal: Proposal) -> None:
+    """A run's proposal is approved only while its reason holds: the partner's outcome is computed
+    again now (``reevaluation.judge``), so a plan signed or a certification earned since counts."""
+    verdict = judge(proposal)
+    if verdict is not None and not verdict.holds:
+        raise ValidationError(
+            {
+                "status": f"This proposal's reason no longer holds: {verdict.reason(proposal)} "
+                "Reject it, or let the re-check or the next recalculation close it."
+            }
+        )
+
+
 def _pending(proposal: Proposal) -> Proposal:
     locked = Proposal.objects.select_for_update().select_related("partner", "to_tier").get(pk=proposal.pk)
     if not locked.is_pending:
@@ -247,6 +263,7 @@ def tier_proposal_approve(
     proposal = _pending(proposal)
     partner = Partner.objects.select_related("tier").get(pk=proposal.partner_id)
     _refuse_archived(partner, "Reject the proposal, or restore the partner first.")
+    _refuse_unjustified(proposal)
     to_tier = proposal.to_tier
     entering_strategic = to_tier.classification == Classification.STRATEGIC and (
         partner.tier is None or partner.tier.classification != Classification.STRATEGIC

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partners.models import Contact, Partner
+from partners.signals import standing_changed
 from prm import audit
 from prm.access import TenantAccess, require
 from prm.permissions import Perm
@@ -106,6 +107,9 @@ def _transition(access: TenantAccess, plan: Plan, frm: set[str], to: str, verb: 
     for name, value in stamps.items():
         setattr(plan, name, value)
     plan.save()
+    if (before in Plan.SIGNED) != (to in Plan.SIGNED):  # signed, or a signed plan set aside
+        what = "signed" if to in Plan.SIGNED else "withdrawn"
+        standing_changed(plan.partner_id, f"Joint business plan FY{plan.fiscal_year} {what}.")
     _audit(
         access,
         f"plan.{verb}",

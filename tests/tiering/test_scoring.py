@@ -312,12 +312,12 @@ def test_computed_criteria_read_the_catalog_metrics(world_a, in_tenant):
                 },
             ],
         )
-        today = timezone.localdate()
+        scored = period_for(timezone.localdate())  # the last finished quarter
         for _ in range(3):
             CertificationFactory(
-                partner=world_a.partner, earned_on=today - timedelta(days=10), expires_on=None
+                partner=world_a.partner, earned_on=scored.end - timedelta(days=10), expires_on=None
             )
-        month = today.replace(day=1)
+        month = scored.end.replace(day=1)
         RevenueRecordFactory(account=AccountFactory(), partner=world_a.partner, amount=D(500), period=month)
         RevenueRecordFactory(
             account=AccountFactory(), partner=world_a.other_partner, amount=D(900), period=month
@@ -334,20 +334,21 @@ def test_a_metric_for_every_partner_of_the_tenant_equals_the_metric_for_a_list_o
 ):
     """``compute_all`` (one query over the tenant, no id list) gives what ``compute`` gives for the
     partners with data; the others are absent and take the metric's empty value."""
-    today = timezone.localdate()
+    with in_tenant(world_a.tenant):
+        period = period_for(timezone.localdate())
+        day = period.end  # the scored period's last day
     with in_tenant(world_b.tenant):  # another tenant's certification is not counted
-        CertificationFactory(partner=world_b.partner, earned_on=today - timedelta(days=10))
+        CertificationFactory(partner=world_b.partner, earned_on=day - timedelta(days=10))
     with in_tenant(world_a.tenant):
         for _ in range(2):
-            CertificationFactory(partner=world_a.partner, earned_on=today - timedelta(days=10))
-        CertificationFactory(partner=world_a.partner, expires_on=today - timedelta(days=200))  # expired
+            CertificationFactory(partner=world_a.partner, earned_on=day - timedelta(days=10))
+        CertificationFactory(partner=world_a.partner, expires_on=day - timedelta(days=200))  # expired
         RevenueRecordFactory(
             account=AccountFactory(),
             partner=world_a.other_partner,
             amount=D(700),
-            period=today.replace(day=1),
+            period=day.replace(day=1),
         )
-        period = period_for(today)
         ids = [world_a.partner.pk, world_a.other_partner.pk]
         for key, expected in (
             ("active_certifications", {ids[0]: 2}),

@@ -19,7 +19,7 @@ from prm.permissions import Role
 from prm.tasks import fan_out
 from tests.partners.factories import PartnerFactory
 from tests.pipeline.factories import AccountFactory, RevenueRecordFactory
-from tiering import program, recalculation, services
+from tiering import engine, program, recalculation, services
 from tiering import queries as tiering_queries
 from tiering.models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange, TierChangeProposal
 from tiering.tasks import recalculate_scores
@@ -226,9 +226,13 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
     with in_tenant(world_a.tenant):
         world_a.partner.tier = tiers["Strategic"]
         world_a.partner.save()
-        # Revenue: 800 for the strategic partner of 1,000 in all = 80 % > 35 %.
-        RevenueRecordFactory(account=AccountFactory(), partner=world_a.partner, amount=D(800))
-        RevenueRecordFactory(account=AccountFactory(), partner=world_a.other_partner, amount=D(200))
+        # Revenue in the scored (last finished) quarter: 800 for the strategic partner of 1,000 in
+        # all = 80 % > 35 %.
+        month = engine.period_for(timezone.localdate()).end.replace(day=1)
+        RevenueRecordFactory(account=AccountFactory(), partner=world_a.partner, amount=D(800), period=month)
+        RevenueRecordFactory(
+            account=AccountFactory(), partner=world_a.other_partner, amount=D(200), period=month
+        )
         _rate(world_a, world_a.partner, 3, 3)  # 50 < Strategic's 70
         recalculation.score_run_execute(run_on=timezone.localdate().replace(day=1))
         kinds = list(BalanceAlert.objects.filter(resolved_on__isnull=True).values_list("kind", flat=True))
@@ -277,7 +281,7 @@ def test_tier_movements_lists_the_changes_within_a_fiscal_period(world_a, in_ten
 
 def test_the_command_the_task_and_the_nightly_beat_entry(world_a, world_b, in_tenant, tiers, capsys):
     call_command("recalculate_scores", "--tenant", "alpha", "--date", "2026-01-15")
-    assert "alpha: 2 partners scored for 2026-01-15 (FY2026-Q1)" in capsys.readouterr().out
+    assert "alpha: 2 partners scored for 2026-01-15 (FY2025-Q4)" in capsys.readouterr().out
     result = recalculate_scores.delay(tenant_id=world_b.tenant.pk, run_on="2026-01-15").get()
     assert result == {
         "run_on": "2026-01-15",
