@@ -207,7 +207,14 @@ def _crafted_deals(writer: _Writer, start_month: int, p7, p8) -> None:
     ]
     for submitted, closed, won in boundary:
         writer.deal(
-            p8, role=SOURCED, amount=won, currency="USD", submitted=submitted, outcome="won", closed_on=closed, won=won
+            p8,
+            role=SOURCED,
+            amount=won,
+            currency="USD",
+            submitted=submitted,
+            outcome="won",
+            closed_on=closed,
+            won=won,
         )
 
 
@@ -400,7 +407,13 @@ def build_long_history_world(*, seed: int, slug: str) -> NumbersWorld:
                 {**base, "period": date(2024, 1, 1), "kind": "new", "amount": Decimal("3200.00")},
                 {**base, "period": date(2025, 1, 1), "kind": "renewal", "amount": Decimal("1700.00")},
                 {**base, "period": date(2025, 2, 1), "kind": "contraction", "amount": Decimal("1500.00")},
-                {**base, "period": date(2025, 3, 1), "kind": "new", "amount": Decimal("2000.00"), "recurring": False},
+                {
+                    **base,
+                    "period": date(2025, 3, 1),
+                    "kind": "new",
+                    "amount": Decimal("2000.00"),
+                    "recurring": False,
+                },
             ]
         )
     return world
