@@ -28,7 +28,7 @@ METRICS = [
         Unit.COUNT,
         None,
         "Certifications of the partner earned by the period's end and not expired at it (archived ones excluded).",
-        parts=Parts(("n",), _certifications, lambda p: p["n"] or 0),
+        parts=Parts(("n",), _certifications, lambda p: p["n"] or 0, counts=("n",)),
     ),
 ]
 

@@ -56,7 +56,7 @@ def _sum_parts(names: tuple[str, ...], query, *, money: bool = True) -> Parts:
     name = names[0]
     if money:
         return Parts(names, query, lambda p: _money(p[name]))
-    return Parts(names, query, lambda p: p[name] or 0)
+    return Parts(names, query, lambda p: p[name] or 0, counts=names)
 
 
 def _pipeline(role: str):
@@ -263,7 +263,9 @@ METRICS = [
         Unit.RATIO,
         None,
         "Won ÷ (won + lost), counting registrations closed in the period; empty when none closed.",
-        parts=Parts(("won", "decided"), _decided, lambda p: ratio(p["won"], p["decided"])),
+        parts=Parts(
+            ("won", "decided"), _decided, lambda p: ratio(p["won"], p["decided"]), counts=("won", "decided")
+        ),
     ),
     Metric(
         "average_deal_size",
@@ -271,7 +273,7 @@ METRICS = [
         Unit.MONEY,
         None,
         "Won amount ÷ number of deals won, for deals won in the period; empty when none.",
-        parts=Parts(("total", "n"), _won_total_and_count, _average),
+        parts=Parts(("total", "n"), _won_total_and_count, _average, counts=("n",)),
     ),
     Metric(
         "revenue",

@@ -50,12 +50,18 @@ def _as_sql(query: Any) -> Sql:
     return sql, params
 
 
-def _number(value: Any) -> Any:
-    # SQLite returns floats for sums of decimals; PostgreSQL returns Decimal. Parts are sums of
-    # money (whole cents) or counts, so a float sum is the nearest cent: exact again.
+def _money_part(value: Any) -> Any:
+    # SQLite returns sums of decimals as floats (or as integers when whole); PostgreSQL returns
+    # Decimal. A money part is a sum of whole cents, so the nearest cent is exact again.
+    if value is None:
+        return None
     if isinstance(value, float):
-        return Decimal(repr(value)).quantize(CENT, ROUND_HALF_UP)
-    return value
+        value = Decimal(repr(value))
+    return Decimal(value).quantize(CENT, ROUND_HALF_UP)
+
+
+def _count_part(value: Any) -> Any:
+    return None if value is None else int(value)
 
 
 CENT = Decimal("0.01")
@@ -104,6 +110,15 @@ class Parts:
     query_periods: Callable[[Any, list[int] | None, Sequence[FiscalPeriod]], Sql] | None = field(
         repr=False, default=None
     )
+    # The parts that are counts; every other part is a sum of money (a Decimal to the cent).
+    counts: tuple[str, ...] = ()
+
+    def read(self, row: Sequence[Any]) -> dict[str, Any]:
+        """A row of summed parts, as the database returned them, as exact numbers by name."""
+        return {
+            name: _count_part(value) if name in self.counts else _money_part(value)
+            for name, value in zip(self.names, row, strict=True)
+        }
 
     def computation(self) -> Computation:
         """The per-partner computation of the catalog, from the same parts."""
@@ -125,8 +140,7 @@ class Parts:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT parts.partner_id, {columns} FROM ({sql}) parts", params)  # noqa: S608 (Django's SQL, parameters bound)
             rows = cursor.fetchall()
-        names, combine = self.names, self.combine
-        return {row[0]: combine(dict(zip(names, map(_number, row[1:]), strict=True))) for row in rows}
+        return {row[0]: self.combine(self.read(row[1:])) for row in rows}
 
 
 class Unit(StrEnum):
@@ -320,9 +334,7 @@ def grouped_parts(
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     return {
-        (label, grouping, "" if key is None else str(key)): {
-            name: _number(value) for name, value in zip(parts.names, values, strict=True)
-        }
+        (label, grouping, "" if key is None else str(key)): parts.read(values)
         for label, grouping, key, *values in rows
     }
 

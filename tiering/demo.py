@@ -15,7 +15,7 @@ from prm.models import Tenant, User
 from . import engine
 from .models import ManualRating, ScoreRun
 from .program import active_criteria, tiering_settings
-from .recalculation import score_run_execute
+from .recalculation import score_run_execute, sourced_revenue_ttm
 
 
 def seed(*, tenant: Tenant, staff: dict[str, User]) -> None:
@@ -84,11 +84,10 @@ def _demo_concentration_limit(today: date) -> None:
     """The demo program's admin watches revenue concentration closely: the limit sits between the
     two largest strategic partners' shares of partner-sourced revenue, so the demo shows one alert."""
     result = engine.compute(run_on=today, criteria=[])
-    total = sum(result.revenue_ttm.values(), Decimal(0))
+    sourced = sourced_revenue_ttm(result)
+    total = sum(sourced.values(), Decimal(0))
     strategic = set(Partner.objects.filter(tier__classification="strategic").values_list("pk", flat=True))
-    shares = sorted(
-        (v / total for pid, v in result.revenue_ttm.items() if pid in strategic and total), reverse=True
-    )
+    shares = sorted((v / total for pid, v in sourced.items() if pid in strategic and total), reverse=True)
     if len(shares) >= 2 and shares[0] > shares[1]:
         settings_row = tiering_settings()
         settings_row.concentration_share = ((shares[0] + shares[1]) / 2).quantize(

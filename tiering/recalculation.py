@@ -22,9 +22,10 @@ from django.utils import timezone
 from partners.models import Partner, Tier
 from partners.services import tier_ensure_defaults
 from partners.vocab import Classification
-from prm import audit
+from prm import audit, metrics
 from prm.access import TenantAccess, require
 from prm.models import AuditEvent
+from prm.periods import TrailingFourQuarters
 from prm.permissions import Perm
 from prm.tenancy import require_current_tenant
 
@@ -379,6 +380,20 @@ def _apply_many(moves, tiers, run_on) -> None:
     AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
+def sourced_revenue_ttm(result: engine.Computation) -> dict[int, Decimal]:
+    """Partner-sourced revenue (catalog ``revenue_sourced``) of the scored partners over the four
+    quarters ending with the scored one: what the concentration alert measures."""
+    try:
+        metric = metrics.get("revenue_sourced")
+    except KeyError:  # no pipeline installed: nothing sourced to concentrate
+        return {}
+    period = result.period
+    window = TrailingFourQuarters(period.start_month, period.fiscal_year, period.quarter)
+    found = metric.compute_all(tenant=require_current_tenant(), period=window, exact=True)
+    scored = set(result.ids)
+    return {pid: Decimal(value) for pid, value in found.items() if pid in scored and value}
+
+
 def _refresh_alerts(result, tiers, previous, settings_row, run_on) -> None:
     strategic_ids = set(
         Partner.objects.filter(
@@ -386,18 +401,19 @@ def _refresh_alerts(result, tiers, previous, settings_row, run_on) -> None:
         ).values_list("pk", flat=True)
     )
     current_tier = dict(Partner.objects.filter(pk__in=strategic_ids).values_list("pk", "tier_id"))
-    total = sum(result.revenue_ttm.values(), Decimal(0))
+    sourced = sourced_revenue_ttm(result)
+    total = sum(sourced.values(), Decimal(0))
     found: dict[tuple[str, int], tuple[str, Decimal | None]] = {}
     share_limit = settings_row.concentration_share
     for pid in strategic_ids:
         r = result.results[pid]
         if total > 0:
-            share = result.revenue_ttm[pid] / total
-            if share > share_limit:
+            held = sourced.get(pid, Decimal(0)) / total
+            if held > share_limit:
                 found[(BalanceAlert.Kind.CONCENTRATION, pid)] = (
-                    f"holds {share:.1%} of partner-sourced revenue (trailing twelve months), above the "
-                    f"{share_limit:.1%} limit: plan for the dependency.",
-                    share.quantize(Decimal("0.0001")),
+                    f"holds {held:.1%} of partner-sourced revenue (the four quarters to {result.period.label}), "
+                    f"above the {share_limit:.1%} limit: plan for the dependency.",
+                    metrics.rounded_ratio(held),
                 )
         tier = tiers.get(current_tier.get(pid))
         prev = previous.get(pid)

@@ -18,7 +18,7 @@ from prm.periods import parse_period
 from prm.permissions import Role
 from prm.tasks import fan_out
 from tests.partners.factories import PartnerFactory
-from tests.pipeline.factories import AccountFactory, RevenueRecordFactory
+from tests.pipeline.factories import AccountFactory, DealRegistrationFactory, RevenueRecordFactory
 from tiering import engine, program, recalculation, services
 from tiering import queries as tiering_queries
 from tiering.models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange, TierChangeProposal
@@ -226,12 +226,15 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
     with in_tenant(world_a.tenant):
         world_a.partner.tier = tiers["Strategic"]
         world_a.partner.save()
-        # Revenue in the scored (last finished) quarter: 800 for the strategic partner of 1,000 in
-        # all = 80 % > 35 %.
+        # Partner-sourced revenue in the scored (last finished) quarter: 800 for the strategic
+        # partner of 1,000 in all = 80 % > 35 %. Revenue on accounts it did not source and win
+        # (5,000 here) is not partner-sourced and does not count.
         month = engine.period_for(timezone.localdate()).end.replace(day=1)
-        RevenueRecordFactory(account=AccountFactory(), partner=world_a.partner, amount=D(800), period=month)
+        for partner, amount in ((world_a.partner, 800), (world_a.other_partner, 200)):
+            won = DealRegistrationFactory(partner=partner, status="won", partner_role="sourced")
+            RevenueRecordFactory(account=won.account, partner=partner, amount=D(amount), period=month)
         RevenueRecordFactory(
-            account=AccountFactory(), partner=world_a.other_partner, amount=D(200), period=month
+            account=AccountFactory(), partner=world_a.other_partner, amount=D(5000), period=month
         )
         _rate(world_a, world_a.partner, 3, 3)  # 50 < Strategic's 70
         recalculation.score_run_execute(run_on=timezone.localdate().replace(day=1))
