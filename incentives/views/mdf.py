@@ -55,6 +55,7 @@ def fund_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "roi": queries.roi_by_tier(
                 access, fiscal_year_of(timezone.localdate(), request.tenant.fiscal_year_start_month)
             ),
+            "roi_rule": queries.ROI_BY_TIER_RULE,
             "expiring": queries.expiring_approvals(access).count(),
             "waiting_requests": queries.fund_requests(access)
             .filter(status=FundRequest.Status.SUBMITTED)
