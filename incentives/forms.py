@@ -11,6 +11,7 @@ from django.utils import timezone
 import prm.metrics
 from partners.models import Partner, Tier
 
+from .eligibility import MDF, REBATE, Flag, check_listed_tiers, eligible_tiers
 from .models import ActivityType, Allocation, RebateProgram
 from .services import proof_max_bytes
 
@@ -37,6 +38,16 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
+def _offer_eligible_tiers(field: forms.Field, tiers: Any, flag: Flag) -> None:
+    """Offer only the tiers carrying ``flag``; a posted tier without it is refused by
+    ``incentives.eligibility.check_listed_tiers`` with a message naming it (not "invalid choice")."""
+    field = cast(forms.ModelMultipleChoiceField, field)
+    field.queryset = tiers
+    field.choices = [(t.pk, t.name) for t in eligible_tiers(flag, tiers)]
+    # Run on the posted primary keys (already checked to be tiers of the program).
+    field.validators.append(lambda chosen: check_listed_tiers(flag, [int(pk) for pk in chosen], field=None))
+
+
 class FundForm(forms.Form):
     name = forms.CharField(max_length=120)
     period = forms.CharField(max_length=10, help_text="A fiscal quarter or year, e.g. FY2026-Q3.")
@@ -46,13 +57,13 @@ class FundForm(forms.Form):
         queryset=Tier.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every partner is eligible.",
+        help_text="Only MDF-eligible tiers are offered. None ticked: every active partner whose tier is MDF eligible.",
     )
 
     def __init__(self, *args: Any, tiers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["eligible_tiers"]).queryset = tiers
-        self.tiers = list(tiers)
+        _offer_eligible_tiers(self.fields["eligible_tiers"], tiers, MDF)
+        self.tiers = list(eligible_tiers(MDF, tiers))
         for tier in self.tiers:
             self.fields[f"tier_amount_{tier.pk}"] = forms.DecimalField(
                 label=f"{tier.name}: amount per partner",
@@ -194,7 +205,7 @@ class RebateProgramForm(forms.Form):
         queryset=Tier.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every active partner.",
+        help_text="Only rebate-eligible tiers are offered. None ticked: every active partner whose tier is rebate eligible.",
     )
     accelerator_rate = forms.DecimalField(
         label="Accelerator (percentage points)",
@@ -216,7 +227,7 @@ class RebateProgramForm(forms.Form):
 
     def __init__(self, *args: Any, tiers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["eligible_tiers"]).queryset = tiers
+        _offer_eligible_tiers(self.fields["eligible_tiers"], tiers, REBATE)
         cast(forms.ChoiceField, self.fields["basis_metric"]).choices = [
             (m.key, m.label)
             for m in prm.metrics.catalog()

@@ -17,6 +17,21 @@ from prm.periods import FiscalPeriod
 
 from .models import Allocation, RebateAccrual
 
+# The rows these figures leave out on purpose, stated once: the catalog's definitions and the
+# pages that show the figures use these texts.
+MDF_ROI_RULE = (
+    "Pipeline sourced in the period ÷ MDF paid from the period's funds (funds starting in the period), "
+    "per partner. Partners paid no MDF from those funds are left out: their value is empty, not zero, "
+    "and their pipeline counts nowhere in the ratio."
+)
+REBATE_FORECAST_RULE = (
+    "Rebate at period end on the basis to date plus open registrations (submitted or approved) "
+    "expected to close from the accrual day to the period's end, weighted by stage (qualification 10 %, "
+    "discovery 20 %, proposal 40 %, negotiation 60 %, commit 80 %). Registrations whose expected close "
+    "date is before the accrual day (overdue) or after the period's end are left out. As of the last "
+    "accrual, for partners whose tier is rebate eligible and listed by the program."
+)
+
 
 def _ledger(column: str):
     def compute(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
@@ -84,7 +99,7 @@ METRICS = [
         "MDF ROI",
         Unit.RATIO,
         _roi,
-        "Pipeline sourced in the period per unit of MDF paid from the period's funds (empty when nothing was paid).",
+        MDF_ROI_RULE,
     ),
     Metric(
         "rebate_accrued",
@@ -98,7 +113,7 @@ METRICS = [
         "Rebate forecast",
         Unit.MONEY,
         _accrual("forecast_amount"),
-        "Projected rebate at period end, with the open pipeline weighted by stage probability.",
+        REBATE_FORECAST_RULE,
     ),
 ]
 

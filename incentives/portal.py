@@ -18,6 +18,7 @@ from prm.ui import form_status, paginate, require_perm, run_service
 
 from . import queries, services
 from .forms import ClaimForm, FundRequestForm
+from .metrics import REBATE_FORECAST_RULE
 from .models import Claim, FundRequest
 from .pages import proof_response
 
@@ -136,6 +137,7 @@ def portal_rebates(request: TenantRequest, tenant_slug: str) -> HttpResponse:
         {
             "accruals": queries.accruals(access).order_by("-program__starts_on")[:20],
             "statements": queries.statements(access).order_by("-program__starts_on")[:20],
+            "forecast_rule": REBATE_FORECAST_RULE,
         },
     )
 

@@ -216,9 +216,17 @@ def liability(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
     return {"period": period.label, "funds": fund_totals, "rebates": rebates}
 
 
+ROI_BY_TIER_RULE = (
+    "Per tier (the partner's tier today): pipeline sourced in the period by the tier's partners that "
+    "were paid MDF from the period's funds ÷ the MDF paid to them. Partners paid no MDF, and archived "
+    "partners, are left out, so a tier's pipeline from unpaid partners is not counted."
+)
+
+
 def roi_by_tier(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, Any]]:
-    """MDF ROI per tier for ``period``: pipeline sourced by the tier's partners that were paid
-    MDF, per unit of MDF paid to them, from the catalog's metrics (three queries)."""
+    """MDF ROI per tier for ``period`` (``ROI_BY_TIER_RULE``): pipeline sourced by the tier's
+    partners that were paid MDF, per unit of MDF paid to them, from the catalog's metrics (three
+    queries)."""
     partners = list(
         Partner.objects.filter(archived_at__isnull=True).values_list("pk", "tier__name", "tier__rank")
     )

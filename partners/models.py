@@ -59,9 +59,12 @@ class Tier(TenantOwnedModel):
     mdf_eligible = models.BooleanField("MDF eligible", default=False)
     rebate_eligible = models.BooleanField(default=False)
     deal_protection_days = models.PositiveSmallIntegerField(
-        default=90,
-        validators=[MaxValueValidator(730)],
-        help_text="How long an approved registration is protected.",
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="How long an approved registration is protected, in days; "
+        "leave empty to use the program's protection period.",
     )
     min_score = models.DecimalField(
         "minimum score",

@@ -118,6 +118,14 @@ class DealRegistration(TenantOwnedModel):
     )
     decision_reason = models.TextField(blank=True)
     protected_until = models.DateField(null=True, blank=True, help_text="End of the deal protection period.")
+    protection_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Days of protection granted on approval (before any extension)."
+    )
+    protection_source = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="Where the protection term came from: “tier <name>” or “program default”.",
+    )
     extension_requested_at = models.DateTimeField(null=True, blank=True)
     extension_reason = models.TextField(blank=True)
     extensions = models.PositiveSmallIntegerField(default=0)

@@ -120,6 +120,7 @@ def _detail_context(
         "sla": queries.sla_state(registration, hours=queries.sla_hours(access)),
         "history": queries.status_history(access, registration),
         "desk": services.desk_settings(access.tenant),
+        "protection": queries.protection(access, registration),
         "extension_form": form or (ExtensionRequestForm() if can_request else None),
     }
 

@@ -22,13 +22,13 @@ from prm.models import AuditEvent
 from prm.periods import FiscalPeriod
 
 from .models import Account, DealConflict, DealRegistration, DealStatusChange, VendorOpportunity
-from .services import desk_settings
+from .services import desk_settings, protection_term
 
 Status = DealRegistration.Status
 
 # What a row of any registration list shows, fetched with the row (one query per page).
 LIST_RELATED = ("partner", "account")
-DETAIL_RELATED = ("partner", "account", "submitted_by", "decided_by", "sales_rep")
+DETAIL_RELATED = ("partner", "partner__tier", "account", "submitted_by", "decided_by", "sales_rep")
 
 # Audit verbs that tell a registration's story beside its status changes.
 HISTORY_VERBS = (
@@ -219,6 +219,26 @@ def duration_label(delta: timedelta) -> str:
         return f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@dataclass(frozen=True)
+class ProtectionTerm:
+    """The protection an approval gives (or gave): days and where they come from."""
+
+    days: int
+    source: str
+    extension_days: int
+
+
+def protection(access: TenantAccess, registration: DealRegistration) -> ProtectionTerm:
+    """The term recorded on an approved registration; for one not yet approved, the term an
+    approval would grant today (the partner's tier, else the program default). Extensions are
+    the program's ``extension_days`` for every tier."""
+    extension_days = desk_settings(access.tenant)["extension_days"]
+    if registration.protection_days is not None:
+        return ProtectionTerm(registration.protection_days, registration.protection_source, extension_days)
+    days, source = protection_term(access.tenant, registration.partner)
+    return ProtectionTerm(days, source, extension_days)
 
 
 def sla_hours(access: TenantAccess) -> int:

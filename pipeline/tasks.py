@@ -71,6 +71,10 @@ def send_registration_email(*, tenant_id: int, registration_id: int, event: str)
         lines.append(f"Reason: {registration.decision_reason}")
     if registration.protected_until and event in {"approved", "extended"}:
         lines.append(f"It is protected until {registration.protected_until:%d %B %Y}.")
+        if event == "approved" and registration.protection_days:
+            lines.append(
+                f"Protection granted: {registration.protection_days} days ({registration.protection_source})."
+            )
     lines += ["", f"See it here: {link}", "", f"— {tenant.name} partner program"]
     send_mail(
         subject=f"[PRM] Deal registration {EVENT_SUBJECTS.get(event, event)}: {registration.opportunity_name}",

@@ -166,6 +166,7 @@ def _detail_context(request: TenantRequest, registration: DealRegistration, **fo
         "open_conflicts": [c for c in conflicts if c.still_open],  # type: ignore[attr-defined]
         "vendor_opportunities": queries.open_vendor_opportunities(access, registration.account),
         "desk": services.desk_settings(access.tenant),
+        "protection": queries.protection(access, registration),
         "can_decide": can_decide,
     }
     if can_decide:

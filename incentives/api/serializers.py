@@ -89,6 +89,32 @@ class AllocationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AllocationLineSerializer(serializers.Serializer):
+    partner_id = serializers.IntegerField(read_only=True)
+    partner = serializers.CharField(read_only=True, help_text="The partner's name.")
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Allocated; for a partner left out, what it needed (null when it had no amount).",
+    )
+    reason = serializers.CharField(read_only=True, help_text="Why it was left out (empty when allocated).")
+
+
+class AllocationReportSerializer(serializers.Serializer):
+    """What a programmatic allocation did: who got what, in the order served, and who was left out."""
+
+    rule = serializers.CharField(read_only=True, help_text="“tier rule” or “JBP commitment”.")
+    order = serializers.CharField(read_only=True, help_text="The order partners are served in.")
+    fit = serializers.CharField(read_only=True, help_text="What happens when a full amount does not fit.")
+    left = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, help_text="Unallocated after the run."
+    )
+    allocated = AllocationLineSerializer(many=True, read_only=True)
+    left_out = AllocationLineSerializer(many=True, read_only=True)
+
+
 class FundUpdateSerializer(StrictInputMixin, serializers.Serializer):
     budget = serializers.DecimalField(**MONEY)
     claim_deadline = serializers.DateField()

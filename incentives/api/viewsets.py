@@ -34,6 +34,7 @@ from ..models import (
 )
 from .serializers import (
     AllocateSerializer,
+    AllocationReportSerializer,
     AllocationSerializer,
     ClaimCreateSerializer,
     ClaimSerializer,
@@ -131,19 +132,22 @@ class FundViewSet(_IncentiveViewSet):
         )
         return Response(AllocationSerializer(allocation).data)
 
-    @extend_schema(request=None, responses=AllocationSerializer(many=True))
+    @extend_schema(request=None, responses=AllocationReportSerializer)
     @action(detail=True, methods=["post"], url_path="apply-tier-rule")
     def apply_tier_rule(self, request: Request, tenant_slug: str, pk: str) -> Response:
-        """Allocate every eligible partner without an allocation its tier's amount."""
-        made = services.allocations_apply_tier_rule(access=self.access, fund=self.get_object())
-        return Response(AllocationSerializer(made, many=True).data)
+        """Allocate every eligible partner without an allocation its tier's amount while the pool
+        lasts (strategic first, then by score, then by name; full amounts only); the report says
+        who was allocated and who was left out and why."""
+        report = services.allocations_apply_tier_rule(access=self.access, fund=self.get_object())
+        return Response(AllocationReportSerializer(report).data)
 
-    @extend_schema(request=None, responses=AllocationSerializer(many=True))
+    @extend_schema(request=None, responses=AllocationReportSerializer)
     @action(detail=True, methods=["post"], url_path="allocate-from-jbp")
     def allocate_from_jbp(self, request: Request, tenant_slug: str, pk: str) -> Response:
-        """Strategic partners get their JBP's MDF commitment for the fund's period."""
-        made = services.allocations_from_jbp(access=self.access, fund=self.get_object())
-        return Response(AllocationSerializer(made, many=True).data)
+        """Strategic partners get their JBP's MDF commitment for the fund's period while the pool
+        lasts (by score, then by name; full amounts only); the report says who was left out and why."""
+        report = services.allocations_from_jbp(access=self.access, fund=self.get_object())
+        return Response(AllocationReportSerializer(report).data)
 
     @extend_schema(
         parameters=[

@@ -16,6 +16,7 @@ from ._common import (
     current_quarter,
     proof_max_bytes,
 )
+from .allocation_report import FIT_RULE, ORDER_RULE, AllocationReport
 from .claims import claim_approve, claim_reject, claim_submit, payout_record, validate_proof
 from .mdf import (
     allocation_set,
@@ -43,11 +44,14 @@ from .rebates import (
 )
 
 __all__ = [
+    "FIT_RULE",
     "JBP_MDF_COMMITMENT",
     "JBP_REVENUE_ATTAINMENT",
+    "ORDER_RULE",
     "PROOF_MAX_FILES",
     "PROOF_TYPES",
     "STAGE_PROBABILITY",
+    "AllocationReport",
     "allocation_set",
     "allocations_apply_tier_rule",
     "allocations_from_jbp",

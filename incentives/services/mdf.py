@@ -19,6 +19,7 @@ from prm.access import TenantAccess, require
 from prm.models import Tenant
 from prm.permissions import Perm
 
+from ..eligibility import MDF, check_listed_tiers, listed_tier_ids, qualifying_partners, why_not
 from ..models import (
     ZERO,
     Allocation,
@@ -40,6 +41,7 @@ from ._common import (
     _save_ledgers,
     _set_tiers,
 )
+from .allocation_report import AllocationReport, allocation_order, pool_exhausted
 
 
 @transaction.atomic
@@ -74,7 +76,9 @@ def fund_create(
     fund.assign_tenant()
     fund.full_clean()
     fund.save()
-    _set_tiers(FundTier, "fund", fund, list(eligible_tier_ids) + [int(k) for k in amounts])
+    listed = list(eligible_tier_ids) + [int(k) for k in amounts]
+    check_listed_tiers(MDF, listed)
+    _set_tiers(FundTier, "fund", fund, listed)
     audit.record(
         access=access,
         verb="mdf.fund_created",
@@ -108,9 +112,9 @@ def fund_update(*, access: TenantAccess, fund: Fund, budget: Any, claim_deadline
     return fund
 
 
-def _eligible(fund: Fund, partner: Partner) -> bool:
-    tier_ids = {link.tier_id for link in fund.tier_links.all()}
-    return not tier_ids or partner.tier_id in tier_ids
+def _eligible(fund: Fund, partner: Partner) -> str:
+    """Why ``partner`` may not be allocated from ``fund`` ("" when it may): the shared rule."""
+    return why_not(MDF, partner, listed_tier_ids(fund))
 
 
 def _allocation_set_locked(
@@ -165,45 +169,48 @@ def allocation_set(
     require(access, Perm.DECIDE_MDF_REQUESTS)
     value = _money(amount, "amount", positive=False)
     fund = _locked_fund(fund.pk)
-    if not _eligible(fund, partner):
-        raise ValidationError({"partner": f"{partner.name}'s tier is not eligible for this fund."})
+    refusal = _eligible(fund, partner)
+    if refusal:
+        raise ValidationError({"partner": refusal})
     return _allocation_set_locked(access, fund, partner, value, source, note.strip())
 
 
 def _eligible_partners(fund: Fund) -> list[Partner]:
-    tier_ids = [link.tier_id for link in fund.tier_links.all()]
-    partners = Partner.objects.filter(status=Partner.Status.ACTIVE, archived_at__isnull=True).select_related(
-        "tier"
-    )
-    if tier_ids:
-        partners = partners.filter(tier_id__in=tier_ids)
-    return list(partners.order_by("name"))
+    """The partners the fund may allocate to (``incentives.eligibility``), by name."""
+    return list(qualifying_partners(MDF, listed_tier_ids(fund)).order_by("name"))
 
 
 @transaction.atomic
-def allocations_apply_tier_rule(*, access: TenantAccess, fund: Fund) -> list[Allocation]:
-    """Programmatic allocation: every active partner of an eligible tier without an allocation
-    yet gets its tier's amount (the fund's ``tier_amounts``), while the pool lasts."""
+def allocations_apply_tier_rule(*, access: TenantAccess, fund: Fund) -> AllocationReport:
+    """Programmatic allocation: every eligible partner without an allocation yet gets its tier's
+    amount (the fund's ``tier_amounts``) while the pool lasts, served in ``allocation_order``;
+    a partner whose full amount does not fit is left out (no partial amounts). Returns who was
+    allocated what and who was left out and why; each allocation is an audit event."""
     require(access, Perm.DECIDE_MDF_REQUESTS)
     fund = _locked_fund(fund.pk)
     if not fund.tier_amounts:
         raise ValidationError("This fund has no allocation rule by tier; set amounts per tier first.")
     have = set(Allocation.objects.filter(fund=fund).values_list("partner_id", flat=True))
-    created = []
-    for partner in _eligible_partners(fund):
+    report = AllocationReport(rule="tier rule")
+    wanted: list[tuple[Partner, Decimal]] = []
+    for partner in allocation_order(access.tenant, _eligible_partners(fund)):
         amount = fund.tier_amounts.get(str(partner.tier_id))
-        if partner.pk in have or amount is None:
-            continue
-        created.append(
-            _allocation_set_locked(access, fund, partner, Decimal(amount), Allocation.Source.TIER_RULE, "")
-        )
-    return created
+        if partner.pk in have:
+            report.leave_out(partner, "already has an allocation from this fund")
+        elif amount is None:
+            report.leave_out(partner, f"no amount set for tier {partner.tier.name if partner.tier else '—'}")
+        else:
+            wanted.append((partner, Decimal(amount)))
+    _allocate_while_the_pool_lasts(access, fund, wanted, report, Allocation.Source.TIER_RULE, "")
+    return report
 
 
 @transaction.atomic
-def allocations_from_jbp(*, access: TenantAccess, fund: Fund) -> list[Allocation]:
+def allocations_from_jbp(*, access: TenantAccess, fund: Fund) -> AllocationReport:
     """Strategic partners get the MDF their joint business plan commits for the fund's period
-    (catalog metric ``jbp_mdf_commitment``); partners with no commitment are left alone."""
+    (catalog metric ``jbp_mdf_commitment``; it sets their allocation), while the pool lasts and
+    in ``allocation_order``, in full or not at all. Partners with no commitment are left alone
+    and reported; each allocation is an audit event."""
     require(access, Perm.DECIDE_MDF_REQUESTS)
     try:
         metric = prm.metrics.get(JBP_MDF_COMMITMENT)
@@ -216,16 +223,56 @@ def allocations_from_jbp(*, access: TenantAccess, fund: Fund) -> list[Allocation
     values = metric.compute(
         tenant=access.tenant, partner_ids=[p.pk for p in partners], period=_period_of(fund, access.tenant)
     )
-    done = []
-    for partner in partners:
+    report = AllocationReport(rule="JBP commitment")
+    wanted: list[tuple[Partner, Decimal]] = []
+    for partner in allocation_order(access.tenant, partners):
         value = values.get(partner.pk)
         if value:
-            done.append(
-                _allocation_set_locked(
-                    access, fund, partner, cents(Decimal(value)), Allocation.Source.JBP, "From the JBP"
-                )
+            wanted.append((partner, cents(Decimal(value))))
+        else:
+            report.leave_out(partner, "no MDF commitment in a signed plan for this period")
+    _allocate_while_the_pool_lasts(access, fund, wanted, report, Allocation.Source.JBP, "From the JBP")
+    return report
+
+
+def _allocate_while_the_pool_lasts(
+    access: TenantAccess,
+    fund: Fund,
+    wanted: list[tuple[Partner, Decimal]],
+    report: AllocationReport,
+    source: str,
+    note: str,
+) -> None:
+    """With the fund locked: each partner in turn gets its full amount if it fits in what is left
+    (replacing its own allocation counts what that frees), else is reported as left out."""
+    current = {
+        a.partner_id: a for a in Allocation.objects.filter(fund=fund, partner__in=[p for p, _ in wanted])
+    }
+    for partner, amount in wanted:
+        existing = current.get(partner.pk)
+        old = existing.allocated if existing else ZERO
+        left = fund.budget - fund.allocated
+        if existing is not None and amount < existing.committed:
+            report.leave_out(
+                partner, f"has {existing.committed:,.2f} committed already, more than {amount:,.2f}", amount
             )
-    return done
+        elif amount - old > left:
+            report.leave_out(partner, pool_exhausted(amount, left), amount)
+        else:
+            _allocation_set_locked(access, fund, partner, amount, source, note)
+            report.allocate(partner, amount)
+    report.left = fund.budget - fund.allocated
+    audit.record(
+        access=access,
+        verb="mdf.allocation_run",
+        target=fund,
+        after={
+            "rule": report.rule,
+            "allocated": len(report.allocated),
+            "left_out": len(report.left_out),
+            "left": str(report.left),
+        },
+    )
 
 
 # --- fund requests -----------------------------------------------------------------------------

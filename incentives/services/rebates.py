@@ -21,6 +21,7 @@ from prm.models import Tenant
 from prm.periods import FiscalPeriod
 from prm.permissions import Perm
 
+from ..eligibility import REBATE, check_listed_tiers, listed_tier_ids, qualifying_partners
 from ..models import (
     ZERO,
     RebateAccrual,
@@ -105,6 +106,7 @@ def rebate_program_create(
     RebateBand.objects.bulk_create(
         [RebateBand(program=program, threshold=b.threshold, rate=b.rate) for b in table]
     )
+    check_listed_tiers(REBATE, eligible_tier_ids)
     _set_tiers(RebateProgramTier, "program", program, eligible_tier_ids)
     audit.record(
         access=access,
@@ -120,12 +122,10 @@ def program_bands(program: RebateProgram) -> list[Band]:
 
 
 def rebate_partners(program: RebateProgram) -> list[Partner]:
-    """Active partners of the program's eligible tiers (every active partner with no tiers set)."""
-    tier_ids = [link.tier_id for link in program.tier_links.all()]
-    partners = Partner.objects.filter(status=Partner.Status.ACTIVE, archived_at__isnull=True)
-    if tier_ids:
-        partners = partners.filter(tier_id__in=tier_ids)
-    return list(partners.order_by("name"))
+    """The partners that accrue on ``program``: ``incentives.eligibility`` decides (active, tier
+    rebate eligible, and listed by the program when it lists tiers). Accruals, forecasts and
+    statements all start from here."""
+    return list(qualifying_partners(REBATE, listed_tier_ids(program)).order_by("name"))
 
 
 def _attainment(tenant: Tenant, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
@@ -212,6 +212,10 @@ def _accrue(access: TenantAccess | None, program: RebateProgram, as_of: date | N
         accrual.lines, accrual.accelerated, accrual.capped = now.as_json_lines(), now.accelerated, now.capped
         accrual.forecast_basis, accrual.forecast_amount = forecast.basis, forecast.amount
         (to_update if accrual.pk else to_create).append(accrual)
+    # Partners that no longer qualify (tier changed, flag switched off) lose their stale accrual,
+    # so accrued and forecast figures, the portal and the API follow the one rule.
+    dropped = [a.pk for pid, a in existing.items() if pid not in results]
+    RebateAccrual.objects.filter(pk__in=dropped).delete()
     RebateAccrual.objects.bulk_create(to_create)
     RebateAccrual.objects.bulk_update(
         to_update,
@@ -231,7 +235,7 @@ def _accrue(access: TenantAccess | None, program: RebateProgram, as_of: date | N
         access=access,
         verb="rebate.accrued",
         target=program,
-        after={"partners": len(results), "as_of": str(today)},
+        after={"partners": len(results), "as_of": str(today), "dropped": len(dropped)},
     )
     return len(results)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -54,6 +55,7 @@ def fund_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "roi": queries.roi_by_tier(
                 access, fiscal_year_of(timezone.localdate(), request.tenant.fiscal_year_start_month)
             ),
+            "roi_rule": queries.ROI_BY_TIER_RULE,
             "expiring": queries.expiring_approvals(access).count(),
             "waiting_requests": queries.fund_requests(access)
             .filter(status=FundRequest.Status.SUBMITTED)
@@ -141,6 +143,9 @@ def fund_detail(
             "tier_rule": [(tier_names.get(k, k), v) for k, v in fund.tier_amounts.items()],
             "expiring": queries.expiring_approvals(access).filter(allocation__fund=fund)[:20],
             "suggestions": queries.fund_reallocation_suggestions(fund),
+            "allocation_report": _last_report(request, fund.pk),
+            "order_rule": services.ORDER_RULE,
+            "fit_rule": services.FIT_RULE,
         },
         status=form_status(form),
     )
@@ -171,36 +176,50 @@ def fund_allocate(request: TenantRequest, tenant_slug: str, fund_id: int) -> Htt
     return fund_detail.__wrapped__(request, tenant_slug, fund_id, form=form)  # type: ignore[attr-defined]
 
 
+REPORT_KEY = "mdf_allocation_report"
+
+
 @require_POST
 @require_perm(Perm.DECIDE_MDF_REQUESTS)
 def fund_apply_tier_rule(request: TenantRequest, tenant_slug: str, fund_id: int) -> HttpResponse:
     fund = queries.access_fund(request.access, fund_id)
-    result: list = []
-    run_action(
-        request,
-        lambda: result.extend(services.allocations_apply_tier_rule(access=request.access, fund=fund)),
-        "Tier rule applied.",
+    return _allocation_run(
+        request, fund, lambda: services.allocations_apply_tier_rule(access=request.access, fund=fund)
     )
-    if result:
-        messages.info(request, f"{len(result)} partner{'s' if len(result) != 1 else ''} allocated by tier.")
-    return redirect("fund_detail", tenant_slug=tenant_slug, fund_id=fund.pk)
 
 
 @require_POST
 @require_perm(Perm.DECIDE_MDF_REQUESTS)
 def fund_allocate_from_jbp(request: TenantRequest, tenant_slug: str, fund_id: int) -> HttpResponse:
     fund = queries.access_fund(request.access, fund_id)
-    result: list = []
-    run_action(
-        request,
-        lambda: result.extend(services.allocations_from_jbp(access=request.access, fund=fund)),
-        "Strategic partners' JBP commitments applied.",
+    return _allocation_run(
+        request, fund, lambda: services.allocations_from_jbp(access=request.access, fund=fund)
     )
-    messages.info(
-        request,
-        f"{len(result)} strategic partner{'s' if len(result) != 1 else ''} allocated from their plan.",
-    )
-    return redirect("fund_detail", tenant_slug=tenant_slug, fund_id=fund.pk)
+
+
+def _allocation_run(
+    request: TenantRequest, fund: Any, run: Callable[[], services.AllocationReport]
+) -> HttpResponse:
+    """Run a programmatic allocation; its report (allocated, left out and why) is shown once on
+    the fund's page after the redirect."""
+    reports: list[services.AllocationReport] = []
+    if run_action(request, lambda: reports.append(run()), "Allocation run finished."):
+        report = reports[0]
+        messages.info(
+            request,
+            f"By {report.rule}: {len(report.allocated)} allocated, {len(report.left_out)} left out "
+            f"({report.left:,.2f} {fund.currency} left in the fund).",
+        )
+        request.session[REPORT_KEY] = {"fund": fund.pk, **report.as_dict()}
+    return redirect("fund_detail", tenant_slug=request.tenant.slug, fund_id=fund.pk)
+
+
+def _last_report(request: TenantRequest, fund_id: int) -> dict[str, Any] | None:
+    report = request.session.get(REPORT_KEY)
+    if report and report.get("fund") == fund_id:
+        del request.session[REPORT_KEY]
+        return report
+    return None
 
 
 # --- requests ----------------------------------------------------------------------------------

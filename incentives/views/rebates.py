@@ -18,6 +18,7 @@ from ..forms import (
     RebateProgramForm,
     StatementPayForm,
 )
+from ..metrics import REBATE_FORECAST_RULE
 from ..models import RebateStatement
 
 # --- rebates -----------------------------------------------------------------------------------
@@ -34,6 +35,7 @@ def rebate_list(request: TenantRequest, tenant_slug: str) -> HttpResponse:
             "page": paginate(request, queries.programs(access), per_page=20),
             "period": period,
             "report": queries.liability(access, period),
+            "forecast_rule": REBATE_FORECAST_RULE,
             "can_manage": access.can(Perm.MANAGE_PROGRAM),
         },
     )

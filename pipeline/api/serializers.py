@@ -97,6 +97,8 @@ class RegistrationSerializer(TenantModelSerializer):
             "decided_at",
             "decision_reason",
             "protected_until",
+            "protection_days",
+            "protection_source",
             "extension_requested_at",
             "extension_reason",
             "extensions",

@@ -17,8 +17,10 @@ from .accounts import (
 )
 from .common import (
     DEFAULTS,
+    PROGRAM_DEFAULT,
     REGISTRATION_FIELDS,
     desk_settings,
+    protection_term,
 )
 from .registrations import (
     registration_approve,
@@ -39,6 +41,7 @@ from .revenue import (
 
 __all__ = [
     "DEFAULTS",
+    "PROGRAM_DEFAULT",
     "REGISTRATION_FIELDS",
     "VENDOR_OPPORTUNITY_FIELDS",
     "account_find_or_create",
@@ -47,6 +50,7 @@ __all__ = [
     "account_precheck",
     "build_revenue_record",
     "desk_settings",
+    "protection_term",
     "registration_approve",
     "registration_assign_rep",
     "registration_close",

@@ -18,6 +18,8 @@ Status = DealRegistration.Status
 
 DEFAULTS = {"protection_days": 90, "sla_hours": 48, "extension_days": 90}
 
+PROGRAM_DEFAULT = "program default"
+
 REGISTRATION_FIELDS = [
     "opportunity_name",
     "products",
@@ -36,6 +38,16 @@ def desk_settings(tenant: Tenant) -> dict[str, int]:
     """The tenant's registration rules: protection period, decision SLA, extension length."""
     configured = (tenant.settings or {}).get("deal_registration", {})
     return {key: int(configured.get(key, default)) for key, default in DEFAULTS.items()}
+
+
+def protection_term(tenant: Tenant, partner: Partner) -> tuple[int, str]:
+    """How long an approval protects ``partner``'s deal, and why: its tier's deal-protection days
+    when the tier sets them (``"tier Strategic"``), otherwise the program's protection period
+    (``"program default"``). Extensions are a program setting for every tier (``extension_days``)."""
+    tier = partner.tier
+    if tier is not None and tier.deal_protection_days:
+        return tier.deal_protection_days, f"tier {tier.name}"
+    return desk_settings(tenant)["protection_days"], PROGRAM_DEFAULT
 
 
 # --- permissions -------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ..models import (
     VendorOpportunity,
 )
 from .accounts import account_find_or_create, open_registrations_on
-from .common import REGISTRATION_FIELDS, desk_settings, partner_for_registration
+from .common import REGISTRATION_FIELDS, desk_settings, partner_for_registration, protection_term
 from .revenue import revenue_record_create
 
 Status = DealRegistration.Status
@@ -34,7 +34,12 @@ Status = DealRegistration.Status
 
 
 def _record_move(
-    *, access: TenantAccess | None, registration: DealRegistration, before: str, reason: str = ""
+    *,
+    access: TenantAccess | None,
+    registration: DealRegistration,
+    before: str,
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> None:
     DealStatusChange.objects.create(
         registration=registration,
@@ -48,7 +53,7 @@ def _record_move(
         verb=f"registration.{registration.status}",
         target=registration,
         before={"status": before} if before else {},
-        after={"status": registration.status, **({"reason": reason} if reason else {})},
+        after={"status": registration.status, **({"reason": reason} if reason else {}), **(extra or {})},
         partner_id=registration.partner_id,
     )
     _notify(registration, event=registration.status)
@@ -165,7 +170,9 @@ def _open_conflicts(registration: DealRegistration):
 def registration_approve(
     *, access: TenantAccess, registration: DealRegistration, reject_conflicting_reason: str = ""
 ) -> DealRegistration:
-    """Approve: the partner is protected on this deal for the tenant's protection period.
+    """Approve: the partner is protected on this deal for its tier's deal-protection days, or the
+    program's protection period when the tier sets none (``protection_term``); the registration
+    records the days granted and their source.
 
     When other open registrations claim the same account, the manager resolves the conflict here:
     approving this one rejects the others with the reason given (which is required then).
@@ -187,11 +194,16 @@ def registration_approve(
     registration.status = Status.APPROVED
     registration.decided_at = timezone.now()
     registration.decided_by = access.user
-    registration.protected_until = timezone.localdate() + timedelta(
-        days=desk_settings(access.tenant)["protection_days"]
-    )
+    days, source = protection_term(access.tenant, registration.partner)
+    registration.protection_days, registration.protection_source = days, source
+    registration.protected_until = timezone.localdate() + timedelta(days=days)
     registration.save()
-    _record_move(access=access, registration=registration, before=Status.SUBMITTED)
+    _record_move(
+        access=access,
+        registration=registration,
+        before=Status.SUBMITTED,
+        extra={"protection_days": days, "protection_source": source},
+    )
     return registration
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+import prm.metrics
+from incentives.queries import ROI_BY_TIER_RULE
 from prm.access import TenantAccess
 from prm.metrics import Unit
 from prm.models import Tenant
@@ -284,6 +286,8 @@ def dashboard_context(tenant: Tenant, dashboard: queries.Dashboard) -> dict[str,
         ],
         "score_chart": score_chart(dashboard),
         "currency": currency,
+        "roi_rule": ROI_BY_TIER_RULE,
+        "forecast_rule": prm.metrics.get("rebate_forecast").definition,
     }
 
 

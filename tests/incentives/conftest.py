@@ -36,6 +36,7 @@ from tests.incentives.factories import (
     RebateAccrualFactory,
     RebateProgramFactory,
     RebateStatementFactory,
+    join_eligible_tier,
 )
 
 PDF = blank_pdf()
@@ -49,9 +50,21 @@ def current_period(tenant) -> str:
     return services.current_quarter(tenant).label
 
 
+@pytest.fixture(autouse=True)
+def _partners_in_an_eligible_tier(request):
+    """The worlds' partners are in a tier eligible for MDF and rebates, as a real program's are."""
+    for name in ("world_a", "world_b"):
+        if name in request.fixturenames:
+            world = request.getfixturevalue(name)
+            with tenant_context(world.tenant):
+                join_eligible_tier(world.partner, world.other_partner)
+
+
 def make_fund(world, *, budget="50000", allocate="10000", deadline_days=30, partner=None):
-    """A fund of the current quarter with an allocation for the world's partner."""
+    """A fund of the current quarter with an allocation for the world's partner (whose tier is
+    made MDF eligible if it has none)."""
     with tenant_context(world.tenant):
+        join_eligible_tier(partner or world.partner)
         fund = services.fund_create(
             access=world.access(Role.ADMIN),
             name="Field marketing",

@@ -21,6 +21,7 @@ from incentives.models import (
     RebateProgram,
     RebateStatement,
 )
+from partners.models import Tier
 from prm.tenancy import get_current_tenant
 from tests.partners.factories import PartnerFactory
 from tests.prm.factories import TenantOwnedFactory
@@ -160,3 +161,22 @@ class RebateStatementFactory(TenantOwnedFactory):
     partner = factory.SubFactory(PartnerFactory, tenant=factory.SelfAttribute("..tenant"))
     basis = Decimal(10)
     amount = Decimal(1)
+
+
+def join_eligible_tier(*partners) -> Tier:
+    """Put untiered ``partners`` in a "Member" tier eligible for MDF and rebates (made once per
+    tenant): incentives only reach partners whose tier is eligible (``incentives.eligibility``)."""
+    tenant = partners[0].tenant
+    tier = Tier.all_tenants.filter(tenant=tenant, name="Member").first() or Tier.all_tenants.create(
+        tenant=tenant,
+        name="Member",
+        rank=90,
+        classification="tactical",
+        mdf_eligible=True,
+        rebate_eligible=True,
+    )
+    for partner in partners:
+        if partner.tier_id is None:
+            type(partner).all_tenants.filter(pk=partner.pk).update(tier=tier)
+            partner.tier = tier
+    return tier

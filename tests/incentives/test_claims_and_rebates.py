@@ -184,7 +184,7 @@ def test_accruals_explain_every_line_and_forecast_weights_open_pipeline(world_a,
 
 def test_only_eligible_tiers_accrue(world_a):
     with tenant_context(world_a.tenant):
-        gold = TierFactory(name="Gold", rank=1)
+        gold = TierFactory(name="Gold", rank=1, mdf_eligible=True, rebate_eligible=True)
     program = _program(world_a, eligible_tier_ids=[gold.pk])
     with tenant_context(world_a.tenant):
         assert services.rebate_accruals_compute(access=world_a.access(Role.ADMIN), program=program) == 0
@@ -283,7 +283,7 @@ def test_mdf_metrics_and_roi_and_fund_utilisation(world_a, media):
 
 def test_roi_by_tier_counts_the_pipeline_of_partners_that_were_paid_mdf(world_a, media):
     with tenant_context(world_a.tenant):
-        gold = TierFactory(name="Gold", rank=1)
+        gold = TierFactory(name="Gold", rank=1, mdf_eligible=True, rebate_eligible=True)
         type(world_a.partner).objects.filter(pk=world_a.partner.pk).update(tier=gold)
     _fund, allocation = make_fund(world_a)
     request = approved_request(world_a, allocation, "2000")

@@ -250,7 +250,8 @@ def test_a_claim_is_never_paid_twice(world_a):
 
 def test_tier_rule_allocates_each_eligible_partner_while_the_pool_lasts(world_a):
     with tenant_context(world_a.tenant):
-        gold, silver = TierFactory(name="Gold", rank=1), TierFactory(name="Silver", rank=2)
+        gold = TierFactory(name="Gold", rank=1, mdf_eligible=True)
+        silver = TierFactory(name="Silver", rank=2, mdf_eligible=True)
         p1 = PartnerFactory(name="Gold One", tier=gold)
         p2 = PartnerFactory(name="Gold Two", tier=gold)
         p3 = PartnerFactory(name="Silver One", tier=silver)
@@ -263,15 +264,15 @@ def test_tier_rule_allocates_each_eligible_partner_while_the_pool_lasts(world_a)
             claim_deadline=timezone.localdate() + timedelta(days=30),
             tier_amounts={gold.pk: "10000", silver.pk: "4000"},
         )
-        made = services.allocations_apply_tier_rule(access=world_a.access(Role.MANAGER), fund=fund)
-        assert {a.partner_id: a.allocated for a in made} == {
+        report = services.allocations_apply_tier_rule(access=world_a.access(Role.MANAGER), fund=fund)
+        assert {line.partner_id: line.amount for line in report.allocated} == {
             p1.pk: D("10000"),
             p2.pk: D("10000"),
             p3.pk: D("4000"),
         }
         fund.refresh_from_db()
         assert fund.unallocated == D("1000.00")
-        with pytest.raises(ValidationError, match="not eligible"):
+        with pytest.raises(ValidationError, match="not one this fund lists"):
             services.allocation_set(
                 access=world_a.access(Role.MANAGER), fund=fund, partner=world_a.partner, amount="1"
             )
@@ -279,7 +280,7 @@ def test_tier_rule_allocates_each_eligible_partner_while_the_pool_lasts(world_a)
 
 def test_strategic_partners_get_their_jbp_mdf_commitment(world_a, stand_in_metrics):
     with tenant_context(world_a.tenant):
-        strategic = TierFactory(name="Strategic", rank=1, classification="strategic")
+        strategic = TierFactory(name="Strategic", rank=1, classification="strategic", mdf_eligible=True)
         partner = PartnerFactory(name="Big SI", tier=strategic)
         stand_in_metrics["jbp_mdf_commitment"][partner.pk] = D("12000.00")
         fund = services.fund_create(
@@ -289,7 +290,9 @@ def test_strategic_partners_get_their_jbp_mdf_commitment(world_a, stand_in_metri
             budget="50000",
             claim_deadline=timezone.localdate() + timedelta(days=30),
         )
-        made = services.allocations_from_jbp(access=world_a.access(Role.MANAGER), fund=fund)
+        report = services.allocations_from_jbp(access=world_a.access(Role.MANAGER), fund=fund)
+        made = list(Allocation.objects.filter(fund=fund))
+    assert [(line.partner_id, line.amount) for line in report.allocated] == [(partner.pk, D("12000.00"))]
     assert [(a.partner_id, a.allocated, a.source) for a in made] == [
         (partner.pk, D("12000.00"), Allocation.Source.JBP)
     ]
@@ -351,7 +354,7 @@ def test_strategic_allocation_reads_the_real_jbp_metric_when_the_plan_is_signed(
 
     quarter = services.current_quarter(world_a.tenant)
     with tenant_context(world_a.tenant):
-        strategic = TierFactory(name="Strategic", rank=1, classification="strategic")
+        strategic = TierFactory(name="Strategic", rank=1, classification="strategic", mdf_eligible=True)
         partner = PartnerFactory(name="Big SI", tier=strategic)
         plan = Plan.objects.create(
             partner=partner,
@@ -382,5 +385,5 @@ def test_strategic_allocation_reads_the_real_jbp_metric_when_the_plan_is_signed(
             budget="50000",
             claim_deadline=timezone.localdate() + timedelta(days=30),
         )
-        made = services.allocations_from_jbp(access=world_a.access(Role.MANAGER), fund=fund)
-    assert [(a.partner_id, a.allocated) for a in made] == [(partner.pk, D("10000.00"))]
+        report = services.allocations_from_jbp(access=world_a.access(Role.MANAGER), fund=fund)
+    assert [(line.partner_id, line.amount) for line in report.allocated] == [(partner.pk, D("10000.00"))]

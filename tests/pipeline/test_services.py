@@ -831,7 +831,12 @@ def test_every_transition_leaves_history_audit_and_an_email_with_a_link(
     ]
     assert [(e.verb, e.before, e.after, e.partner_id) for e in events] == [
         ("registration.submitted", {}, {"status": "submitted"}, world_a.partner.pk),
-        ("registration.approved", {"status": "submitted"}, {"status": "approved"}, world_a.partner.pk),
+        (
+            "registration.approved",
+            {"status": "submitted"},
+            {"status": "approved", "protection_days": 90, "protection_source": "program default"},
+            world_a.partner.pk,
+        ),
         ("registration.won", {"status": "approved"}, {"status": "won"}, world_a.partner.pk),
     ]
     assert [m.subject for m in mailoutbox] == [
