@@ -7,7 +7,6 @@ currency (funds and programs are kept in it). One aggregate query grouped by par
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import prm.metrics
@@ -68,13 +67,10 @@ def _accrual(column: str):
 def _roi(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
     paid = _ledger("paid")(tenant, partner_ids, period)
     sourced = prm.metrics.get("pipeline_sourced").compute(
-        tenant=tenant, partner_ids=partner_ids, period=period
+        tenant=tenant, partner_ids=partner_ids, period=period, exact=True
     )
-    result: dict[int, Any] = {}
-    for pid in partner_ids:
-        spent = paid.get(pid) or Decimal(0)
-        result[pid] = (Decimal(sourced.get(pid) or 0) / spent).quantize(Decimal("0.0001")) if spent else None
-    return result
+    # Exact here; the catalog rounds the figure once when it hands it out.
+    return {pid: prm.metrics.ratio(sourced.get(pid), paid.get(pid)) for pid in partner_ids}
 
 
 METRICS = [

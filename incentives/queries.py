@@ -196,7 +196,7 @@ def liability(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
     fund_totals = {k: v or ZERO for k, v in fund_totals.items()}
     budget = fund_totals["budget"]
     fund_totals["utilisation"] = (
-        (fund_totals["committed"] / budget).quantize(Decimal("0.0001")) if budget else None
+        prm.metrics.rounded_ratio(fund_totals["committed"] / budget) if budget else None
     )
     program_q = Q(program__starts_on__gte=period.start, program__starts_on__lte=period.end)
     accrued = RebateAccrual.objects.filter(program_q).aggregate(
@@ -247,7 +247,7 @@ def roi_by_tier(access: TenantAccess, period: FiscalPeriod) -> list[dict[str, An
             "tier": name,
             "paid": row["paid"],
             "sourced": row["sourced"],
-            "roi": (row["sourced"] / row["paid"]).quantize(Decimal("0.01")) if row["paid"] else None,
+            "roi": prm.metrics.rounded_ratio(row["sourced"] / row["paid"]) if row["paid"] else None,
         }
         for (_rank, name), row in sorted(tiers.items())
     ]

@@ -302,7 +302,7 @@ def test_roi_by_tier_counts_the_pipeline_of_partners_that_were_paid_mdf(world_a,
         DealRegistrationFactory(partner=world_a.other_partner, amount=D("5000"), amount_reporting=D("5000"))
         rows = queries.roi_by_tier(world_a.access(Role.MANAGER), services.current_quarter(world_a.tenant))
     # 9,000 sourced / 2,000 paid = 4.50; the other partner got no MDF and does not count
-    assert rows == [{"tier": "Gold", "paid": D("2000.00"), "sourced": D("9000.00"), "roi": D("4.50")}]
+    assert rows == [{"tier": "Gold", "paid": D("2000.00"), "sourced": D("9000.00"), "roi": D("4.5000")}]
 
 
 def test_the_accelerator_follows_the_real_jbp_revenue_attainment(world_a):
