@@ -116,6 +116,7 @@ def revenue_records_bulk_create(
     if errors:
         raise ValidationError(errors)
     created = RevenueRecord.objects.bulk_create(records, batch_size=1000)
+    adjusted = sum(1 for r in created if r.original_period is not None)
     audit.record(
         access=access,
         verb="revenue.imported",
@@ -123,7 +124,7 @@ def revenue_records_bulk_create(
         after={
             "rows": len(created),
             "total": str(sum((r.amount_reporting for r in created), Decimal("0"))),
-            "adjustments": sum(1 for r in created if r.original_period is not None),
+            **({"adjustments": adjusted} if adjusted else {}),
         },
     )
     _record_adjustments(access, created)
