@@ -26,7 +26,7 @@ are dated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -215,6 +215,24 @@ class QuarterState:
     def state(self) -> str:
         return "closed" if self.closed else ("open" if self.ended else "current")
 
+    @property
+    def closed_at(self) -> datetime | None:
+        return self.closed.closed_at if self.closed else None
+
+    @property
+    def closed_by(self) -> str:
+        return self.closed.closed_by_label if self.closed else ""
+
+    @property
+    def note(self) -> str:
+        return self.closed.note if self.closed else ""
+
+
+def close_history(access: TenantAccess, limit: int = 20) -> list[ClosedPeriod]:
+    """The latest closes, reopened ones included (newest first)."""
+    require(access, Perm.VIEW_REPORTS)
+    return list(ClosedPeriod.objects.order_by("-closed_at", "-pk")[:limit])
+
 
 def quarters(access: TenantAccess, *, today: date | None = None) -> list[QuarterState]:
     """The current quarter and the ones before it (newest first, back to the earliest closed one
@@ -226,7 +244,8 @@ def quarters(access: TenantAccess, *, today: date | None = None) -> list[Quarter
     earliest = min((row.starts_on for row in in_force.values()), default=None)
     latest = max(in_force.values(), key=lambda row: row.starts_on, default=None)
     next_to_close = _next_closable(access.tenant, latest)
-    listed, quarter = [], current
+    listed: list[QuarterState] = []
+    quarter = current
     while len(listed) <= LISTED_QUARTERS or (earliest is not None and quarter.end >= earliest):
         row = in_force.get(quarter.label)
         ended = quarter.end < today
