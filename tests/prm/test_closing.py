@@ -9,38 +9,15 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from prm import closing
 from prm.models import AuditEvent, ClosedPeriod
-from prm.periods import FiscalPeriod, fiscal_quarter_of
 from prm.permissions import Role
 from prm.tenancy import tenant_context
+from tests.prm.factories import close, quarters_ago, reopen, set_policy
 
 API = "/api/v1/t/alpha/fiscal-quarters"
 PAGE = "/t/alpha/settings/fiscal-quarters/"
-
-
-def quarters_ago(n: int, start_month: int = 1) -> FiscalPeriod:
-    quarter = fiscal_quarter_of(timezone.localdate(), start_month)
-    for _ in range(n):
-        quarter = quarter.previous()
-    return quarter
-
-
-def close(world, quarter: FiscalPeriod, role=Role.FINANCE, note: str = ""):
-    with tenant_context(world.tenant):
-        return closing.period_close(access=world.access(role), quarter=quarter.label, note=note)
-
-
-def reopen(world, quarter: FiscalPeriod, reason: str = "Late credit note", role=Role.FINANCE):
-    with tenant_context(world.tenant):
-        return closing.period_reopen(access=world.access(role), quarter=quarter.label, reason=reason)
-
-
-def set_policy(world, policy: str):
-    with tenant_context(world.tenant):
-        closing.late_entries_set(access=world.access(Role.FINANCE), policy=policy)
 
 
 def events(world, verb: str) -> list[AuditEvent]:
