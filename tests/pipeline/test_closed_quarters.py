@@ -114,12 +114,14 @@ def test_revenue_dated_in_a_closed_quarter_is_refused_in_the_csv_import(world_a,
     month = f"{closed.start:%Y-%m}"
     text = f"account_domain,month,kind,amount\nglobex.example,{month},new,100\n"
 
+    upload_page = manager.get(f"{BASE}/revenue/import/")
     manager.post(f"{BASE}/revenue/import/", {"file": SimpleUploadedFile("r.csv", text.encode(), "text/csv")})
     with tenant_context(world_a.tenant):
         job = RevenueImport.objects.get()
     page = manager.get(f"{BASE}/revenue/import/{job.pk}/")
     applied = manager.post(f"{BASE}/revenue/import/{job.pk}/apply/", {"mode": "all_or_nothing"})
 
+    assert f"Closed: {closed.label}. A date inside is refused" in words(upload_page)
     assert job.row_results[0]["errors"] == [{"column": "month", "message": refused(closed)}]
     assert refused(closed) in words(page)
     assert applied.status_code == 400
@@ -189,6 +191,8 @@ def test_with_adjustments_the_csv_import_books_late_rows_with_their_reason(world
         "Credit note found late",
     )
     assert len(adjustments(world_a)) == 1
+    listed = manager.get(f"{BASE}/revenue/")
+    assert f"adjustment for {closed.start:%Y-%m}" in words(listed)
 
 
 def test_reopening_the_quarter_accepts_the_date_again(world_a, manager, closed, account):
