@@ -204,6 +204,12 @@ class RevenueRecordSerializer(TenantModelSerializer):
         ]
         read_only_fields = fields
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        access = _access(self)
+        if access is not None and access.is_partner:
+            del self.fields["adjustment_reason"]  # the vendor's finance note
+
 
 # --- writing: registrations --------------------------------------------------------------------
 

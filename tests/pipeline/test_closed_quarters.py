@@ -130,7 +130,7 @@ def test_revenue_dated_in_a_closed_quarter_is_refused_in_the_csv_import(world_a,
 
 
 def test_with_adjustments_late_revenue_counts_in_the_open_quarter_and_the_closed_figure_stays(
-    world_a, manager, closed, account
+    world_a, manager, closed, account, client_for
 ):
     set_policy(world_a, "adjust")
     open_quarter = closed.next()
@@ -156,6 +156,9 @@ def test_with_adjustments_late_revenue_counts_in_the_open_quarter_and_the_closed
     )
     assert figure(world_a, "revenue", closed) == closed_before
     assert figure(world_a, "revenue", open_quarter) == open_before + Decimal("700.00")
+    seen_by_partner = client_for(world_a.user(Role.PARTNER_USER)).get(f"{API}/revenue-records/{body['id']}/")
+    assert seen_by_partner.json()["original_period"] == body["original_period"]
+    assert "adjustment_reason" not in seen_by_partner.json()  # the vendor's finance note
     (event,) = adjustments(world_a)
     assert event.after == {
         "field": "period",
