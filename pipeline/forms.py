@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from partners.models import Partner
+from prm import closing
 from prm.domains import normalize_domain
 from prm.forms import DATE_INPUT, ServiceValidatedModelForm
 from prm.models import Tenant, User
@@ -203,10 +204,21 @@ class CloseForm(forms.Form):
     create_booking = forms.BooleanField(
         label="Book as revenue (a new recurring revenue record attributed to the partner)", required=False
     )
+    adjustment_reason = forms.CharField(
+        label="Reason for a late entry",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the close date falls in a closed quarter and the program books late "
+        "entries as adjustments: why it comes late.",
+    )
 
     def __init__(self, *args: Any, registration: DealRegistration, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"closed_on": timezone.localdate(), "amount": registration.amount})
         super().__init__(*args, **kwargs)
+        # Which quarters are closed, where the date is typed (empty when none is).
+        self.fields["closed_on"].help_text = closing.date_help(registration.tenant)
+        if closing.late_entries(registration.tenant) != closing.LateEntries.ADJUST:
+            del self.fields["adjustment_reason"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

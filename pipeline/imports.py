@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partners.models import Partner
-from prm import audit
+from prm import audit, closing
 from prm.access import TenantAccess, require
 from prm.csvfile import MAX_BYTES as MAX_BYTES
 from prm.csvfile import MAX_ROWS as MAX_ROWS
@@ -82,6 +82,12 @@ COLUMNS: tuple[Column, ...] = (
         "",
     ),
     Column("reference", "Invoice or contract reference.", "INV-1001"),
+    Column(
+        "adjustment_reason",
+        "Only for a month inside a closed fiscal quarter, when the program books late entries as "
+        "adjustments: why it comes late (the row is then booked in the first open quarter).",
+        "",
+    ),
 )
 KNOWN = [c.name for c in COLUMNS]
 
@@ -179,6 +185,7 @@ class CheckedRow:
             "currency": fields.get("currency") or self.values.get("currency", ""),
             "amount_reporting": str(fields.get("amount_reporting", "")),
             "reference": self.values.get("reference", ""),
+            "booked_month": str(fields["booked_period"])[:7] if fields.get("booked_period") else "",
         }
 
 
@@ -207,6 +214,7 @@ def check_rows(access: TenantAccess, rows: list[tuple[int, dict[str, str]]]) -> 
         partners={p.domain: p for p in Partner.objects.filter(domain__in=partner_domains)},
         accounts={a.domain: a for a in Account.objects.filter(domain__in=account_domains)},
     )
+    lock = closing.PeriodLock.of(access.tenant)
     checked = []
     for number, values in rows:
         row = CheckedRow(row=number, values=values)
@@ -214,7 +222,7 @@ def check_rows(access: TenantAccess, rows: list[tuple[int, dict[str, str]]]) -> 
         _check_account(row, values, lookups, fields)
         _check_partner(row, values, lookups, fields)
         _check_values(row, values, fields)
-        _check_model_rules(access, row, fields)
+        _check_model_rules(access, row, fields, lock)
         row.fields = fields
         checked.append(row)
     return checked
@@ -287,6 +295,7 @@ def _check_values(row: CheckedRow, values: dict[str, str], fields: dict[str, Any
         row.error("amount", "Write a number, with a dot for decimals: 12000.50.")
     fields["currency"] = values.get("currency", "").upper()
     fields["reference"] = values.get("reference", "")
+    fields["adjustment_reason"] = values.get("adjustment_reason", "").strip()
 
 
 # Stand-ins for values a row lacks, so the model's other rules can still be checked.
@@ -298,11 +307,16 @@ _PLACEHOLDERS: dict[str, Any] = {
 }
 
 
-def _check_model_rules(access: TenantAccess, row: CheckedRow, fields: dict[str, Any]) -> None:
-    """The model's own rules, as the service applies them; the reporting amount on success."""
+def _check_model_rules(
+    access: TenantAccess, row: CheckedRow, fields: dict[str, Any], lock: closing.PeriodLock
+) -> None:
+    """The model's own rules and the closed quarters, as the service applies them; the reporting
+    amount (and, for an adjustment, the month it is booked in) on success."""
     placeholders = {**_PLACEHOLDERS, "account": Account(name="-")}
     try:
-        record = services.build_revenue_record(access, {**placeholders, **fields}, related_checked=True)
+        record = services.build_revenue_record(
+            access, {**placeholders, **fields}, related_checked=True, lock=lock
+        )
     except ValidationError as error:
         known = {e["column"] for e in row.errors}
         for key, messages in getattr(error, "message_dict", {"row": error.messages}).items():
@@ -312,6 +326,8 @@ def _check_model_rules(access: TenantAccess, row: CheckedRow, fields: dict[str, 
     else:
         fields["currency"] = record.currency
         fields["amount_reporting"] = record.amount_reporting
+        if record.original_period is not None:
+            fields["booked_period"] = record.period
 
 
 def summarise(checked: list[CheckedRow]) -> tuple[dict[str, int], list[dict[str, Any]]]:
@@ -375,7 +391,7 @@ def revenue_import_apply(*, access: TenantAccess, revenue_import: RevenueImport,
     created_accounts: dict[str, Account] = {}
     service_rows: list[Mapping[str, Any]] = []
     for row in valid:
-        fields = {k: v for k, v in row.fields.items() if k != "amount_reporting"}
+        fields = {k: v for k, v in row.fields.items() if k not in {"amount_reporting", "booked_period"}}
         if row.new_account:
             name, domain = row.new_account
             if domain not in created_accounts:

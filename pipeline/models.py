@@ -130,6 +130,16 @@ class DealRegistration(TenantOwnedModel):
     extension_reason = models.TextField(blank=True)
     extensions = models.PositiveSmallIntegerField(default=0)
     closed_on = models.DateField(null=True, blank=True)
+    original_closed_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The close date given, when it fell in a closed quarter and the close was booked "
+        "as an adjustment in the first open quarter (``closed_on``).",
+    )
+    adjustment_reason = models.TextField(
+        blank=True, editable=False, help_text="Why a close dated in a closed quarter came late."
+    )
     closed_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     closed_amount_reporting = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, editable=False
@@ -262,6 +272,15 @@ class RevenueRecord(TenantOwnedModel):
         DealRegistration, on_delete=models.PROTECT, null=True, blank=True, related_name="revenue_records"
     )
     reference = models.CharField(max_length=100, blank=True, help_text="Invoice or contract reference.")
+    original_period = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The month given, when it fell in a closed quarter and the record was booked as an "
+        "adjustment in the first open quarter (``period``).",
+    )
+    adjustment_reason = models.TextField(
+        blank=True, help_text="Why a record dated in a closed quarter came late (adjustments only)."
+    )
 
     class Meta:
         ordering = ["-period", "account__name"]

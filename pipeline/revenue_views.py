@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from prm import closing
 from prm.access import TenantRequest
 from prm.money import MoneySum
 from prm.permissions import Perm
@@ -76,6 +77,7 @@ def revenue_import_upload(request: TenantRequest, tenant_slug: str) -> HttpRespo
         {
             "form": form,
             "columns": imports.COLUMNS,
+            "closed_help": closing.date_help(request.tenant),
             "kinds": RevenueRecord.Kind.values,
             "recent": RevenueImport.objects.select_related("created_by")[:10],
         },

@@ -253,6 +253,7 @@ def registration_close(request: TenantRequest, tenant_slug: str, registration_id
             closed_on=form.cleaned_data["closed_on"],
             amount=form.cleaned_data["amount"] if won else None,
             create_booking=won and form.cleaned_data["create_booking"],
+            adjustment_reason=form.cleaned_data.get("adjustment_reason", ""),
         )
 
     outcome = request.POST.get("outcome")

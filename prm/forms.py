@@ -128,3 +128,38 @@ class AcceptInvitationForm(forms.Form):
             except ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+# --- closing fiscal quarters ---------------------------------------------------------------------
+
+
+class QuarterCloseForm(forms.Form):
+    quarter = forms.CharField(widget=forms.HiddenInput, max_length=12)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For the record, e.g. “rebate statements approved”.",
+    )
+
+
+class QuarterReopenForm(forms.Form):
+    quarter = forms.CharField(widget=forms.HiddenInput, max_length=12)
+    reason = forms.CharField(
+        label="Why reopen it",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the quarter is reopened; the audit trail keeps it."},
+    )
+
+
+class LateEntriesForm(forms.Form):
+    late_entries = forms.ChoiceField(
+        label="An entry dated in a closed quarter",
+        choices=[
+            ("refuse", "Refuse it: the date must be in an open quarter"),
+            ("adjust", "Book it as an adjustment in the first open quarter, with a reason"),
+        ],
+        widget=forms.RadioSelect,
+    )

@@ -36,9 +36,11 @@ def register_menu_item(item: MenuItem) -> None:
 
 
 def register_core_items() -> None:
-    """The core's own pages: overview, members, API keys, audit trail, and the portal's team page."""
+    """The core's own pages: overview, fiscal quarters, members, API keys, audit trail, and the
+    portal's team page."""
     for item in (
         MenuItem("Overview", "tenant_home", 10, Perm.VIEW_PROGRAM),
+        MenuItem("Fiscal quarters", "fiscal_quarters", 890, Perm.VIEW_REPORTS),
         MenuItem("Members", "members", 900, Perm.MANAGE_MEMBERS),
         MenuItem("API keys", "api_keys", 910, Perm.MANAGE_API_KEYS),
         MenuItem("Audit trail", "audit_log", 920, Perm.VIEW_AUDIT),

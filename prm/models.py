@@ -440,3 +440,47 @@ class Invitation(TenantOwnedModel):
 
     def clean(self) -> None:
         validate_role_and_partner(self.role, self.partner_id)
+
+
+# --- closed fiscal periods -----------------------------------------------------------------------
+
+
+class ClosedPeriod(TenantOwnedModel):
+    """Finance closed a fiscal quarter: nothing dated inside it changes silently any more.
+
+    One row per close. Reopening stamps ``reopened_at`` on the row (it stays as history); closing
+    the quarter again makes a new row. At most one row per quarter is in force (not reopened).
+    """
+
+    label = models.CharField("quarter", max_length=12, help_text="The fiscal quarter, e.g. FY2026-Q2.")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    closed_by_label = models.CharField(max_length=200, blank=True, help_text="Who closed it, as shown.")
+    note = models.TextField(blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reopened_by_label = models.CharField(max_length=200, blank=True)
+    reopen_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-closed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "label"],
+                condition=Q(reopened_at__isnull=True),
+                name="closed_period_one_in_force_per_quarter",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("ends_on")), name="closed_period_bounds"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "reopened_at", "starts_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({'reopened' if self.reopened_at else 'closed'})"
+
+    @property
+    def in_force(self) -> bool:
+        return self.reopened_at is None

@@ -11,12 +11,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import api, views
+from . import api, closing_api, closing_views, views
 
 core_router = SimpleRouter()
 core_router.register("members", api.MembershipViewSet, basename="member")
 core_router.register("invitations", api.InvitationViewSet, basename="invitation")
 core_router.register("audit-events", api.AuditEventViewSet, basename="audit-event")
+core_router.register("fiscal-quarters", closing_api.FiscalQuarterViewSet, basename="fiscal-quarter")
 
 core_pages = [
     path("", views.tenant_home, name="tenant_home"),
@@ -38,6 +39,12 @@ core_pages = [
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:api_key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("settings/fiscal-quarters/", closing_views.fiscal_quarters, name="fiscal_quarters"),
+    path("settings/fiscal-quarters/close/", closing_views.fiscal_quarter_close, name="fiscal_quarter_close"),
+    path(
+        "settings/fiscal-quarters/reopen/", closing_views.fiscal_quarter_reopen, name="fiscal_quarter_reopen"
+    ),
+    path("settings/fiscal-quarters/late-entries/", closing_views.late_entries, name="late_entries"),
 ]
 core_portal = [path("team/", views.portal_team, name="team")]
 core_api = [path("me/", api.MeView.as_view(), name="api-me"), *core_router.urls]

@@ -103,6 +103,8 @@ class RegistrationSerializer(TenantModelSerializer):
             "extension_reason",
             "extensions",
             "closed_on",
+            "original_closed_on",
+            "adjustment_reason",
             "closed_amount",
             "closed_amount_reporting",
             "sales_rep",
@@ -118,6 +120,7 @@ class RegistrationSerializer(TenantModelSerializer):
         access = _access(self)
         if access is not None and access.is_partner:
             del self.fields["conflicting_registration_ids"]
+            del self.fields["adjustment_reason"]  # the vendor's finance note
 
     def _now(self) -> datetime:
         return self.context.get("now") or timezone.now()
@@ -197,9 +200,17 @@ class RevenueRecordSerializer(TenantModelSerializer):
             "amount_reporting",
             "registration",
             "reference",
+            "original_period",
+            "adjustment_reason",
             "created_at",
         ]
         read_only_fields = fields
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        access = _access(self)
+        if access is not None and access.is_partner:
+            del self.fields["adjustment_reason"]  # the vendor's finance note
 
 
 # --- writing: registrations --------------------------------------------------------------------
@@ -293,6 +304,13 @@ class CloseSerializer(StrictInputMixin, serializers.Serializer):
     create_booking = serializers.BooleanField(
         required=False, default=False, help_text="Also record the won amount as new recurring revenue."
     )
+    adjustment_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Only for a close date inside a closed fiscal quarter, when the program books late "
+        "entries as adjustments: why it comes late (the close is then dated in the first open quarter).",
+    )
 
 
 class AssignRepSerializer(StrictInputMixin, serializers.Serializer):
@@ -351,6 +369,13 @@ class RevenueRowSerializer(StrictInputMixin, serializers.Serializer):
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
     registration = serializers.IntegerField(required=False, allow_null=True, default=None)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    adjustment_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Only for a month inside a closed fiscal quarter, when the program books late entries "
+        "as adjustments: why it comes late (the record is then dated in the first open quarter).",
+    )
 
     def validate_currency(self, value: str) -> str:
         return value.upper()

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from prm import audit
+from prm import audit, closing
 from prm.access import TenantAccess, require
 from prm.models import Membership, Tenant
 from prm.money import to_reporting
@@ -231,6 +231,24 @@ def registration_reject(
     return registration
 
 
+def _close_date(
+    access: TenantAccess, registration: DealRegistration, closed_on: date, reason: str
+) -> closing.Booking:
+    """Where the close date goes: never in the future nor before the deal was registered; inside a
+    closed quarter it is refused or booked as an adjustment, as the tenant chose."""
+    if closed_on > timezone.localdate():
+        raise ValidationError({"closed_on": "A deal cannot close in the future."})
+    registered_on = timezone.localdate(registration.submitted_at)
+    if closed_on < registered_on:
+        raise ValidationError(
+            {
+                "closed_on": f"The deal was registered on {registered_on:%-d %b %Y}; "
+                "it cannot have closed before that."
+            }
+        )
+    return closing.book_date(access.tenant, closed_on, field="closed_on", reason=reason)
+
+
 @transaction.atomic
 def registration_close(
     *,
@@ -240,41 +258,61 @@ def registration_close(
     closed_on: date,
     amount: Decimal | None = None,
     create_booking: bool = False,
+    adjustment_reason: str = "",
 ) -> DealRegistration:
     """Record the outcome of an approved deal. A won deal needs its final amount and may book
-    it as a new recurring revenue record attributed to the partner."""
+    it as a new recurring revenue record attributed to the partner. A close date in a closed
+    quarter is refused, or booked in the first open quarter with ``adjustment_reason``."""
     require(access, Perm.DECIDE_DEALS)
     registration = DealRegistration.objects.select_for_update().get(pk=registration.pk)
     _require_status(registration, Status.APPROVED, Status.EXPIRED)
-    if closed_on > timezone.localdate():
-        raise ValidationError({"closed_on": "A deal cannot close in the future."})
+    booking = _close_date(access, registration, closed_on, adjustment_reason)
     if won and (amount is None or amount <= 0):
         raise ValidationError({"amount": "Give the amount the deal was won for."})
     before = registration.status
     registration.status = Status.WON if won else Status.LOST
-    registration.closed_on = closed_on
+    registration.closed_on = booking.day
+    registration.original_closed_on, registration.adjustment_reason = booking.original, booking.reason
     registration.closed_amount = amount if won else None
     registration.closed_amount_reporting = (
         to_reporting(amount, registration.currency, tenant=access.tenant) if won and amount else None
     )
     registration.save()
     _record_move(access=access, registration=registration, before=before)
-    if won and create_booking:
-        revenue_record_create(
+    if booking.is_adjustment:
+        closing.record_adjustment(
             access=access,
-            fields={
-                "account": registration.account,
-                "partner": registration.partner,
-                "period": closed_on.replace(day=1),
-                "kind": RevenueRecord.Kind.NEW,
-                "recurring": True,
-                "amount": amount,
-                "currency": registration.currency,
-                "registration": registration,
-                "reference": f"Registration {registration.pk}",
-            },
+            target=registration,
+            field="closed_on",
+            given=closed_on,
+            booked=booking.day,
+            reason=booking.reason,
+            partner_id=registration.partner_id,
         )
+    if won and create_booking:
+        _book_won_deal(access, registration, closed_on, booking.reason)
     return registration
+
+
+def _book_won_deal(
+    access: TenantAccess, registration: DealRegistration, closed_on: date, reason: str
+) -> None:
+    """The won amount as new recurring revenue, dated like the close (and adjusted like it)."""
+    revenue_record_create(
+        access=access,
+        fields={
+            "account": registration.account,
+            "partner": registration.partner,
+            "period": closed_on.replace(day=1),
+            "kind": RevenueRecord.Kind.NEW,
+            "recurring": True,
+            "amount": registration.closed_amount,
+            "currency": registration.currency,
+            "registration": registration,
+            "reference": f"Registration {registration.pk}",
+            "adjustment_reason": reason,
+        },
+    )
 
 
 @transaction.atomic

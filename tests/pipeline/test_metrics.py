@@ -129,6 +129,8 @@ class _Desk:
                 "partner_role": role,
             },
         )
+        # Dated before it is decided: a deal cannot close before it was registered.
+        DealRegistration.objects.filter(pk=registration.pk).update(submitted_at=submitted)
         if outcome == "rejected":
             services.registration_reject(
                 access=self.access, registration=registration, reason="Not qualified."
@@ -142,7 +144,6 @@ class _Desk:
                 closed_on=closed_on,
                 amount=Decimal(won_amount) if won_amount else None,
             )
-        DealRegistration.objects.filter(pk=registration.pk).update(submitted_at=submitted)
         return registration
 
 

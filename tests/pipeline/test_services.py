@@ -217,7 +217,12 @@ def test_a_won_deal_records_its_amount_and_date_in_both_currencies(world_a):
     world_a.tenant.settings = {"exchange_rates": {"EUR": "1.10"}}
     world_a.tenant.save()
     registration = make(
-        world_a, Status.APPROVED, currency="EUR", amount=Decimal("1000"), amount_reporting=Decimal("1100")
+        world_a,
+        Status.APPROVED,
+        currency="EUR",
+        amount=Decimal("1000"),
+        amount_reporting=Decimal("1100"),
+        submitted_at=timezone.now() - timedelta(days=10),
     )
 
     call(

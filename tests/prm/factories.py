@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 from factory.utils import import_object
 
+from prm import closing
 from prm.models import ApiKey, Invitation, Membership, Tenant, User, hash_secret
+from prm.periods import FiscalPeriod, fiscal_quarter_of
 from prm.permissions import PARTNER_ROLES, Role
 from prm.tenancy import get_current_tenant, tenant_context
 
@@ -93,3 +96,29 @@ class ApiKeyFactory(TenantOwnedFactory):
     role = Role.MANAGER
     key_prefix = "prm_test"
     key_hash = factory.Sequence(lambda n: hash_secret(f"key-{n}"))
+
+
+# --- closed fiscal quarters: finance acting through the services ---------------------------------
+
+
+def quarters_ago(n: int, start_month: int = 1) -> FiscalPeriod:
+    """The fiscal quarter ``n`` quarters before today's (0: the running one)."""
+    quarter = fiscal_quarter_of(timezone.localdate(), start_month)
+    for _ in range(n):
+        quarter = quarter.previous()
+    return quarter
+
+
+def close(world, quarter: FiscalPeriod, role=Role.FINANCE, note: str = ""):
+    with tenant_context(world.tenant):
+        return closing.period_close(access=world.access(role), quarter=quarter.label, note=note)
+
+
+def reopen(world, quarter: FiscalPeriod, reason: str = "Late credit note", role=Role.FINANCE):
+    with tenant_context(world.tenant):
+        return closing.period_reopen(access=world.access(role), quarter=quarter.label, reason=reason)
+
+
+def set_policy(world, policy: str):
+    with tenant_context(world.tenant):
+        closing.late_entries_set(access=world.access(Role.FINANCE), policy=policy)
