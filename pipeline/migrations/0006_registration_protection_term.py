@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pipeline', '0004_metric_indexes'),
+        ('pipeline', '0005_period_adjustments'),
     ]
 
     operations = [
