@@ -104,6 +104,9 @@ class _Writer:
                 "partner_role": role,
             },
         )
+        # Registered when the history says, before it is decided (a close before it is refused).
+        DealRegistration.objects.filter(pk=registration.pk).update(submitted_at=submitted)
+        registration.refresh_from_db()
         if outcome == "rejected":
             services.registration_reject(access=access, registration=registration, reason="No.")
         elif outcome in {"approved", "won", "lost"}:
@@ -116,7 +119,6 @@ class _Writer:
                 closed_on=closed_on,
                 amount=Decimal(won) if outcome == "won" else None,
             )
-        DealRegistration.objects.filter(pk=registration.pk).update(submitted_at=submitted)
         status = outcome or "submitted"
         self.world.deals.append(
             {
