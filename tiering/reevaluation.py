@@ -102,7 +102,7 @@ def tier_proposal_reevaluate(*, partner_id: int, why: str) -> Proposal | None:
     tier with the fresh rules (unless tactical moves are applied automatically: the next run does
     that). Audited as the system's. Returns the proposal that is pending afterwards, if any."""
     proposal = (
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("partner", "to_tier", "from_tier")
         .filter(partner_id=partner_id, status=Proposal.Status.PENDING, proposed_by__isnull=True)
         .first()

@@ -13,6 +13,7 @@ from prm.models import User
 from prm.money import to_reporting
 
 from ..models import Account, DealRegistration
+from ..services.common import protection_term
 from . import content
 from .world import Draft, PartnerProfile, World, days_ago, deal_amount, hours_after
 
@@ -57,7 +58,9 @@ def draft(
     if open_:
         world.open_owner.setdefault(account.pk, profile.partner.pk)
     if submitted_at is None:
-        submitted_at = _submitted_at(world, status, variant)
+        submitted_at = _submitted_at(
+            world, status, variant, protection_term(world.tenant, profile.partner)[0]
+        )
     registration = _registration(world, profile, account, status, submitted_at)
     new = Draft(registration, [("", Status.SUBMITTED, submitted_at, registration.submitted_by, "")])
     if status == Status.SUBMITTED:
@@ -88,10 +91,11 @@ def _account_for(world: World, profile: PartnerProfile, open_: bool) -> Account 
     return None
 
 
-def _submitted_at(world: World, status: str, variant: str) -> datetime:
+def _submitted_at(world: World, status: str, variant: str, protection_days: int) -> datetime:
+    """When a registration of this status and variant was submitted; windows that depend on the
+    protection period use the partner's term (its tier's days, or the program default)."""
     rng, now = world.rng, world.now
     sla = timedelta(hours=world.rules["sla_hours"])
-    protection_days = world.rules["protection_days"]
     if variant == "fresh":
         return now - timedelta(hours=rng.uniform(0.5, sla.total_seconds() / 3600 - 6))
     if variant == "overdue":
@@ -147,7 +151,9 @@ def _decide(world: World, draft: Draft, profile: PartnerProfile, status: str, va
         )
         return
     draft.moves.append((Status.SUBMITTED, Status.APPROVED, decided_at, manager, ""))
-    protected_until = decided_at.date() + timedelta(days=world.rules["protection_days"])
+    days, source = protection_term(world.tenant, profile.partner)
+    registration.protection_days, registration.protection_source = days, source
+    protected_until = decided_at.date() + timedelta(days=days)
     if variant == "extended":
         registration.extensions = 1
         protected_until += timedelta(days=world.rules["extension_days"])

@@ -127,10 +127,10 @@ def partners_grouping(access: TenantAccess, as_of: date | None = None) -> QueryS
     ).values("id", "tier_key", "class_key")
 
 
-def tier_counts(access: TenantAccess, as_of: date | None = None) -> dict[int | None, int]:
-    """How many of the caller's partners each tier held at the end of ``as_of`` (None: no tier)."""
+def tier_counts(members: list[dict[str, Any]]) -> dict[int | None, int]:
+    """How many of the partners (rows of ``partners_grouping``) each tier holds (None: no tier)."""
     counted: dict[int | None, int] = {}
-    for row in partners_grouping(access, as_of):
+    for row in members:
         counted[row["tier_key"]] = counted.get(row["tier_key"], 0) + 1
     return counted
 

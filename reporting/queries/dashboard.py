@@ -201,10 +201,12 @@ def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPer
     return series
 
 
-def tier_rows(access: TenantAccess, as_of: date | None = None) -> list[TierRow]:
-    """Tiers by rank with their partner counts (as at the end of ``as_of``), and a row for
-    partners without a tier."""
-    counted = tier_counts(access, as_of)
+def tier_rows(
+    access: TenantAccess, as_of: date | None = None, members: list[dict[str, Any]] | None = None
+) -> list[TierRow]:
+    """Tiers by rank with their partner counts (as at the end of ``as_of``; ``members``: the rows
+    of ``partners_grouping`` for that day, when already read), and a row for partners without a tier."""
+    counted = tier_counts(members if members is not None else list(partners_grouping(access, as_of)))
     rows = [
         TierRow(t.pk, t.name, t.classification, counted.get(t.pk, 0)) for t in tiering_queries.tiers(access)
     ]
@@ -255,9 +257,10 @@ def _aggregation_memory() -> None:
 def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
     """Every figure of the executive dashboard, computed now (no cache)."""
     _aggregation_memory()
-    tiers = tier_rows(access, period.end)
+    members = list(partners_grouping(access, period.end))
+    tiers = tier_rows(access, period.end, members)
     quarters = trend_quarters(period)
-    partner_ids = list(partner_queries.partners(access).order_by().values_list("pk", flat=True))
+    partner_ids = [row["id"] for row in members]
     figures = []
     for key in HEADLINE:
         metric = catalog.get(key)

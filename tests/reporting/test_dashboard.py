@@ -185,7 +185,7 @@ def test_one_statement_per_metric_and_period_set_whatever_the_number_of_partners
     with tenant_context(world.tenant), CaptureQueriesContext(connection) as large:
         queries.compute_dashboard(TenantAccess.program_reader(world.tenant), parse_period("FY2026-Q2", 4))
     assert len(small) == len(large)
-    # Two statements per headline metric (period + previous, then the trend), tiers and partner ids (2),
+    # Two statements per headline metric (period + previous, then the trend), tiers and their partners (2),
     # the partner-sourced revenue's concentration (1), names (1),
     # the tiering panels (settings, strategic count, alerts, movements, partner ids, scores), the JBP
     # attainment (plans, targets, revenue) and the incentive panels (four metrics, ROI per tier).
