@@ -105,6 +105,7 @@ MONEY = {
     "average_deal_size",
     "revenue",
     "revenue_ttm",
+    "revenue_sourced",
     "jbp_mdf_commitment",
 }
 RATIO = {"win_rate", "revenue_growth", "nrr", "jbp_revenue_attainment"}
@@ -130,7 +131,13 @@ HEADLINE = [
     "nrr",
     "revenue",
 ]
-ALL_KEYS = [*QBR_KEYS, "active_certifications", "jbp_revenue_attainment", "jbp_mdf_commitment"]
+ALL_KEYS = [
+    *QBR_KEYS,
+    "revenue_sourced",
+    "active_certifications",
+    "jbp_revenue_attainment",
+    "jbp_mdf_commitment",
+]
 ARR_SIGN = {"new": 1, "expansion": 1, "contraction": -1, "churn": -1, "renewal": 0}
 BOOKINGS = {"new", "expansion", "renewal"}
 
@@ -202,6 +209,8 @@ class Oracle:
             return {"won": len(won), "decided": len(closed)}
         if key == "revenue":
             return {"value": self.booked(pids, s.start, s.end)}
+        if key == "revenue_sourced":
+            return {"value": self.booked(pids, s.start, s.end, sourced_only=True)}
         if key == "revenue_ttm":
             return {"value": self.booked(pids, add_months(s.end, -11), s.end)}
         if key == "revenue_growth":
@@ -227,12 +236,21 @@ class Oracle:
         (pid,) = pids
         return {"revenue": self.booked(pids, s.start, s.end), "commitment": self.plan_figures(pid, s)[0]}
 
-    def booked(self, pids: set, start: date, end: date) -> Fraction:
+    def booked(self, pids: set, start: date, end: date, sourced_only: bool = False) -> Fraction:
+        # Partner-sourced: on an account where that partner won a registration it sourced.
+        won = {
+            (d["partner_id"], d["account"])
+            for d in self.world.deals
+            if d["status"] == "won" and d["role"] == "sourced"
+        }
         return sum(
             (
                 reporting(r["amount"], r["currency"])
                 for r in self.world.revenue
-                if r["partner"] in pids and r["kind"] in BOOKINGS and start <= r["period"] <= end
+                if r["partner"] in pids
+                and r["kind"] in BOOKINGS
+                and start <= r["period"] <= end
+                and (not sourced_only or (r["partner"], r["account"]) in won)
             ),
             Fraction(0),
         )
@@ -278,6 +296,7 @@ COMBINE = {
     "average_deal_size": lambda p: _ratio(p["total"], p["n"]),
     "revenue": lambda p: p["value"],
     "revenue_ttm": lambda p: p["value"],
+    "revenue_sourced": lambda p: p["value"],
     "revenue_growth": lambda p: None if not p["amount_before"] else p["amount_now"] / p["amount_before"] - 1,
     "nrr": lambda p: _ratio(p["arr_now"], p["arr_then"]),
     "active_certifications": lambda p: p["n"],

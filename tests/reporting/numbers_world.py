@@ -124,6 +124,7 @@ class _Writer:
             {
                 "id": registration.pk,
                 "partner_id": partner.pk,
+                "account": registration.account_id,
                 "role": role,
                 "status": status,
                 "submitted_at": submitted,
@@ -225,9 +226,20 @@ def _random_revenue(writer: _Writer, rng: random.Random, partner, start: date, a
     bookings; some in EUR. The ARR a record moves is tracked in the currency it was entered in."""
     kind = {k: k for k in ("new", "expansion", "contraction", "churn", "renewal")}
     rows = []
-    for _ in range(accounts):
+    # The first account is one the partner sourced and won, when it has one: partner-sourced revenue.
+    won = [
+        d
+        for d in writer.world.deals
+        if (d["partner_id"], d["status"], d["role"]) == (partner.pk, "won", SOURCED)
+    ]
+    for n in range(accounts):
         writer.n += 1
-        account = Account.objects.create(name=f"Revenue customer {writer.n}", domain=f"rev{writer.n}.example")
+        if n == 0 and won:
+            account = Account.objects.get(pk=won[0]["account"])
+        else:
+            account = Account.objects.create(
+                name=f"Revenue customer {writer.n}", domain=f"rev{writer.n}.example"
+            )
         currency = "EUR" if rng.random() < 0.3 else "USD"
         first = start + timedelta(days=rng.randint(0, 540))
         arr = Decimal(0)

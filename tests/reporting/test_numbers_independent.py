@@ -36,6 +36,7 @@ from .numbers_oracle import (
     half_up,
     quarter_of,
     reporting,
+    rounded,
     span,
 )
 from .numbers_world import build_long_history_world, build_numbers_world
@@ -157,6 +158,20 @@ def test_each_catalog_metric_per_partner_equals_the_oracle(worlds, db, start, la
                 if got[pid] != want:
                     wrong.append(f"{key} {_name(world, pid)}: app {got[pid]} ≠ oracle {want}")
     assert not wrong, f"{label}: " + "; ".join(wrong)
+
+
+def test_partner_sourced_revenue_counts_only_accounts_the_partner_sourced_and_won(worlds, db):
+    world = worlds[1]
+    oracle, label = Oracle(world), "FY2025"
+    ids = {p.pk for p in world.partners}
+    sourced = oracle.exact("revenue_sourced", ids, oracle.span(label))
+    everything = oracle.exact("revenue", ids, oracle.span(label))
+    assert 0 < sourced < everything  # the world has both kinds, so the test can tell them apart
+    with tenant_context(world.tenant):
+        got = prm.metrics.get("revenue_sourced").compute(
+            tenant=world.tenant, partner_ids=ids, period=parse_period(label, 1)
+        )
+    assert sum(got.values()) == rounded("revenue_sourced", sourced)
 
 
 GROUPED = [key for key in ALL_KEYS if key not in {"jbp_revenue_attainment", "jbp_mdf_commitment"}]
