@@ -203,14 +203,8 @@ def _allocation_run(
     """Run a programmatic allocation; its report (allocated, left out and why) is shown once on
     the fund's page after the redirect."""
     reports: list[services.AllocationReport] = []
-    if run_action(request, lambda: reports.append(run()), "Allocation run finished."):
-        report = reports[0]
-        messages.info(
-            request,
-            f"By {report.rule}: {len(report.allocated)} allocated, {len(report.left_out)} left out "
-            f"({report.left:,.2f} {fund.currency} left in the fund).",
-        )
-        request.session[REPORT_KEY] = {"fund": fund.pk, **report.as_dict()}
+    if run_action(request, lambda: reports.append(run()), "Allocation run finished: what happened is below."):
+        request.session[REPORT_KEY] = {"fund": fund.pk, **reports[0].as_dict()}
     return redirect("fund_detail", tenant_slug=request.tenant.slug, fund_id=fund.pk)
 
 

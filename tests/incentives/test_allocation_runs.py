@@ -172,7 +172,7 @@ def test_the_fund_page_shows_the_report_and_states_the_rule(world_a, gold, clien
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
     assert page.status_code == 200
     assert "Allocation by tier rule: what happened" in text
-    assert "Alpha Co — 30000.00" in text
+    assert "Alpha Co — 30,000.00" in text
     assert "Bravo Co — pool exhausted — needed 30,000.00, 20,000.00 left" in text
     assert "no partial amounts" in text
     again = manager.get(f"/t/alpha/mdf/funds/{fund.pk}/").content.decode()
