@@ -14,12 +14,15 @@ A fund or program may only list tiers that carry the flag. Every place that deci
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from partners.models import Partner, Tier
+from tiering.queries import tier_at
 
 Flag = Literal["mdf_eligible", "rebate_eligible"]
 MDF: Flag = "mdf_eligible"
@@ -63,15 +66,26 @@ def why_not(flag: Flag, partner: Partner, listed: Iterable[int]) -> str:
     return ""
 
 
-def qualifying_partners(flag: Flag, listed: Iterable[int]) -> QuerySet[Partner]:
-    """Every partner that qualifies, as one queryset (tier fetched with it)."""
-    condition = Q(**{f"tier__{flag}": True})
+def qualifying_partners(flag: Flag, listed: Iterable[int], as_of: date | None = None) -> QuerySet[Partner]:
+    """Every partner that qualifies, as one queryset (tier fetched with it). With ``as_of`` (a
+    day before today, e.g. the end of a finished rebate period) the tier is the one the partner
+    held at the end of that day (tier history), so a later promotion or demotion does not change
+    who earned a finished period's rebate."""
     listed = list(listed)
+    partners = Partner.objects.filter(status=Partner.Status.ACTIVE, archived_at__isnull=True)
+    if as_of is None or as_of >= timezone.localdate():
+        condition = Q(**{f"tier__{flag}": True})
+        if listed:
+            condition &= Q(tier_id__in=listed)
+        return partners.filter(condition).select_related("tier")
+    tiers = Tier.objects.filter(**{flag: True})
     if listed:
-        condition &= Q(tier_id__in=listed)
-    return Partner.objects.filter(
-        condition, status=Partner.Status.ACTIVE, archived_at__isnull=True
-    ).select_related("tier")
+        tiers = tiers.filter(pk__in=listed)
+    return (
+        partners.annotate(tier_then=tier_at(as_of))
+        .filter(tier_then__in=list(tiers.values_list("pk", flat=True)))
+        .select_related("tier")
+    )
 
 
 def eligible_tiers(flag: Flag, tiers: QuerySet[Tier]) -> QuerySet[Tier]:

@@ -86,6 +86,34 @@ def rounded_ratio(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(PLACES["ratio"], ROUND_HALF_UP)
 
 
+def half_up(value: Any, places: str) -> Decimal:
+    """``value`` rounded half-up to ``places`` (e.g. ``"0.01"``), as every figure is."""
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    return Decimal(value).quantize(Decimal(places), ROUND_HALF_UP)
+
+
+def display(value: Any, unit: str, currency: str = "") -> str:
+    """A figure as pages and PDFs print it, rounded half-up like the figure itself: money in whole
+    currency units with separators (to the cent in CSV and the API), a ratio in per cent with two
+    decimals (its four decimals exactly: 0.5313 is 53.13 %, no second rounding), a score with up to
+    two decimals, a count whole; an em dash for no value."""
+    if value is None or value == "":
+        return "—"
+    if unit == "money":
+        return f"{half_up(value, '1'):,} {currency}".strip()
+    if unit in ("ratio", "share"):
+        return f"{half_up(Decimal(value) * 100, '0.01'):,} %"
+    if unit == "score":
+        score = half_up(value, "0.01")
+        return f"{score:,.1f}" if score == score.quantize(Decimal("0.1")) else f"{score:,}"
+    if unit == "times":
+        return f"{half_up(value, '0.01'):,}×"
+    if unit == "count":
+        return f"{int(value):,}"
+    return str(value)
+
+
 def ratio(numerator: Any, denominator: Any) -> Decimal | None:
     """numerator ÷ denominator, exact (rounded only when the figure is handed out); None when the
     denominator is nothing or negative."""

@@ -21,6 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
+from prm.metrics import display as metrics_display
+from prm.metrics import half_up
 from prm.metrics import rounded as metrics_rounded
 
 HUNDRED = Decimal(100)
@@ -90,17 +92,15 @@ def normalise_rating(rating: int | None) -> Decimal:
 
 
 def display(raw: Any, unit: str) -> str:
-    """A raw value as people read it: money with separators, ratios in per cent, ratings of 5."""
+    """A raw value as people read it (the catalog's display rule); ratings out of 5."""
     if raw is None:
         return "—"
     if unit == "manual":
         return f"{raw} / 5"
+    if unit in ("money", "ratio"):
+        return metrics_display(raw, unit)
     value = Decimal(raw)
-    if unit == "money":
-        return f"{value:,.0f}"
-    if unit == "ratio":
-        return f"{value * 100:.1f} %"
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{half_up(value, '0.01')}"
 
 
 @dataclass

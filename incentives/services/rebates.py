@@ -121,11 +121,12 @@ def program_bands(program: RebateProgram) -> list[Band]:
     return [Band(threshold=b.threshold, rate=b.rate) for b in program.bands.all()]
 
 
-def rebate_partners(program: RebateProgram) -> list[Partner]:
+def rebate_partners(program: RebateProgram, as_of: date | None = None) -> list[Partner]:
     """The partners that accrue on ``program``: ``incentives.eligibility`` decides (active, tier
-    rebate eligible, and listed by the program when it lists tiers). Accruals, forecasts and
+    rebate eligible, and listed by the program when it lists tiers), by the tier held at the end
+    of ``as_of`` (the accrual day, or the period's end once it is over). Accruals, forecasts and
     statements all start from here."""
-    return list(qualifying_partners(REBATE, listed_tier_ids(program)).order_by("name"))
+    return list(qualifying_partners(REBATE, listed_tier_ids(program), as_of).order_by("name"))
 
 
 def _attainment(tenant: Tenant, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
@@ -133,7 +134,8 @@ def _attainment(tenant: Tenant, partner_ids: list[int], period: FiscalPeriod) ->
         metric = prm.metrics.get(JBP_REVENUE_ATTAINMENT)
     except KeyError:
         return {}
-    return metric.compute(tenant=tenant, partner_ids=partner_ids, period=period)
+    # Exact: whether the accelerator is reached is decided on the exact attainment.
+    return metric.compute(tenant=tenant, partner_ids=partner_ids, period=period, exact=True)
 
 
 def open_pipeline_weighted(partner_ids: list[int], period: FiscalPeriod, today: date) -> dict[int, Decimal]:
@@ -156,7 +158,7 @@ def rebate_calculate(
     """For each eligible partner: the accrual to date and the forecast at period end (no writes)."""
     today = as_of or timezone.localdate()
     period = _period_of(program, tenant)
-    partners = rebate_partners(program)
+    partners = rebate_partners(program, min(today, period.end))
     ids = [p.pk for p in partners]
     basis = prm.metrics.get(program.basis_metric).compute(tenant=tenant, partner_ids=ids, period=period)
     attainment = _attainment(tenant, ids, period)
@@ -212,9 +214,12 @@ def _accrue(access: TenantAccess | None, program: RebateProgram, as_of: date | N
         accrual.lines, accrual.accelerated, accrual.capped = now.as_json_lines(), now.accelerated, now.capped
         accrual.forecast_basis, accrual.forecast_amount = forecast.basis, forecast.amount
         (to_update if accrual.pk else to_create).append(accrual)
-    # Partners that no longer qualify (tier changed, flag switched off) lose their stale accrual,
-    # so accrued and forecast figures, the portal and the API follow the one rule.
+    # While the period runs, partners that no longer qualify (tier changed, flag switched off) lose
+    # their stale accrual, so accrued and forecast figures, the portal and the API follow the one
+    # rule. Once it is over, what a partner earned stays: eligibility is judged at the period's end.
     dropped = [a.pk for pid, a in existing.items() if pid not in results]
+    if today > _period_of(program, tenant).end:
+        dropped = []
     RebateAccrual.objects.filter(pk__in=dropped).delete()
     RebateAccrual.objects.bulk_create(to_create)
     RebateAccrual.objects.bulk_update(

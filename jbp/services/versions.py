@@ -83,9 +83,9 @@ def _fmt_target(value: Decimal, key: str) -> str:
     except KeyError:
         unit = Unit.COUNT
     if unit == Unit.RATIO:
-        return f"{value * 100:.1f} %"
+        return prm.metrics.display(value, Unit.RATIO)
     if unit == Unit.MONEY:
-        return f"{value:,.2f}"
+        return f"{prm.metrics.half_up(value, '0.01'):,}"
     return f"{value.normalize():f}"
 
 

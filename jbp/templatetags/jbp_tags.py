@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
+from prm.metrics import display, half_up
+
 register = template.Library()
 
 
@@ -21,21 +23,25 @@ def _dec(value: object) -> Decimal | None:
 
 @register.filter
 def metric_value(value: object, unit: str) -> str:
-    """1,250,000 for money, 25.0 % for ratios, 12 for counts; an em dash for no value."""
+    """1,250,000 for money, 25.13 % for ratios, 12 for counts; an em dash for no value (the
+    catalog's display rule, half-up)."""
     number = _dec(value)
     if number is None:
         return "—"
-    if unit == "ratio":
-        return f"{number * 100:.1f} %"
-    if unit == "money":
-        return intcomma(f"{number:.0f}")
-    return intcomma(f"{number.normalize():f}") if number == number.to_integral() else f"{number:.2f}"
+    if unit in ("ratio", "money"):
+        return display(number, unit)
+    return (
+        intcomma(f"{number.normalize():f}")
+        if number == number.to_integral()
+        else f"{half_up(number, '0.01')}"
+    )
 
 
 @register.filter
 def pct(value: object) -> str:
+    """An attainment in whole per cent, rounded half-up."""
     number = _dec(value)
-    return "—" if number is None else f"{number * 100:.0f} %"
+    return "—" if number is None else f"{half_up(number * 100, '1')} %"
 
 
 @register.filter
@@ -52,13 +58,13 @@ def tone(value: object) -> str:
 @register.filter
 def bar_width(value: object) -> str:
     number = _dec(value)
-    return "0" if number is None else f"{min(number * 100, Decimal(100)):.0f}"
+    return "0" if number is None else f"{half_up(min(number * 100, Decimal(100)), '1')}"
 
 
 @register.filter
 def money(value: object) -> str:
     number = _dec(value)
-    return "—" if number is None else intcomma(f"{number:.0f}")
+    return "—" if number is None else display(number, "money")
 
 
 @register.filter

@@ -1,5 +1,7 @@
 from django import template
 
+from prm.metrics import display
+
 register = template.Library()
 
 
@@ -10,3 +12,9 @@ def page_query(context: template.Context, number: int, param: str = "page") -> s
     query[param] = str(number)
     encoded: str = query.urlencode()
     return "?" + encoded
+
+
+@register.filter
+def figure(value: object, unit: str) -> str:
+    """A figure by its unit as every page prints it (``prm.metrics.display``: half-up)."""
+    return display(value, unit)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from prm.metrics import Unit
+from prm.metrics import display
 from prm.models import Tenant
 
 TEXT = "text"
@@ -51,24 +50,10 @@ def _csv_value(cell: TableCell) -> Any:
 
 
 def format_value(value: Any, unit: str, currency: str = "") -> str:
-    """A figure as the pages print it: money without cents and with the currency, ratios in %."""
-    if value is None or value == "":
-        return "—"
-    if unit == "score":
-        return f"{Decimal(value):,.1f}"
-    if unit == "times":
-        return f"{Decimal(value):,.2f}×"
-    if unit == Unit.MONEY:
-        return f"{Decimal(value):,.0f} {currency}".strip()
-    if unit == Unit.RATIO:
-        return f"{Decimal(value) * 100:,.1f} %"
-    if unit == Unit.COUNT:
-        return f"{int(value):,}"
-    if unit == DATE:
+    """A figure as the pages print it (the catalog's display rule: ``prm.metrics.display``)."""
+    if unit == DATE and value not in (None, ""):
         return f"{value:%-d %b %Y}"
-    if unit == "share":
-        return f"{Decimal(value) * 100:,.1f} %"
-    return str(value)
+    return display(value, str(unit), currency)
 
 
 def format_change(change: dict[str, Any] | None) -> str:

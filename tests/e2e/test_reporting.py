@@ -39,7 +39,7 @@ def test_executive_changes_the_period_and_opens_a_partners_qbr(transactional_db,
     # The strategic win rate leads to the rows behind it, and a row to the partner's QBR.
     page.locator(".figure-card").filter(has_text="Win rate").locator(".strategic a").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Win rate: Strategic partners, FY2026-Q2")
-    expect(page.locator("#figure-total")).to_have_text("66.7 %")
+    expect(page.locator("#figure-total")).to_have_text("66.67 %")
     page.get_by_role("link", name="Metric Partner 1").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Quarterly business review: Metric Partner 1")
     expect(page.get_by_role("table", name="Metric Partner 1, FY2026-Q2")).to_contain_text("4,400 USD")

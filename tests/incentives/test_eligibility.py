@@ -126,6 +126,43 @@ def test_statements_follow_the_same_rule(world_a, tiers):
     assert stated == {"Gold Partner"}
 
 
+def test_a_partner_demoted_after_the_period_keeps_what_it_earned_in_it(world_a, tiers):
+    """Eligibility for a finished period is judged with the tier held at its end (tier history)."""
+    from datetime import datetime, time
+
+    from tiering.models import TierChange
+
+    gold, registered = tiers
+    last = services.current_quarter(world_a.tenant).previous()
+    demoted = partner_in(world_a, gold, "Gold Partner")
+    with tenant_context(world_a.tenant):
+        DealRegistrationFactory(
+            partner=demoted,
+            status="won",
+            closed_on=last.end - timedelta(days=1),
+            closed_amount=D("10000"),
+            closed_amount_reporting=D("10000"),
+        )
+    prog = program(world_a, period=last.label)
+    assert accrue(world_a, prog)["Gold Partner"] == D("100.00")
+    with tenant_context(world_a.tenant):
+        # Demoted to a tier without rebates the day after the period ended (recorded in the history).
+        type(demoted).objects.filter(pk=demoted.pk).update(tier=registered)
+        TierChange.objects.create(
+            partner=demoted,
+            from_tier=gold,
+            to_tier=registered,
+            changed_at=timezone.make_aware(datetime.combine(last.end + timedelta(days=1), time(9))),
+            reason="Demoted",
+        )
+    assert accrue(world_a, prog)["Gold Partner"] == D("100.00")  # kept, recomputed as at the period's end
+    with tenant_context(world_a.tenant):
+        services.rebate_statements_close(access=world_a.access(Role.FINANCE), program=prog)
+        assert list(RebateStatement.objects.values_list("partner__name", "amount")) == [
+            ("Gold Partner", D("100.00"))
+        ]
+
+
 def test_a_program_cannot_list_a_tier_that_is_not_rebate_eligible(world_a, tiers):
     _, registered = tiers
     with pytest.raises(ValidationError) as refused:

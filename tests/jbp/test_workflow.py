@@ -251,7 +251,7 @@ def test_compare_shows_added_and_removed_rows(world_a):
             "Other target · Win rate · Full year": "added",
             "Revenue commitment · Revenue · Q4": "removed",
         }
-        assert v3.content["Other target · Win rate · Full year"] == "40.0 %"
+        assert v3.content["Other target · Win rate · Full year"] == "40.00 %"
 
 
 def test_a_target_names_a_catalog_metric(world_a):

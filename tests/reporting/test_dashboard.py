@@ -244,7 +244,7 @@ def test_the_figure_page_and_its_csv(world, client_for):
     url = "/t/dash/reports/figure/?metric=nrr&period=FY2026-Q2&group=class_key:tactical"
     page = client.get(url)
     assert page.status_code == 200
-    assert "60.0 %" in page.content.decode()
+    assert "60.00 %" in page.content.decode()
     rows = list(csv.reader(io.StringIO(client.get(url + "&format=csv").content.decode())))
     assert rows[0] == ["Partner", "Tier", "Classification", "arr_then", "arr_now", "Net revenue retention"]
     assert rows[1][:3] == ["Metric Partner 2", "Silver", "Tactical"]

@@ -214,7 +214,7 @@ def test_jbp_attainment_on_the_dashboard_and_targets_and_actions_on_the_qbr(worl
     assert [(a["title"], a["owner"]) for a in plan_view["actions"]] == [("Joint webinar", "Ana")]
     page = client_for(world.executive).get("/t/qbr/reports/?period=FY2026-Q2").content.decode()
     assert "P1 plan FY2026" in page
-    assert "60.0 %" in page
+    assert "60.00 %" in page
     qbr_page = (
         client_for(world.executive)
         .get(f"/t/qbr/reports/partners/{p1.pk}/qbr/?period=FY2026-Q2")
