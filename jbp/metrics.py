@@ -17,7 +17,8 @@ from typing import Any
 from django.db.models import Count, Q
 
 import prm.metrics
-from prm.metrics import Metric, Unit, register
+from partners.models import Partner
+from prm.metrics import PARTNER, Metric, Unit, register
 from prm.money import MoneySum
 from prm.periods import FiscalPeriod
 
@@ -49,7 +50,9 @@ def _signed(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[i
     return {pid: 1 if pid in found else 0 for pid in partner_ids}
 
 
-def _commitments(partner_ids: list[int], period: FiscalPeriod) -> dict[int, Decimal]:
+def revenue_commitments(partner_ids: list[int], period: FiscalPeriod) -> dict[int, dict[FiscalPeriod, Decimal]]:
+    """Each partner's revenue commitment per quarter of the period, from the signed plan of that
+    quarter's fiscal year (quarters without one are absent)."""
     rows = (
         Target.objects.filter(
             quarters_of(period),
@@ -58,20 +61,44 @@ def _commitments(partner_ids: list[int], period: FiscalPeriod) -> dict[int, Deci
             kind=Target.Kind.REVENUE,
         )
         .order_by()
-        .values("plan__partner_id")
+        .values("plan__partner_id", "plan__fiscal_year", "quarter")
         .annotate(total=MoneySum("value"))
     )
-    return {row["plan__partner_id"]: row["total"] for row in rows if row["total"]}
+    found: dict[int, dict[FiscalPeriod, Decimal]] = {}
+    for row in rows:
+        if row["total"]:
+            quarter = FiscalPeriod(period.start_month, row["plan__fiscal_year"], row["quarter"])
+            found.setdefault(row["plan__partner_id"], {})[quarter] = row["total"]
+    return found
+
+
+def committed_revenue(
+    tenant: Any, commitments: dict[int, dict[FiscalPeriod, Decimal]], period: FiscalPeriod
+) -> dict[int, dict[FiscalPeriod, Decimal]]:
+    """Each partner's exact revenue (catalog ``revenue``) in each quarter it has a commitment
+    for, in one statement: attainment compares like with like, never a whole period's revenue
+    with the commitments of some of its quarters."""
+    if not commitments:
+        return {}
+    metric = prm.metrics.get("revenue")
+    quarters = period.quarters_within()
+    partners = Partner.objects.filter(pk__in=list(commitments)).values("id")
+    values = prm.metrics.compute_grouped(
+        metric, tenant=tenant, partners=partners, groupings=[PARTNER], periods=quarters, exact=True
+    )
+    return {
+        pid: {q: Decimal(values.get((q.label, PARTNER, str(pid))) or 0) for q in committed}
+        for pid, committed in commitments.items()
+    }
 
 
 def _revenue_attainment(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
-    commitments = _commitments(partner_ids, period)
-    if not commitments:
-        return {}
-    revenue = prm.metrics.get("revenue").compute(
-        tenant=tenant, partner_ids=list(commitments), period=period, exact=True
-    )
-    return {pid: prm.metrics.ratio(revenue.get(pid), commitment) for pid, commitment in commitments.items()}
+    commitments = revenue_commitments(partner_ids, period)
+    revenue = committed_revenue(tenant, commitments, period)
+    return {
+        pid: prm.metrics.ratio(sum(revenue[pid].values(), Decimal(0)), sum(committed.values(), Decimal(0)))
+        for pid, committed in commitments.items()
+    }
 
 
 def _mdf_commitment(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
@@ -118,9 +145,9 @@ METRICS = [
         "Plan revenue attainment",
         Unit.RATIO,
         _revenue_attainment,
-        "The partner's revenue in the period (catalog metric revenue) ÷ its quarterly revenue commitments for the "
-        "quarters in the period, each from the signed plan of that quarter's fiscal year (a trailing four quarters "
-        "spans two plans); empty with no signed plan or no commitment.",
+        "The partner's revenue (catalog metric revenue) in the quarters of the period it has a revenue commitment "
+        "for ÷ those commitments, each from the signed plan of that quarter's fiscal year (a trailing four quarters "
+        "spans two plans; a quarter without a commitment counts on neither side); empty with no commitment.",
     ),
     Metric(
         "jbp_mdf_commitment",

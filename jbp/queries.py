@@ -440,37 +440,28 @@ def plan_attainment_statuses(
 ) -> list[PlanAttainment]:
     """For a fiscal period (quarter, year or trailing four quarters): each partner with a signed
     plan (active or closed) for a fiscal year of the period, with the revenue committed for the
-    period's quarters (each from the plan of its own fiscal year, as the catalog's
-    ``jbp_revenue_attainment``), the actual revenue (catalog metric ``revenue``), attainment, pace
-    and status (on track / at risk / behind; see ``pace_status`` for the thresholds). The plan
-    named is the one of the latest fiscal year. Two queries plus one for the metric, for all plans."""
+    period's quarters (each from the plan of its own fiscal year) and the actual revenue of those
+    quarters (catalog ``revenue``; as ``jbp_revenue_attainment``), attainment, pace against the
+    commitment expected by today (each quarter's commitment pro-rated to its elapsed part) and
+    status (on track / at risk / behind; see ``pace_status``). The plan named is the one of the
+    latest fiscal year. Three statements for all plans."""
     today = today or timezone.localdate()
     years = sorted({q.fiscal_year for q in period.quarters_within()})
     signed = list(
         Plan.objects.filter(fiscal_year__in=years, status__in=sorted(Plan.SIGNED))
         .select_related("partner")
-        .prefetch_related(
-            Prefetch(
-                "targets",
-                queryset=Target.objects.filter(jbp_metrics.quarters_of(period), kind=Target.Kind.REVENUE),
-                to_attr="period_revenue_targets",
-            )
-        )
         .order_by("partner__name", "partner_id", "fiscal_year", "pk")
     )
-    by_partner: dict[int, list[Plan]] = defaultdict(list)
-    for plan in signed:
-        by_partner[plan.partner_id].append(plan)
-    revenue = prm.metrics.get("revenue").compute(
-        tenant=tenant, partner_ids=list(by_partner), period=period, exact=True
-    )
-    share = elapsed_share(period, today)
+    latest: dict[int, Plan] = {plan.partner_id: plan for plan in signed}
+    commitments = jbp_metrics.revenue_commitments(list(latest), period)
+    revenue = jbp_metrics.committed_revenue(tenant, commitments, period)
     result = []
-    for partner_id, partner_plans in by_partner.items():
-        plan = partner_plans[-1]
-        values = [t.value for p in partner_plans for t in p.period_revenue_targets]  # type: ignore[attr-defined]
-        commitment = sum(values, Decimal(0)) or None
-        actual = Decimal(revenue.get(partner_id) or 0)
+    for partner_id, plan in latest.items():
+        committed = commitments.get(partner_id, {})
+        commitment = sum(committed.values(), Decimal(0)) or None
+        actual = sum(revenue.get(partner_id, {}).values(), Decimal(0))
+        expected = sum((value * elapsed_share(q, today) for q, value in committed.items()), Decimal(0))
+        share = expected / commitment if commitment else elapsed_share(period, today)
         pace, status = pace_status(actual, commitment, share)
         result.append(
             PlanAttainment(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from prm.metrics import Metric, Parts, Unit, ratio, register
@@ -113,11 +113,13 @@ def _revenue(tenant, partner_ids, period):
 
 
 def _revenue_sourced(tenant, partner_ids, period):
-    won_sourced = DealRegistration.objects.filter(
+    # Won by the record's month: revenue booked before the win is not the win's doing.
+    won_sourced = DealRegistration.objects.annotate(won_month=TruncMonth("closed_on")).filter(
         account_id=OuterRef("account_id"),
         partner_id=OuterRef("partner_id"),
         partner_role=DealRegistration.Role.SOURCED,
         status=Status.WON,
+        won_month__lte=OuterRef("period"),
     )
     sourced = _booked(partner_ids, period.start, period.end).filter(Exists(won_sourced))
     return _by_partner(sourced, value=Sum("amount_reporting"))
@@ -290,8 +292,9 @@ METRICS = [
         Unit.MONEY,
         None,
         "As revenue, on the accounts where the partner won a deal it sourced (a registration with role "
-        "*sourced*, won): that deal's revenue and the account's later expansions and renewals. Revenue on "
-        "accounts the partner only influenced, or never won a sourced deal on, is left out.",
+        "*sourced*, won), from the month of that win on: that deal's revenue and the account's later "
+        "expansions and renewals. Revenue before the win, on accounts the partner only influenced, or "
+        "never won a sourced deal on, is left out.",
         parts=_sum_parts(("value",), _revenue_sourced),
     ),
     Metric(

@@ -234,15 +234,24 @@ class Oracle:
         assert key == "jbp_revenue_attainment"
         assert len(pids) == 1
         (pid,) = pids
-        return {"revenue": self.booked(pids, s.start, s.end), "commitment": self.plan_figures(pid, s)[0]}
+        # Like with like: revenue of the quarters that have a commitment, against those commitments.
+        committed = [
+            (fy, q)
+            for fy, q in s.quarters
+            if self.plan_figures(pid, Span(s.start_month, "quarter", ((fy, q),)))[0]
+        ]
+        revenue = sum(
+            (self.booked(pids, *quarter_dates(s.start_month, fy, q)) for fy, q in committed), Fraction(0)
+        )
+        return {"revenue": revenue, "commitment": self.plan_figures(pid, s)[0]}
 
     def booked(self, pids: set, start: date, end: date, sourced_only: bool = False) -> Fraction:
         # Partner-sourced: on an account where that partner won a registration it sourced.
-        won = {
-            (d["partner_id"], d["account"])
-            for d in self.world.deals
-            if d["status"] == "won" and d["role"] == "sourced"
-        }
+        won: dict[tuple, date] = {}  # (partner, account) → the first month a sourced deal was won
+        for d in self.world.deals:
+            if d["status"] == "won" and d["role"] == "sourced":
+                month, key = d["closed_on"].replace(day=1), (d["partner_id"], d["account"])
+                won[key] = min(won.get(key, month), month)
         return sum(
             (
                 reporting(r["amount"], r["currency"])
@@ -250,7 +259,7 @@ class Oracle:
                 if r["partner"] in pids
                 and r["kind"] in BOOKINGS
                 and start <= r["period"] <= end
-                and (not sourced_only or (r["partner"], r["account"]) in won)
+                and (not sourced_only or won.get((r["partner"], r["account"]), date.max) <= r["period"])
             ),
             Fraction(0),
         )

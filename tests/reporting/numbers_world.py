@@ -278,7 +278,7 @@ def _random_revenue(writer: _Writer, rng: random.Random, partner, start: date, a
 
 def _plans(world: NumbersWorld, rng: random.Random) -> None:
     """Signed plans for every year of PLAN_YEARS for P1, P2, P3 (two closed years) and P7; a
-    draft for P4. Quarterly revenue commitments, pipeline targets (not commitments), vendor MDF
+    draft for P4; a signed plan for FY2026 only for P5. Quarterly revenue commitments, pipeline targets (not commitments), vendor MDF
     quarterly and whole-year, and investments that are not vendor MDF."""
     p1, p2, p3, p4, *_rest = world.partners
     p7 = world.partners[6]
@@ -293,14 +293,19 @@ def _plans(world: NumbersWorld, rng: random.Random) -> None:
             )
             _plan_rows(world, rng, plan)
     _plan_rows(world, rng, PlanFactory(partner=p4, fiscal_year=2026))
+    # P5 signs a plan for one year only: a trailing four quarters across years sees one plan.
+    _plan_rows(world, rng, PlanFactory(partner=world.partners[4], fiscal_year=2026, signed=True))
 
 
 def _plan_rows(world: NumbersWorld, rng: random.Random, plan) -> None:
     targets, investments = [], []
     for quarter in (1, 2, 3, 4):
         value = _money(rng, 20000, 90000)
-        TargetFactory(plan=plan, kind=Target.Kind.REVENUE, metric_key="revenue", quarter=quarter, value=value)
-        targets.append({"kind": "revenue", "quarter": quarter, "value": value})
+        if rng.random() < 0.8:  # some quarters carry no revenue commitment: attainment skips them
+            TargetFactory(
+                plan=plan, kind=Target.Kind.REVENUE, metric_key="revenue", quarter=quarter, value=value
+            )
+            targets.append({"kind": "revenue", "quarter": quarter, "value": value})
         TargetFactory(plan=plan, kind=Target.Kind.PIPELINE, metric_key="pipeline_sourced", quarter=quarter)
         if rng.random() < 0.6:
             amount = _money(rng, 1000, 9000)
