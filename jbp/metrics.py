@@ -50,7 +50,9 @@ def _signed(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[i
     return {pid: 1 if pid in found else 0 for pid in partner_ids}
 
 
-def revenue_commitments(partner_ids: list[int], period: FiscalPeriod) -> dict[int, dict[FiscalPeriod, Decimal]]:
+def revenue_commitments(
+    partner_ids: list[int], period: FiscalPeriod
+) -> dict[int, dict[FiscalPeriod, Decimal]]:
     """Each partner's revenue commitment per quarter of the period, from the signed plan of that
     quarter's fiscal year (quarters without one are absent)."""
     rows = (

@@ -21,8 +21,8 @@ from prm.domains import normalize_domain
 from prm.models import Membership
 from prm.permissions import STAFF_ROLES, Perm
 
+from . import signals
 from .models import Certification, Contact, Partner, PartnerAttribute, PartnerNote, PartnerStatusChange, Tier
-from .signals import standing_changed
 
 # Form/API field name → attribute kind. The same names are used everywhere (forms, API, CSV).
 ATTRIBUTE_FIELDS: dict[str, str] = {
@@ -246,6 +246,7 @@ def _update(
     before = {**audit.snapshot(partner, AUDITED_FIELDS), **_attribute_snapshot(partner)}
     _apply_fields(partner, fields, allowed_fields)
     _save_validated(partner)
+    signals.tier_was_set(partner, before["tier_id"], access.user, "Tier set on the partner's profile.")
     _write_attributes(partner, cleaned)
     after = {**audit.snapshot(partner, AUDITED_FIELDS), **_attribute_snapshot(partner)}
     changed = sorted(k for k in after if before.get(k) != after[k])
@@ -532,7 +533,7 @@ def certification_create(
         after=audit.snapshot(certification, CERTIFICATION_FIELDS),
         partner_id=partner.pk,
     )
-    standing_changed(partner.pk, f"Certification “{certification.name}” recorded.")
+    signals.standing_changed(partner.pk, f"Certification “{certification.name}” recorded.")
     return certification
 
 
@@ -550,7 +551,7 @@ def certification_update(
         audited=CERTIFICATION_FIELDS,
         verb="certification.updated",
     )
-    standing_changed(certification.partner_id, f"Certification “{certification.name}” changed.")
+    signals.standing_changed(certification.partner_id, f"Certification “{certification.name}” changed.")
     return certification
 
 
@@ -563,7 +564,7 @@ def certification_set_archived(
     _refuse_archived(certification.partner)
     _set_archived_and_audit(access=access, row=certification, archived=archived, noun="certification")
     what = "removed" if archived else "restored"
-    standing_changed(certification.partner_id, f"Certification “{certification.name}” {what}.")
+    signals.standing_changed(certification.partner_id, f"Certification “{certification.name}” {what}.")
     return certification
 
 

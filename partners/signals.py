@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -26,3 +28,17 @@ def standing_changed(partner_id: int, why: str) -> None:
         )
 
     transaction.on_commit(send, robust=True)
+
+
+# A partner's tier was changed directly (on its profile, by the API or an import) rather than
+# through a tier proposal (the tier a partner is added with starts its history): sent inside the transaction, with ``partner``, ``from_tier_id``, ``user`` (or
+# None) and ``reason``, so tiering records it in the tier history with the change.
+tier_set = Signal()
+
+
+def tier_was_set(partner: Any, from_tier_id: int | None, user: Any, reason: str) -> None:
+    """Announce a direct tier change of ``partner`` (nothing when the tier did not change)."""
+    if partner.tier_id != from_tier_id:
+        tier_set.send(
+            sender=tier_was_set, partner=partner, from_tier_id=from_tier_id, user=user, reason=reason
+        )

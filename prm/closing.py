@@ -30,7 +30,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import audit
@@ -85,7 +85,12 @@ class PeriodLock:
     policy: str
 
     @classmethod
-    def of(cls, tenant: Tenant) -> PeriodLock:
+    def of(cls, tenant: Tenant, *, for_write: bool = False) -> PeriodLock:
+        """The lock as it stands; ``for_write`` (a write that will date something) also holds the
+        tenant row in share mode until the transaction ends, so a quarter cannot be closed
+        between this check and the write (``period_close`` takes the row exclusively)."""
+        if for_write:
+            _share_tenant_row(tenant)
         rows = ClosedPeriod.objects.filter(tenant=tenant, reopened_at__isnull=True).values_list(
             "starts_on", "ends_on", "label"
         )
@@ -151,16 +156,26 @@ class PeriodLock:
         return f"Closed: {span}. A date inside is refused; ask finance to reopen."
 
 
+def _share_tenant_row(tenant: Tenant) -> None:
+    # SQLite runs one writing transaction at a time: nothing to hold there.
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        table = connection.ops.quote_name(Tenant._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR SHARE", [tenant.pk])  # noqa: S608 (a model's table name)
+
+
 def ensure_open(tenant: Tenant, day: date, *, field: str) -> None:
     """Refuse ``day`` when it falls inside a closed quarter of ``tenant`` (a ValidationError on ``field``)."""
-    PeriodLock.of(tenant).ensure_open(day, field=field)
+    PeriodLock.of(tenant, for_write=True).ensure_open(day, field=field)
 
 
 def book_date(
     tenant: Tenant, day: date, *, field: str, reason: str = "", reason_field: str = REASON_FIELD
 ) -> Booking:
     """``PeriodLock.book`` for one entry."""
-    return PeriodLock.of(tenant).book(day, field=field, reason=reason, reason_field=reason_field)
+    return PeriodLock.of(tenant, for_write=True).book(
+        day, field=field, reason=reason, reason_field=reason_field
+    )
 
 
 def date_help(tenant: Tenant) -> str:

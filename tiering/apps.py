@@ -27,3 +27,9 @@ class TieringConfig(AppConfig):
         from .tasks import on_standing_changed
 
         partner_standing_changed.connect(on_standing_changed, dispatch_uid="tiering.reevaluate_proposal")
+        # A tier set directly on a partner joins the tier history (reports use tiers as they were).
+        from partners.signals import tier_set
+
+        from .services import record_direct_tier_change
+
+        tier_set.connect(record_direct_tier_change, dispatch_uid="tiering.record_direct_tier_change")

@@ -411,8 +411,8 @@ def _refresh_alerts(result, tiers, previous, settings_row, run_on) -> None:
             held = sourced.get(pid, Decimal(0)) / total
             if held > share_limit:
                 found[(BalanceAlert.Kind.CONCENTRATION, pid)] = (
-                    f"holds {held:.1%} of partner-sourced revenue (the four quarters to {result.period.label}), "
-                    f"above the {share_limit:.1%} limit: plan for the dependency.",
+                    f"holds {metrics.display(held, 'share')} of partner-sourced revenue (the four quarters to {result.period.label}), "
+                    f"above the {metrics.display(share_limit, 'share')} limit: plan for the dependency.",
                     metrics.rounded_ratio(held),
                 )
         tier = tiers.get(current_tier.get(pid))

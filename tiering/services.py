@@ -152,6 +152,22 @@ def manual_rating_set(
 # --- proposals and tier changes -----------------------------------------------------------------
 
 
+def record_direct_tier_change(
+    sender: Any, *, partner: Partner, from_tier_id: int | None, user: Any, reason: str, **kwargs: Any
+) -> TierChange:
+    """``partners.signals.tier_set``'s receiver: a tier set on the partner's profile, by the API or
+    an import (not through a proposal) joins the tier history too, in the same transaction, so
+    reports by "tier as it was" see it (the partner service has audited the change itself)."""
+    return TierChange.objects.create(
+        partner=partner,
+        from_tier_id=from_tier_id,
+        to_tier_id=partner.tier_id,
+        changed_at=timezone.now(),
+        reason=reason,
+        changed_by=user if getattr(user, "pk", None) else None,
+    )
+
+
 def _apply_change(
     *,
     access: TenantAccess,

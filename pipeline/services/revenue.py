@@ -50,7 +50,7 @@ def build_revenue_record(
         )
     else:
         record.full_clean(exclude=["amount_reporting"])
-    booking = (lock or closing.PeriodLock.of(access.tenant)).book(
+    booking = (lock or closing.PeriodLock.of(access.tenant, for_write=True)).book(
         record.period, field="period", reason=reason
     )
     record.period, record.original_period, record.adjustment_reason = (
@@ -106,7 +106,7 @@ def revenue_records_bulk_create(
     """All rows or none: any invalid row refuses the whole batch, naming the row and field."""
     require(access, Perm.MANAGE_PARTNERS)
     records, errors = [], {}
-    lock = closing.PeriodLock.of(access.tenant)
+    lock = closing.PeriodLock.of(access.tenant, for_write=True)
     for index, fields in enumerate(rows, start=1):
         try:
             records.append(build_revenue_record(access, fields, lock=lock))

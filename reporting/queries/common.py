@@ -124,7 +124,17 @@ def partners_grouping(access: TenantAccess, as_of: date | None = None) -> QueryS
     return partners.annotate(
         tier_key=tier,
         class_key=Coalesce(classification, Value(UNTIERED), output_field=CharField()),
-    ).values("id", "tier_key", "class_key")
+    ).values("id", "tier_key", "class_key", "join_date", "archived_at")
+
+
+def in_program(member: dict[str, Any], period: FiscalPeriod) -> bool:
+    """Whether a partner (a row of ``partners_grouping``) was in the program during the period:
+    joined by its end (or no join date recorded) and not archived before its start. Lists and
+    counts of a period name only these; a figure still adds up every row of the period."""
+    joined, archived = member["join_date"], member["archived_at"]
+    return (joined is None or joined <= period.end) and (
+        archived is None or timezone.localtime(archived).date() >= period.start
+    )
 
 
 def tier_counts(members: list[dict[str, Any]]) -> dict[int | None, int]:

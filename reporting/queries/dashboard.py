@@ -28,6 +28,7 @@ from .common import (
     TOP_N,
     UNTIERED,
     change,
+    in_program,
     partners_grouping,
     tier_counts,
     trend_quarters,
@@ -257,7 +258,7 @@ def _aggregation_memory() -> None:
 def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
     """Every figure of the executive dashboard, computed now (no cache)."""
     _aggregation_memory()
-    members = list(partners_grouping(access, period.end))
+    members = [row for row in partners_grouping(access, period.end) if in_program(row, period)]
     tiers = tier_rows(access, period.end, members)
     quarters = trend_quarters(period)
     partner_ids = [row["id"] for row in members]

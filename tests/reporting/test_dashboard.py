@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -421,3 +421,38 @@ def test_figures_by_tier_use_the_tiers_partners_held_at_the_period_end(world, cl
         f"/t/dash/reports/figure/?metric=pipeline_sourced&period=FY2026-Q2&group=tier_key:{world.silver.pk}"
     )
     assert "Metric Partner 2" in page.content.decode()
+
+
+def test_a_tier_set_on_the_partner_profile_joins_the_history_and_leaves_past_figures(world):
+    from partners import services as partner_services
+    from tiering.models import TierChange
+
+    before = _dashboard(world)
+    _, p2, _ = world.partners
+    manager = TenantAccess.from_membership(MembershipFactory(tenant=world.tenant, role=Role.MANAGER))
+    with tenant_context(world.tenant):
+        p2.refresh_from_db()
+        partner_services.partner_update(access=manager, partner=p2, fields={"tier": world.gold})
+        change = TierChange.objects.get(partner=p2)
+        assert (change.from_tier, change.to_tier, change.changed_by) == (
+            world.silver,
+            world.gold,
+            manager.user,
+        )
+        assert change.reason == "Tier set on the partner's profile."
+    after = _dashboard(world)
+    assert after.figure("pipeline_sourced").by_class["tactical"].value == D("300.00")  # P2 was tactical then
+    assert after.figure("pipeline_sourced").by_class == before.figure("pipeline_sourced").by_class
+
+
+def test_lists_and_counts_of_a_period_name_only_partners_in_the_program_then(db):
+    world = build_metric_world(slug="then", extra_partners=3)
+    with tenant_context(world.tenant):
+        extra = list(Partner.objects.filter(name__startswith="Extra").order_by("name"))
+        Partner.objects.filter(pk=extra[0].pk).update(join_date=date(2026, 1, 5))  # joined after FY2026-Q2
+        Partner.objects.filter(pk=extra[1].pk).update(archived_at=datetime(2025, 3, 1, tzinfo=UTC))
+    dashboard = _dashboard(world)
+    bottom = {pid for pid, _ in dashboard.figure("revenue").bottom}
+    assert extra[2].pk in bottom
+    assert not {extra[0].pk, extra[1].pk} & bottom
+    assert dashboard.partner_count == 4  # the three partners of the world and the one still there

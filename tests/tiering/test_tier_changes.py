@@ -231,7 +231,9 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
         # (5,000 here) is not partner-sourced and does not count.
         month = engine.period_for(timezone.localdate()).end.replace(day=1)
         for partner, amount in ((world_a.partner, 800), (world_a.other_partner, 200)):
-            won = DealRegistrationFactory(partner=partner, status="won", partner_role="sourced")
+            won = DealRegistrationFactory(
+                partner=partner, status="won", partner_role="sourced", closed_on=month
+            )
             RevenueRecordFactory(account=won.account, partner=partner, amount=D(amount), period=month)
         RevenueRecordFactory(
             account=AccountFactory(), partner=world_a.other_partner, amount=D(5000), period=month
@@ -242,7 +244,7 @@ def test_alerts_for_concentration_and_for_two_runs_below_the_minimum(world_a, in
         assert kinds == [BalanceAlert.Kind.CONCENTRATION]  # below the minimum once only: no alert yet
         alert = BalanceAlert.objects.get()
         assert alert.share == D("0.8000")
-        assert "holds 80.0% of partner-sourced revenue" in alert.message
+        assert "holds 80.00 % of partner-sourced revenue" in alert.message
         recalculation.score_run_execute(run_on=timezone.localdate())
         balance = tiering_queries.portfolio_balance(world_a.access(Role.MANAGER))
         assert sorted(a.kind for a in balance["alerts"]) == ["below_minimum", "concentration"]
