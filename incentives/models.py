@@ -25,7 +25,7 @@ from django.db.models import F, Q
 
 from partners.models import Partner, Tier
 from pipeline.models import DealRegistration
-from prm.models import TenantOwnedModel, currency_validator
+from prm.models import TenantOwnedModel, actor_key_field, currency_validator
 
 ZERO = Decimal("0.00")
 
@@ -172,12 +172,14 @@ class FundRequest(TenantOwnedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     approved_amount = _money("approved amount")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    requested_by_key = actor_key_field()
     submitted_at = models.DateTimeField()
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
 
@@ -224,12 +226,14 @@ class Claim(TenantOwnedModel):
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    submitted_by_key = actor_key_field()
     submitted_at = models.DateTimeField()
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     approved_amount = _money("approved amount")
     rejection_reason = models.TextField(blank=True)
@@ -284,8 +288,9 @@ class ProofDocument(TenantOwnedModel):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    uploaded_by_key = actor_key_field()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -305,8 +310,9 @@ class Payout(TenantOwnedModel):
     )
     paid_on = models.DateField()
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    recorded_by_key = actor_key_field()
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -445,6 +451,7 @@ class RebateStatement(TenantOwnedModel):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    approved_by_key = actor_key_field()
     approved_at = models.DateTimeField(null=True, blank=True)
     paid_reference = models.CharField(max_length=100, blank=True)
     paid_on = models.DateField(null=True, blank=True)

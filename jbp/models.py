@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Contact, Partner
-from prm.models import TenantOwnedModel
+from prm.models import TenantOwnedModel, actor_key_field
 
 QUARTER_VALIDATORS = [MinValueValidator(1), MaxValueValidator(4)]
 
@@ -95,6 +95,7 @@ class Plan(TenantOwnedModel):
     shared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    shared_by_key = actor_key_field()
     partner_approved_at = models.DateTimeField(null=True, blank=True)
     partner_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -104,6 +105,7 @@ class Plan(TenantOwnedModel):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    signed_by_key = actor_key_field()
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -303,6 +305,7 @@ class Review(TenantOwnedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    recorded_by_key = actor_key_field()
 
     class Meta:
         ordering = ["-held_on", "-pk"]

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from prm.domains import normalize_domain, validate_domain
-from prm.models import TenantOwnedModel
+from prm.models import TenantOwnedModel, actor_key_field
 
 from .vocab import (
     AgreementType,
@@ -168,6 +168,7 @@ class Partner(TenantOwnedModel):
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    archived_by_key = actor_key_field()
 
     class Meta:
         swappable = "PRM_PARTNER_MODEL"  # the core's memberships, keys and invitations point here
@@ -281,6 +282,7 @@ class PartnerStatusChange(TenantOwnedModel):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    changed_by_key = actor_key_field()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -449,9 +451,11 @@ class ImportJob(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    created_by_key = actor_key_field()
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    applied_by_key = actor_key_field()
     applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

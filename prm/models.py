@@ -177,6 +177,19 @@ def _raise_cross_tenant(field: models.ForeignKey[Any, Any]) -> None:
     raise TenantMismatch({field.name: f"The selected {field.verbose_name} does not exist in this tenant."})
 
 
+def actor_key_field() -> models.ForeignKey[Any, Any]:
+    """The API-key sibling of a "by" column: set when an API key acted instead of a person
+    (``prm.actors``). Keys are revoked, never deleted, so the record keeps its actor."""
+    return models.ForeignKey(
+        "prm.ApiKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The API key that acted, when no person did.",
+    )
+
+
 # --- users -----------------------------------------------------------------------------------
 
 
@@ -277,6 +290,7 @@ class Membership(GlobalModel):
     deactivated_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    deactivated_by_key = actor_key_field()
 
     class Meta:
         ordering = ["tenant__name", "user__email"]
@@ -412,6 +426,7 @@ class Invitation(TenantOwnedModel):
     token_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    invited_by_key = actor_key_field()
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Partner, Tier
-from prm.models import TenantOwnedModel
+from prm.models import TenantOwnedModel, actor_key_field
 from prm.periods import FiscalPeriod, parse_period
 from prm.tenancy import require_current_tenant
 
@@ -66,6 +66,7 @@ class Scorecard(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    created_by_key = actor_key_field()
 
     class Meta:
         db_table = "partners_scorecard"  # created by partners before tiering was an app
@@ -125,6 +126,7 @@ class ManualRating(TenantOwnedModel):
     rated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    rated_by_key = actor_key_field()
 
     class Meta:
         db_table = "partners_manualrating"  # created by partners before tiering was an app
@@ -158,6 +160,7 @@ class ScoreRun(TenantOwnedModel):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    started_by_key = actor_key_field()
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -258,10 +261,12 @@ class TierChangeProposal(TenantOwnedModel):
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    proposed_by_key = actor_key_field()
     reason = models.TextField(blank=True, help_text="Why a manager proposes this move.")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
     cap_override_reason = models.TextField(blank=True)
@@ -283,6 +288,11 @@ class TierChangeProposal(TenantOwnedModel):
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
 
+    @property
+    def is_manual(self) -> bool:
+        """A manager proposed it (a person or an API key), not the recalculation."""
+        return self.proposed_by_id is not None or self.proposed_by_key_id is not None
+
 
 class TierChange(TenantOwnedModel):
     """One change of a partner's tier: the history, never rewritten."""
@@ -295,6 +305,7 @@ class TierChange(TenantOwnedModel):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    changed_by_key = actor_key_field()
     proposal = models.ForeignKey(
         TierChangeProposal, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
     )
@@ -349,9 +360,11 @@ class PortfolioReview(TenantOwnedModel):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    opened_by_key = actor_key_field()
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    closed_by_key = actor_key_field()
     closed_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(blank=True)
 
@@ -379,6 +392,7 @@ class ReviewDecision(TenantOwnedModel):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
 
     class Meta:
         db_table = "partners_reviewdecision"  # created by partners before tiering was an app

@@ -1,4 +1,7 @@
 from django import template
+from django.db.models import Model
+
+from prm.actors import actor_name
 
 register = template.Library()
 
@@ -10,3 +13,10 @@ def page_query(context: template.Context, number: int, param: str = "page") -> s
     query[param] = str(number)
     encoded: str = query.urlencode()
     return "?" + encoded
+
+
+@register.filter
+def actor(obj: Model, field: str) -> str:
+    """Who is recorded in the "by" column ``field`` of ``obj``: the person, or the API key that
+    acted (``{{ claim|actor:"submitted_by"|default:"—" }}``); "" when nobody is."""
+    return actor_name(obj, field)
