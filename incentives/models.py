@@ -25,6 +25,7 @@ from django.db.models import F, Q
 
 from partners.models import Partner, Tier
 from pipeline.models import DealRegistration
+from prm.constraints import on_field
 from prm.models import TenantOwnedModel, actor_key_field, currency_validator
 
 ZERO = Decimal("0.00")
@@ -61,18 +62,54 @@ class Fund(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name", "period"], name="fund_name_period_unique"),
-            models.CheckConstraint(
-                condition=Q(budget__gte=F("allocated")), name="fund_budget_covers_allocated"
+            on_field(
+                "name",
+                models.UniqueConstraint(
+                    fields=["tenant", "name", "period"],
+                    name="fund_name_period_unique",
+                    violation_error_message="A fund with this name exists for this period already.",
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(allocated__gte=F("committed")), name="fund_allocated_covers_committed"
+            on_field(
+                "budget",
+                models.CheckConstraint(
+                    condition=Q(budget__gte=F("allocated")),
+                    name="fund_budget_covers_allocated",
+                    violation_error_message="The budget cannot be less than what is allocated from it.",
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(committed__gte=F("claimed")), name="fund_committed_covers_claimed"
+            on_field(
+                "allocated",
+                models.CheckConstraint(
+                    condition=Q(allocated__gte=F("committed")),
+                    name="fund_allocated_covers_committed",
+                    violation_error_message="The fund cannot allocate less than what is committed from it.",
+                ),
             ),
-            models.CheckConstraint(condition=Q(claimed__gte=F("paid")), name="fund_claimed_covers_paid"),
-            models.CheckConstraint(condition=Q(paid__gte=0), name="fund_paid_not_negative"),
+            on_field(
+                "committed",
+                models.CheckConstraint(
+                    condition=Q(committed__gte=F("claimed")),
+                    name="fund_committed_covers_claimed",
+                    violation_error_message="The fund cannot commit less than what is claimed from it.",
+                ),
+            ),
+            on_field(
+                "claimed",
+                models.CheckConstraint(
+                    condition=Q(claimed__gte=F("paid")),
+                    name="fund_claimed_covers_paid",
+                    violation_error_message="The fund cannot pay more than what is claimed from it.",
+                ),
+            ),
+            on_field(
+                "paid",
+                models.CheckConstraint(
+                    condition=Q(paid__gte=0),
+                    name="fund_paid_not_negative",
+                    violation_error_message="What the fund paid cannot be negative.",
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "starts_on"])]
 
@@ -89,7 +126,16 @@ class FundTier(TenantOwnedModel):
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "fund", "tier"], name="fund_tier_unique")]
+        constraints = [
+            on_field(
+                "tier",
+                models.UniqueConstraint(
+                    fields=["tenant", "fund", "tier"],
+                    name="fund_tier_unique",
+                    violation_error_message="The fund lists this tier already.",
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.fund_id}:{self.tier_id}"
@@ -115,19 +161,46 @@ class Allocation(TenantOwnedModel):
     class Meta:
         ordering = ["fund", "partner__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "fund", "partner"], name="allocation_fund_partner_unique"
+            on_field(
+                "partner",
+                models.UniqueConstraint(
+                    fields=["tenant", "fund", "partner"],
+                    name="allocation_fund_partner_unique",
+                    violation_error_message="The partner has an allocation from this fund already.",
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(allocated__gte=F("committed")), name="allocation_covers_committed"
+            on_field(
+                "allocated",
+                models.CheckConstraint(
+                    condition=Q(allocated__gte=F("committed")),
+                    name="allocation_covers_committed",
+                    violation_error_message="The allocation cannot be less than what the partner has committed from it.",
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(committed__gte=F("claimed")), name="allocation_committed_covers_claimed"
+            on_field(
+                "committed",
+                models.CheckConstraint(
+                    condition=Q(committed__gte=F("claimed")),
+                    name="allocation_committed_covers_claimed",
+                    violation_error_message="The allocation cannot commit less than what is claimed from it.",
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(claimed__gte=F("paid")), name="allocation_claimed_covers_paid"
+            on_field(
+                "claimed",
+                models.CheckConstraint(
+                    condition=Q(claimed__gte=F("paid")),
+                    name="allocation_claimed_covers_paid",
+                    violation_error_message="The allocation cannot pay more than what is claimed from it.",
+                ),
             ),
-            models.CheckConstraint(condition=Q(paid__gte=0), name="allocation_paid_not_negative"),
+            on_field(
+                "paid",
+                models.CheckConstraint(
+                    condition=Q(paid__gte=0),
+                    name="allocation_paid_not_negative",
+                    violation_error_message="What the allocation paid cannot be negative.",
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "partner"])]
 
@@ -190,8 +263,13 @@ class FundRequest(TenantOwnedModel):
             models.Index(fields=["tenant", "partner", "status"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_on__gte=F("starts_on")), name="fund_request_dates_in_order"
+            on_field(
+                "ends_on",
+                models.CheckConstraint(
+                    condition=Q(ends_on__gte=F("starts_on")),
+                    name="fund_request_dates_in_order",
+                    violation_error_message="The activity must end on or after the start date.",
+                ),
             ),
         ]
 
@@ -246,10 +324,22 @@ class Claim(TenantOwnedModel):
             models.Index(fields=["tenant", "partner"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(approved_amount__gte=F("paid_amount")), name="claim_never_paid_twice"
+            on_field(
+                "paid_amount",
+                models.CheckConstraint(
+                    condition=Q(approved_amount__gte=F("paid_amount")),
+                    name="claim_never_paid_twice",
+                    violation_error_message="A claim is never paid beyond its approved amount.",
+                ),
             ),
-            models.UniqueConstraint(fields=["tenant", "request"], name="claim_one_per_request"),
+            on_field(
+                "request",
+                models.UniqueConstraint(
+                    fields=["tenant", "request"],
+                    name="claim_one_per_request",
+                    violation_error_message="This request has a claim already.",
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -266,8 +356,13 @@ class ClaimRegistration(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "claim", "registration"], name="claim_registration_unique"
+            on_field(
+                "registration",
+                models.UniqueConstraint(
+                    fields=["tenant", "claim", "registration"],
+                    name="claim_registration_unique",
+                    violation_error_message="The claim links this deal registration already.",
+                ),
             )
         ]
 
@@ -317,7 +412,14 @@ class Payout(TenantOwnedModel):
     class Meta:
         ordering = ["-paid_on", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "reference"], name="payout_reference_unique")
+            on_field(
+                "reference",
+                models.UniqueConstraint(
+                    fields=["tenant", "reference"],
+                    name="payout_reference_unique",
+                    violation_error_message="This payment reference is recorded already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -369,8 +471,13 @@ class RebateProgram(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "name", "period"], name="rebate_program_name_period_unique"
+            on_field(
+                "name",
+                models.UniqueConstraint(
+                    fields=["tenant", "name", "period"],
+                    name="rebate_program_name_period_unique",
+                    violation_error_message="A rebate program with this name exists for this period already.",
+                ),
             )
         ]
 
@@ -384,7 +491,14 @@ class RebateProgramTier(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "program", "tier"], name="rebate_tier_unique")
+            on_field(
+                "tier",
+                models.UniqueConstraint(
+                    fields=["tenant", "program", "tier"],
+                    name="rebate_tier_unique",
+                    violation_error_message="The program lists this tier already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -401,8 +515,13 @@ class RebateBand(TenantOwnedModel):
     class Meta:
         ordering = ["program", "threshold"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "program", "threshold"], name="rebate_band_threshold_unique"
+            on_field(
+                "threshold",
+                models.UniqueConstraint(
+                    fields=["tenant", "program", "threshold"],
+                    name="rebate_band_threshold_unique",
+                    violation_error_message="Two bands have this threshold: give each band its own.",
+                ),
             )
         ]
 
@@ -427,7 +546,14 @@ class RebateAccrual(TenantOwnedModel):
     class Meta:
         ordering = ["program", "partner__name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "program", "partner"], name="rebate_accrual_unique")
+            on_field(
+                "partner",
+                models.UniqueConstraint(
+                    fields=["tenant", "program", "partner"],
+                    name="rebate_accrual_unique",
+                    violation_error_message="The partner has an accrual in this program already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -460,9 +586,21 @@ class RebateStatement(TenantOwnedModel):
     class Meta:
         ordering = ["program", "partner__name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "program", "partner"], name="rebate_statement_unique"),
-            models.CheckConstraint(
-                condition=Q(amount__gte=F("paid_amount")), name="rebate_statement_not_overpaid"
+            on_field(
+                "partner",
+                models.UniqueConstraint(
+                    fields=["tenant", "program", "partner"],
+                    name="rebate_statement_unique",
+                    violation_error_message="The partner has a statement for this program already.",
+                ),
+            ),
+            on_field(
+                "paid_amount",
+                models.CheckConstraint(
+                    condition=Q(amount__gte=F("paid_amount")),
+                    name="rebate_statement_not_overpaid",
+                    violation_error_message="A statement is never paid beyond its amount.",
+                ),
             ),
         ]
 

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Contact, Partner
+from prm.constraints import on_field
 from prm.models import TenantOwnedModel, actor_key_field
 
 QUARTER_VALIDATORS = [MinValueValidator(1), MaxValueValidator(4)]
@@ -111,10 +112,14 @@ class Plan(TenantOwnedModel):
     class Meta:
         ordering = ["-fiscal_year", "partner__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner", "fiscal_year"],
-                condition=Q(status__in=["draft", "shared", "partner_approved", "active"]),
-                name="plan_one_open_per_partner_year",
+            on_field(
+                "fiscal_year",
+                models.UniqueConstraint(
+                    fields=["tenant", "partner", "fiscal_year"],
+                    condition=Q(status__in=["draft", "shared", "partner_approved", "active"]),
+                    name="plan_one_open_per_partner_year",
+                    violation_error_message="The partner has an open plan for this fiscal year already.",
+                ),
             )
         ]
         indexes = [
@@ -154,9 +159,13 @@ class Target(TenantOwnedModel):
     class Meta:
         ordering = ["kind", "metric_key", "quarter", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "plan", "metric_key", "quarter"],
-                name="target_one_per_metric_quarter",
+            on_field(
+                "quarter",
+                models.UniqueConstraint(
+                    fields=["tenant", "plan", "metric_key", "quarter"],
+                    name="target_one_per_metric_quarter",
+                    violation_error_message="The plan already has a target on this metric for this quarter.",
+                ),
             )
         ]
 
@@ -284,7 +293,14 @@ class PlanVersion(TenantOwnedModel):
     class Meta:
         ordering = ["plan", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "plan", "number"], name="plan_version_unique")
+            on_field(
+                "number",
+                models.UniqueConstraint(
+                    fields=["tenant", "plan", "number"],
+                    name="plan_version_unique",
+                    violation_error_message="This plan version exists already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from prm.constraints import on_field
 from prm.domains import normalize_domain, validate_domain
 from prm.models import TenantOwnedModel, actor_key_field
 
@@ -93,8 +94,22 @@ class Tier(TenantOwnedModel):
     class Meta:
         ordering = ["rank"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="tier_name_unique"),
-            models.UniqueConstraint(fields=["tenant", "rank"], name="tier_rank_unique"),
+            on_field(
+                "name",
+                models.UniqueConstraint(
+                    fields=["tenant", "name"],
+                    name="tier_name_unique",
+                    violation_error_message="Another tier has this name.",
+                ),
+            ),
+            on_field(
+                "rank",
+                models.UniqueConstraint(
+                    fields=["tenant", "rank"],
+                    name="tier_rank_unique",
+                    violation_error_message="Another tier has this rank: give each tier its own.",
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,14 +189,24 @@ class Partner(TenantOwnedModel):
         swappable = "PRM_PARTNER_MODEL"  # the core's memberships, keys and invitations point here
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "domain"], condition=~Q(domain=""), name="partner_domain_unique"
+            on_field(
+                "domain",
+                models.UniqueConstraint(
+                    fields=["tenant", "domain"],
+                    condition=~Q(domain=""),
+                    name="partner_domain_unique",
+                    violation_error_message="Another partner has this domain.",
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(agreement_end__isnull=True)
-                | Q(agreement_start__isnull=True)
-                | Q(agreement_end__gte=models.F("agreement_start")),
-                name="partner_agreement_dates_in_order",
+            on_field(
+                "agreement_end",
+                models.CheckConstraint(
+                    condition=Q(agreement_end__isnull=True)
+                    | Q(agreement_start__isnull=True)
+                    | Q(agreement_end__gte=models.F("agreement_start")),
+                    name="partner_agreement_dates_in_order",
+                    violation_error_message="The agreement must end on or after the day it starts.",
+                ),
             ),
         ]
         indexes = [
@@ -257,8 +282,13 @@ class PartnerAttribute(TenantOwnedModel):
     class Meta:
         ordering = ["kind", "value"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner", "kind", "value"], name="partner_attribute_unique"
+            on_field(
+                "value",
+                models.UniqueConstraint(
+                    fields=["tenant", "partner", "kind", "value"],
+                    name="partner_attribute_unique",
+                    violation_error_message="The partner has this value already.",
+                ),
             )
         ]
         indexes = [models.Index(fields=["tenant", "kind", "value", "partner"])]
@@ -312,8 +342,13 @@ class Contact(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner", "email"], name="contact_email_unique_per_partner"
+            on_field(
+                "email",
+                models.UniqueConstraint(
+                    fields=["tenant", "partner", "email"],
+                    name="contact_email_unique_per_partner",
+                    violation_error_message="This partner has a contact with this e-mail address already.",
+                ),
             )
         ]
         indexes = [
@@ -359,9 +394,13 @@ class Certification(TenantOwnedModel):
             models.Index(fields=["tenant", "expires_on"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("earned_on")),
-                name="certification_expires_after_earned",
+            on_field(
+                "expires_on",
+                models.CheckConstraint(
+                    condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("earned_on")),
+                    name="certification_expires_after_earned",
+                    violation_error_message="A certification expires on or after the day it was earned.",
+                ),
             ),
         ]
 

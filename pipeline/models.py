@@ -18,6 +18,7 @@ from django_countries.fields import CountryField
 
 from partners.models import Partner
 from partners.vocab import Segment, Vertical
+from prm.constraints import on_field
 from prm.domains import normalize_domain, validate_domain
 from prm.models import TenantOwnedModel, actor_key_field, currency_validator
 
@@ -50,8 +51,14 @@ class Account(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "domain"], condition=~Q(domain=""), name="account_domain_unique"
+            on_field(
+                "domain",
+                models.UniqueConstraint(
+                    fields=["tenant", "domain"],
+                    condition=~Q(domain=""),
+                    name="account_domain_unique",
+                    violation_error_message="Another account has this domain.",
+                ),
             )
         ]
         indexes = [
@@ -196,7 +203,14 @@ class DealConflict(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "registration", "other"], name="deal_conflict_unique")
+            on_field(
+                "other",
+                models.UniqueConstraint(
+                    fields=["tenant", "registration", "other"],
+                    name="deal_conflict_unique",
+                    violation_error_message="This conflict is recorded already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -297,7 +311,14 @@ class RevenueRecord(TenantOwnedModel):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(period__day=1), name="revenue_period_is_first_of_month"),
+            on_field(
+                "period",
+                models.CheckConstraint(
+                    condition=Q(period__day=1),
+                    name="revenue_period_is_first_of_month",
+                    violation_error_message="The period is a month: give its first day.",
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

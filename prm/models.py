@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .constraints import on_field, validate_constraints
 from .permissions import PARTNER_ROLES, Role
 from .tenancy import get_current_tenant, require_current_tenant
 
@@ -36,6 +37,9 @@ class GlobalModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        validate_constraints(self, exclude)  # each violation in words, on its field
 
 
 class TenantMismatch(ValidationError):
@@ -118,6 +122,9 @@ class TenantOwnedModel(models.Model):
         self.assign_tenant()
         check_relations_stay_in_tenant([self])
         super().save(*args, **kwargs)
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        validate_constraints(self, exclude)  # each violation in words, on its field
 
     def assign_tenant(self) -> None:
         current = get_current_tenant()
@@ -295,11 +302,22 @@ class Membership(GlobalModel):
     class Meta:
         ordering = ["tenant__name", "user__email"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "user"], name="membership_one_per_user_and_tenant"),
-            models.CheckConstraint(
-                condition=(Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=False))
-                | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=True)),
-                name="membership_partner_iff_partner_role",
+            on_field(
+                "user",
+                models.UniqueConstraint(
+                    fields=["tenant", "user"],
+                    name="membership_one_per_user_and_tenant",
+                    violation_error_message="This person is already a member of this tenant.",
+                ),
+            ),
+            on_field(
+                "partner",
+                models.CheckConstraint(
+                    condition=(Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=False))
+                    | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=True)),
+                    name="membership_partner_iff_partner_role",
+                    violation_error_message="A partner role names the partner company; a staff role names none.",
+                ),
             ),
         ]
 
@@ -388,7 +406,13 @@ class ApiKey(TenantOwnedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "key_hash"], name="apikey_hash_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "key_hash"],
+                name="apikey_hash_unique",
+                violation_error_message="This key exists already: generate a new one.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
@@ -434,11 +458,19 @@ class Invitation(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "token_hash"], name="invitation_token_unique"),
             models.UniqueConstraint(
-                fields=["tenant", "email"],
-                condition=Q(status="pending"),
-                name="invitation_one_pending_per_email",
+                fields=["tenant", "token_hash"],
+                name="invitation_token_unique",
+                violation_error_message="This invitation link exists already: send a new invitation.",
+            ),
+            on_field(
+                "email",
+                models.UniqueConstraint(
+                    fields=["tenant", "email"],
+                    condition=Q(status="pending"),
+                    name="invitation_one_pending_per_email",
+                    violation_error_message="This address has a pending invitation already.",
+                ),
             ),
         ]
 
@@ -482,13 +514,22 @@ class ClosedPeriod(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "-closed_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "label"],
-                condition=Q(reopened_at__isnull=True),
-                name="closed_period_one_in_force_per_quarter",
+            on_field(
+                "label",
+                models.UniqueConstraint(
+                    fields=["tenant", "label"],
+                    condition=Q(reopened_at__isnull=True),
+                    name="closed_period_one_in_force_per_quarter",
+                    violation_error_message="This quarter is closed already.",
+                ),
             ),
-            models.CheckConstraint(
-                condition=Q(starts_on__lte=models.F("ends_on")), name="closed_period_bounds"
+            on_field(
+                "ends_on",
+                models.CheckConstraint(
+                    condition=Q(starts_on__lte=models.F("ends_on")),
+                    name="closed_period_bounds",
+                    violation_error_message="The quarter must end on or after the day it starts.",
+                ),
             ),
         ]
         indexes = [models.Index(fields=["tenant", "reopened_at", "starts_on"])]

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Partner, Tier
+from prm.constraints import on_field
 from prm.models import TenantOwnedModel, actor_key_field
 from prm.periods import FiscalPeriod, parse_period
 from prm.tenancy import require_current_tenant
@@ -51,7 +52,13 @@ class TieringSettings(TenantOwnedModel):
     class Meta:
         db_table = "partners_tieringsettings"  # created by partners before tiering was an app
         verbose_name_plural = "tiering settings"
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="tiering_settings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"],
+                name="tiering_settings_one_per_tenant",
+                violation_error_message="The program has its tiering settings already: change them instead.",
+            )
+        ]
 
     def __str__(self) -> str:
         return "Tiering settings"
@@ -72,9 +79,22 @@ class Scorecard(TenantOwnedModel):
         db_table = "partners_scorecard"  # created by partners before tiering was an app
         ordering = ["-version"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "version"], name="scorecard_version_unique"),
-            models.UniqueConstraint(
-                fields=["tenant"], condition=Q(is_active=True), name="scorecard_one_active"
+            on_field(
+                "version",
+                models.UniqueConstraint(
+                    fields=["tenant", "version"],
+                    name="scorecard_version_unique",
+                    violation_error_message="This scorecard version exists already.",
+                ),
+            ),
+            on_field(
+                "is_active",
+                models.UniqueConstraint(
+                    fields=["tenant"],
+                    condition=Q(is_active=True),
+                    name="scorecard_one_active",
+                    violation_error_message="Another scorecard version is active: only one is at a time.",
+                ),
             ),
         ]
 
@@ -109,7 +129,14 @@ class Criterion(TenantOwnedModel):
         db_table = "partners_criterion"  # created by partners before tiering was an app
         ordering = ["position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "scorecard", "key"], name="criterion_key_unique")
+            on_field(
+                "key",
+                models.UniqueConstraint(
+                    fields=["tenant", "scorecard", "key"],
+                    name="criterion_key_unique",
+                    violation_error_message="The scorecard has this criterion already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -132,7 +159,14 @@ class ManualRating(TenantOwnedModel):
         db_table = "partners_manualrating"  # created by partners before tiering was an app
         ordering = ["key"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "partner", "key"], name="manual_rating_unique")
+            on_field(
+                "key",
+                models.UniqueConstraint(
+                    fields=["tenant", "partner", "key"],
+                    name="manual_rating_unique",
+                    violation_error_message="The partner has a rating on this criterion already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -166,7 +200,16 @@ class ScoreRun(TenantOwnedModel):
     class Meta:
         db_table = "partners_scorerun"  # created by partners before tiering was an app
         ordering = ["-run_on", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "run_on"], name="score_run_one_per_day")]
+        constraints = [
+            on_field(
+                "run_on",
+                models.UniqueConstraint(
+                    fields=["tenant", "run_on"],
+                    name="score_run_one_per_day",
+                    violation_error_message="Scores were calculated for this day already.",
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Score run of {self.run_on}"
@@ -213,7 +256,14 @@ class ScoreSnapshot(TenantOwnedModel):
         db_table = "partners_scoresnapshot"  # created by partners before tiering was an app
         ordering = ["-run_on"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "partner", "run_on"], name="score_snapshot_one_per_day")
+            on_field(
+                "run_on",
+                models.UniqueConstraint(
+                    fields=["tenant", "partner", "run_on"],
+                    name="score_snapshot_one_per_day",
+                    violation_error_message="The partner was scored on this day already.",
+                ),
+            )
         ]
         indexes = [
             models.Index(fields=["tenant", "run_on"]),
@@ -275,8 +325,14 @@ class TierChangeProposal(TenantOwnedModel):
         db_table = "partners_tierchangeproposal"  # created by partners before tiering was an app
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner"], condition=Q(status="pending"), name="tier_proposal_one_pending"
+            on_field(
+                "partner",
+                models.UniqueConstraint(
+                    fields=["tenant", "partner"],
+                    condition=Q(status="pending"),
+                    name="tier_proposal_one_pending",
+                    violation_error_message="This partner has a tier change waiting for a decision already.",
+                ),
             )
         ]
         indexes = [models.Index(fields=["tenant", "status"])]
@@ -337,10 +393,14 @@ class BalanceAlert(TenantOwnedModel):
         db_table = "partners_balancealert"  # created by partners before tiering was an app
         ordering = ["resolved_on", "-opened_on", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "kind", "partner"],
-                condition=Q(resolved_on__isnull=True),
-                name="balance_alert_one_open",
+            on_field(
+                "kind",
+                models.UniqueConstraint(
+                    fields=["tenant", "kind", "partner"],
+                    condition=Q(resolved_on__isnull=True),
+                    name="balance_alert_one_open",
+                    violation_error_message="This alert is open already.",
+                ),
             )
         ]
 
@@ -372,7 +432,14 @@ class PortfolioReview(TenantOwnedModel):
         db_table = "partners_portfolioreview"  # created by partners before tiering was an app
         ordering = ["-fiscal_year"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "fiscal_year"], name="portfolio_review_one_per_year")
+            on_field(
+                "fiscal_year",
+                models.UniqueConstraint(
+                    fields=["tenant", "fiscal_year"],
+                    name="portfolio_review_one_per_year",
+                    violation_error_message="The review of this fiscal year exists already.",
+                ),
+            )
         ]
 
     def __str__(self) -> str:
@@ -398,8 +465,13 @@ class ReviewDecision(TenantOwnedModel):
         db_table = "partners_reviewdecision"  # created by partners before tiering was an app
         ordering = ["partner__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "review", "partner"], name="review_decision_one_per_partner"
+            on_field(
+                "partner",
+                models.UniqueConstraint(
+                    fields=["tenant", "review", "partner"],
+                    name="review_decision_one_per_partner",
+                    violation_error_message="The review has a decision on this partner already.",
+                ),
             )
         ]
 
