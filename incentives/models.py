@@ -25,7 +25,7 @@ from django.db.models import F, Q
 
 from partners.models import Partner, Tier
 from pipeline.models import DealRegistration
-from prm.constraints import on_field
+from prm.constraints import check, unique
 from prm.models import TenantOwnedModel, actor_key_field, currency_validator
 
 ZERO = Decimal("0.00")
@@ -62,53 +62,41 @@ class Fund(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "name"]
         constraints = [
-            on_field(
-                "name",
-                models.UniqueConstraint(
-                    fields=["tenant", "name", "period"],
-                    name="fund_name_period_unique",
-                    violation_error_message="A fund with this name exists for this period already.",
-                ),
+            unique(
+                "fund_name_period_unique",
+                ["tenant", "name", "period"],
+                "A fund with this name exists for this period already.",
+                field="name",
             ),
-            on_field(
-                "budget",
-                models.CheckConstraint(
-                    condition=Q(budget__gte=F("allocated")),
-                    name="fund_budget_covers_allocated",
-                    violation_error_message="The budget cannot be less than what is allocated from it.",
-                ),
+            check(
+                "fund_budget_covers_allocated",
+                Q(budget__gte=F("allocated")),
+                "The budget cannot be less than what is allocated from it.",
+                field="budget",
             ),
-            on_field(
-                "allocated",
-                models.CheckConstraint(
-                    condition=Q(allocated__gte=F("committed")),
-                    name="fund_allocated_covers_committed",
-                    violation_error_message="The fund cannot allocate less than what is committed from it.",
-                ),
+            check(
+                "fund_allocated_covers_committed",
+                Q(allocated__gte=F("committed")),
+                "The fund cannot allocate less than what is committed from it.",
+                field="allocated",
             ),
-            on_field(
-                "committed",
-                models.CheckConstraint(
-                    condition=Q(committed__gte=F("claimed")),
-                    name="fund_committed_covers_claimed",
-                    violation_error_message="The fund cannot commit less than what is claimed from it.",
-                ),
+            check(
+                "fund_committed_covers_claimed",
+                Q(committed__gte=F("claimed")),
+                "The fund cannot commit less than what is claimed from it.",
+                field="committed",
             ),
-            on_field(
-                "claimed",
-                models.CheckConstraint(
-                    condition=Q(claimed__gte=F("paid")),
-                    name="fund_claimed_covers_paid",
-                    violation_error_message="The fund cannot pay more than what is claimed from it.",
-                ),
+            check(
+                "fund_claimed_covers_paid",
+                Q(claimed__gte=F("paid")),
+                "The fund cannot pay more than what is claimed from it.",
+                field="claimed",
             ),
-            on_field(
-                "paid",
-                models.CheckConstraint(
-                    condition=Q(paid__gte=0),
-                    name="fund_paid_not_negative",
-                    violation_error_message="What the fund paid cannot be negative.",
-                ),
+            check(
+                "fund_paid_not_negative",
+                Q(paid__gte=0),
+                "What the fund paid cannot be negative.",
+                field="paid",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "starts_on"])]
@@ -127,13 +115,11 @@ class FundTier(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            on_field(
-                "tier",
-                models.UniqueConstraint(
-                    fields=["tenant", "fund", "tier"],
-                    name="fund_tier_unique",
-                    violation_error_message="The fund lists this tier already.",
-                ),
+            unique(
+                "fund_tier_unique",
+                ["tenant", "fund", "tier"],
+                "The fund lists this tier already.",
+                field="tier",
             )
         ]
 
@@ -161,45 +147,35 @@ class Allocation(TenantOwnedModel):
     class Meta:
         ordering = ["fund", "partner__name"]
         constraints = [
-            on_field(
-                "partner",
-                models.UniqueConstraint(
-                    fields=["tenant", "fund", "partner"],
-                    name="allocation_fund_partner_unique",
-                    violation_error_message="The partner has an allocation from this fund already.",
-                ),
+            unique(
+                "allocation_fund_partner_unique",
+                ["tenant", "fund", "partner"],
+                "The partner has an allocation from this fund already.",
+                field="partner",
             ),
-            on_field(
-                "allocated",
-                models.CheckConstraint(
-                    condition=Q(allocated__gte=F("committed")),
-                    name="allocation_covers_committed",
-                    violation_error_message="The allocation cannot be less than what the partner has committed from it.",
-                ),
+            check(
+                "allocation_covers_committed",
+                Q(allocated__gte=F("committed")),
+                "The allocation cannot be less than what the partner has committed from it.",
+                field="allocated",
             ),
-            on_field(
-                "committed",
-                models.CheckConstraint(
-                    condition=Q(committed__gte=F("claimed")),
-                    name="allocation_committed_covers_claimed",
-                    violation_error_message="The allocation cannot commit less than what is claimed from it.",
-                ),
+            check(
+                "allocation_committed_covers_claimed",
+                Q(committed__gte=F("claimed")),
+                "The allocation cannot commit less than what is claimed from it.",
+                field="committed",
             ),
-            on_field(
-                "claimed",
-                models.CheckConstraint(
-                    condition=Q(claimed__gte=F("paid")),
-                    name="allocation_claimed_covers_paid",
-                    violation_error_message="The allocation cannot pay more than what is claimed from it.",
-                ),
+            check(
+                "allocation_claimed_covers_paid",
+                Q(claimed__gte=F("paid")),
+                "The allocation cannot pay more than what is claimed from it.",
+                field="claimed",
             ),
-            on_field(
-                "paid",
-                models.CheckConstraint(
-                    condition=Q(paid__gte=0),
-                    name="allocation_paid_not_negative",
-                    violation_error_message="What the allocation paid cannot be negative.",
-                ),
+            check(
+                "allocation_paid_not_negative",
+                Q(paid__gte=0),
+                "What the allocation paid cannot be negative.",
+                field="paid",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "partner"])]
@@ -263,13 +239,11 @@ class FundRequest(TenantOwnedModel):
             models.Index(fields=["tenant", "partner", "status"]),
         ]
         constraints = [
-            on_field(
-                "ends_on",
-                models.CheckConstraint(
-                    condition=Q(ends_on__gte=F("starts_on")),
-                    name="fund_request_dates_in_order",
-                    violation_error_message="The activity must end on or after the start date.",
-                ),
+            check(
+                "fund_request_dates_in_order",
+                Q(ends_on__gte=F("starts_on")),
+                "The activity must end on or after the start date.",
+                field="ends_on",
             ),
         ]
 
@@ -324,21 +298,17 @@ class Claim(TenantOwnedModel):
             models.Index(fields=["tenant", "partner"]),
         ]
         constraints = [
-            on_field(
-                "paid_amount",
-                models.CheckConstraint(
-                    condition=Q(approved_amount__gte=F("paid_amount")),
-                    name="claim_never_paid_twice",
-                    violation_error_message="A claim is never paid beyond its approved amount.",
-                ),
+            check(
+                "claim_never_paid_twice",
+                Q(approved_amount__gte=F("paid_amount")),
+                "A claim is never paid beyond its approved amount.",
+                field="paid_amount",
             ),
-            on_field(
-                "request",
-                models.UniqueConstraint(
-                    fields=["tenant", "request"],
-                    name="claim_one_per_request",
-                    violation_error_message="This request has a claim already.",
-                ),
+            unique(
+                "claim_one_per_request",
+                ["tenant", "request"],
+                "This request has a claim already.",
+                field="request",
             ),
         ]
 
@@ -356,13 +326,11 @@ class ClaimRegistration(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            on_field(
-                "registration",
-                models.UniqueConstraint(
-                    fields=["tenant", "claim", "registration"],
-                    name="claim_registration_unique",
-                    violation_error_message="The claim links this deal registration already.",
-                ),
+            unique(
+                "claim_registration_unique",
+                ["tenant", "claim", "registration"],
+                "The claim links this deal registration already.",
+                field="registration",
             )
         ]
 
@@ -412,13 +380,11 @@ class Payout(TenantOwnedModel):
     class Meta:
         ordering = ["-paid_on", "-id"]
         constraints = [
-            on_field(
-                "reference",
-                models.UniqueConstraint(
-                    fields=["tenant", "reference"],
-                    name="payout_reference_unique",
-                    violation_error_message="This payment reference is recorded already.",
-                ),
+            unique(
+                "payout_reference_unique",
+                ["tenant", "reference"],
+                "This payment reference is recorded already.",
+                field="reference",
             )
         ]
 
@@ -471,13 +437,11 @@ class RebateProgram(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "name"]
         constraints = [
-            on_field(
-                "name",
-                models.UniqueConstraint(
-                    fields=["tenant", "name", "period"],
-                    name="rebate_program_name_period_unique",
-                    violation_error_message="A rebate program with this name exists for this period already.",
-                ),
+            unique(
+                "rebate_program_name_period_unique",
+                ["tenant", "name", "period"],
+                "A rebate program with this name exists for this period already.",
+                field="name",
             )
         ]
 
@@ -491,13 +455,11 @@ class RebateProgramTier(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            on_field(
-                "tier",
-                models.UniqueConstraint(
-                    fields=["tenant", "program", "tier"],
-                    name="rebate_tier_unique",
-                    violation_error_message="The program lists this tier already.",
-                ),
+            unique(
+                "rebate_tier_unique",
+                ["tenant", "program", "tier"],
+                "The program lists this tier already.",
+                field="tier",
             )
         ]
 
@@ -515,13 +477,11 @@ class RebateBand(TenantOwnedModel):
     class Meta:
         ordering = ["program", "threshold"]
         constraints = [
-            on_field(
-                "threshold",
-                models.UniqueConstraint(
-                    fields=["tenant", "program", "threshold"],
-                    name="rebate_band_threshold_unique",
-                    violation_error_message="Two bands have this threshold: give each band its own.",
-                ),
+            unique(
+                "rebate_band_threshold_unique",
+                ["tenant", "program", "threshold"],
+                "Two bands have this threshold: give each band its own.",
+                field="threshold",
             )
         ]
 
@@ -546,13 +506,11 @@ class RebateAccrual(TenantOwnedModel):
     class Meta:
         ordering = ["program", "partner__name"]
         constraints = [
-            on_field(
-                "partner",
-                models.UniqueConstraint(
-                    fields=["tenant", "program", "partner"],
-                    name="rebate_accrual_unique",
-                    violation_error_message="The partner has an accrual in this program already.",
-                ),
+            unique(
+                "rebate_accrual_unique",
+                ["tenant", "program", "partner"],
+                "The partner has an accrual in this program already.",
+                field="partner",
             )
         ]
 
@@ -586,21 +544,17 @@ class RebateStatement(TenantOwnedModel):
     class Meta:
         ordering = ["program", "partner__name"]
         constraints = [
-            on_field(
-                "partner",
-                models.UniqueConstraint(
-                    fields=["tenant", "program", "partner"],
-                    name="rebate_statement_unique",
-                    violation_error_message="The partner has a statement for this program already.",
-                ),
+            unique(
+                "rebate_statement_unique",
+                ["tenant", "program", "partner"],
+                "The partner has a statement for this program already.",
+                field="partner",
             ),
-            on_field(
-                "paid_amount",
-                models.CheckConstraint(
-                    condition=Q(amount__gte=F("paid_amount")),
-                    name="rebate_statement_not_overpaid",
-                    violation_error_message="A statement is never paid beyond its amount.",
-                ),
+            check(
+                "rebate_statement_not_overpaid",
+                Q(amount__gte=F("paid_amount")),
+                "A statement is never paid beyond its amount.",
+                field="paid_amount",
             ),
         ]
 

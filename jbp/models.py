@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Contact, Partner
-from prm.constraints import on_field
+from prm.constraints import unique
 from prm.models import TenantOwnedModel, actor_key_field
 
 QUARTER_VALIDATORS = [MinValueValidator(1), MaxValueValidator(4)]
@@ -112,14 +112,12 @@ class Plan(TenantOwnedModel):
     class Meta:
         ordering = ["-fiscal_year", "partner__name"]
         constraints = [
-            on_field(
-                "fiscal_year",
-                models.UniqueConstraint(
-                    fields=["tenant", "partner", "fiscal_year"],
-                    condition=Q(status__in=["draft", "shared", "partner_approved", "active"]),
-                    name="plan_one_open_per_partner_year",
-                    violation_error_message="The partner has an open plan for this fiscal year already.",
-                ),
+            unique(
+                "plan_one_open_per_partner_year",
+                ["tenant", "partner", "fiscal_year"],
+                "The partner has an open plan for this fiscal year already.",
+                field="fiscal_year",
+                condition=Q(status__in=["draft", "shared", "partner_approved", "active"]),
             )
         ]
         indexes = [
@@ -159,13 +157,11 @@ class Target(TenantOwnedModel):
     class Meta:
         ordering = ["kind", "metric_key", "quarter", "pk"]
         constraints = [
-            on_field(
-                "quarter",
-                models.UniqueConstraint(
-                    fields=["tenant", "plan", "metric_key", "quarter"],
-                    name="target_one_per_metric_quarter",
-                    violation_error_message="The plan already has a target on this metric for this quarter.",
-                ),
+            unique(
+                "target_one_per_metric_quarter",
+                ["tenant", "plan", "metric_key", "quarter"],
+                "The plan already has a target on this metric for this quarter.",
+                field="quarter",
             )
         ]
 
@@ -293,13 +289,11 @@ class PlanVersion(TenantOwnedModel):
     class Meta:
         ordering = ["plan", "-number"]
         constraints = [
-            on_field(
-                "number",
-                models.UniqueConstraint(
-                    fields=["tenant", "plan", "number"],
-                    name="plan_version_unique",
-                    violation_error_message="This plan version exists already.",
-                ),
+            unique(
+                "plan_version_unique",
+                ["tenant", "plan", "number"],
+                "This plan version exists already.",
+                field="number",
             )
         ]
 

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from prm.constraints import on_field
+from prm.constraints import check, unique
 from prm.domains import normalize_domain, validate_domain
 from prm.models import TenantOwnedModel, actor_key_field
 
@@ -94,21 +94,12 @@ class Tier(TenantOwnedModel):
     class Meta:
         ordering = ["rank"]
         constraints = [
-            on_field(
-                "name",
-                models.UniqueConstraint(
-                    fields=["tenant", "name"],
-                    name="tier_name_unique",
-                    violation_error_message="Another tier has this name.",
-                ),
-            ),
-            on_field(
-                "rank",
-                models.UniqueConstraint(
-                    fields=["tenant", "rank"],
-                    name="tier_rank_unique",
-                    violation_error_message="Another tier has this rank: give each tier its own.",
-                ),
+            unique("tier_name_unique", ["tenant", "name"], "Another tier has this name.", field="name"),
+            unique(
+                "tier_rank_unique",
+                ["tenant", "rank"],
+                "Another tier has this rank: give each tier its own.",
+                field="rank",
             ),
         ]
 
@@ -189,24 +180,20 @@ class Partner(TenantOwnedModel):
         swappable = "PRM_PARTNER_MODEL"  # the core's memberships, keys and invitations point here
         ordering = ["name"]
         constraints = [
-            on_field(
-                "domain",
-                models.UniqueConstraint(
-                    fields=["tenant", "domain"],
-                    condition=~Q(domain=""),
-                    name="partner_domain_unique",
-                    violation_error_message="Another partner has this domain.",
-                ),
+            unique(
+                "partner_domain_unique",
+                ["tenant", "domain"],
+                "Another partner has this domain.",
+                field="domain",
+                condition=~Q(domain=""),
             ),
-            on_field(
-                "agreement_end",
-                models.CheckConstraint(
-                    condition=Q(agreement_end__isnull=True)
-                    | Q(agreement_start__isnull=True)
-                    | Q(agreement_end__gte=models.F("agreement_start")),
-                    name="partner_agreement_dates_in_order",
-                    violation_error_message="The agreement must end on or after the day it starts.",
-                ),
+            check(
+                "partner_agreement_dates_in_order",
+                Q(agreement_end__isnull=True)
+                | Q(agreement_start__isnull=True)
+                | Q(agreement_end__gte=models.F("agreement_start")),
+                "The agreement must end on or after the day it starts.",
+                field="agreement_end",
             ),
         ]
         indexes = [
@@ -282,13 +269,11 @@ class PartnerAttribute(TenantOwnedModel):
     class Meta:
         ordering = ["kind", "value"]
         constraints = [
-            on_field(
-                "value",
-                models.UniqueConstraint(
-                    fields=["tenant", "partner", "kind", "value"],
-                    name="partner_attribute_unique",
-                    violation_error_message="The partner has this value already.",
-                ),
+            unique(
+                "partner_attribute_unique",
+                ["tenant", "partner", "kind", "value"],
+                "The partner has this value already.",
+                field="value",
             )
         ]
         indexes = [models.Index(fields=["tenant", "kind", "value", "partner"])]
@@ -342,13 +327,11 @@ class Contact(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            on_field(
-                "email",
-                models.UniqueConstraint(
-                    fields=["tenant", "partner", "email"],
-                    name="contact_email_unique_per_partner",
-                    violation_error_message="This partner has a contact with this e-mail address already.",
-                ),
+            unique(
+                "contact_email_unique_per_partner",
+                ["tenant", "partner", "email"],
+                "This partner has a contact with this e-mail address already.",
+                field="email",
             )
         ]
         indexes = [
@@ -394,13 +377,11 @@ class Certification(TenantOwnedModel):
             models.Index(fields=["tenant", "expires_on"]),
         ]
         constraints = [
-            on_field(
-                "expires_on",
-                models.CheckConstraint(
-                    condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("earned_on")),
-                    name="certification_expires_after_earned",
-                    violation_error_message="A certification expires on or after the day it was earned.",
-                ),
+            check(
+                "certification_expires_after_earned",
+                Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("earned_on")),
+                "A certification expires on or after the day it was earned.",
+                field="expires_on",
             ),
         ]
 

@@ -325,12 +325,9 @@ def partner_change_status(*, access: TenantAccess, partner: Partner, status: str
     if status == Partner.Status.ACTIVE and partner.join_date is None:
         partner.join_date = timezone.localdate()
     partner.save(update_fields=["status", "status_changed_at", "join_date", "updated_at"])
+    by = actors.by(access, "changed_by")
     PartnerStatusChange.objects.create(
-        partner=partner,
-        from_status=before,
-        to_status=status,
-        reason=reason,
-        **actors.by(access, "changed_by"),
+        partner=partner, from_status=before, to_status=status, reason=reason, **by
     )
     audit.record(
         access=access,
@@ -386,10 +383,7 @@ def partner_add_note(*, access: TenantAccess, partner: Partner, body: str) -> Pa
     """An internal note on the partner's timeline (staff only; partners never see notes)."""
     if not access.can(Perm.VIEW_PROGRAM):
         raise PermissionDenied("Only staff members write notes.")
-    actors.require_person(
-        access,
-        "A note is written by a person of the program team, not by an API key: it is signed by its author.",
-    )
+    actors.require_person(access, "Notes are written by a person, not by an API key: a note is signed.")
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Write something first."})

@@ -18,7 +18,7 @@ from django_countries.fields import CountryField
 
 from partners.models import Partner
 from partners.vocab import Segment, Vertical
-from prm.constraints import on_field
+from prm.constraints import check, unique
 from prm.domains import normalize_domain, validate_domain
 from prm.models import TenantOwnedModel, actor_key_field, currency_validator
 
@@ -51,14 +51,12 @@ class Account(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            on_field(
-                "domain",
-                models.UniqueConstraint(
-                    fields=["tenant", "domain"],
-                    condition=~Q(domain=""),
-                    name="account_domain_unique",
-                    violation_error_message="Another account has this domain.",
-                ),
+            unique(
+                "account_domain_unique",
+                ["tenant", "domain"],
+                "Another account has this domain.",
+                field="domain",
+                condition=~Q(domain=""),
             )
         ]
         indexes = [
@@ -203,13 +201,11 @@ class DealConflict(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            on_field(
-                "other",
-                models.UniqueConstraint(
-                    fields=["tenant", "registration", "other"],
-                    name="deal_conflict_unique",
-                    violation_error_message="This conflict is recorded already.",
-                ),
+            unique(
+                "deal_conflict_unique",
+                ["tenant", "registration", "other"],
+                "This conflict is recorded already.",
+                field="other",
             )
         ]
 
@@ -311,13 +307,11 @@ class RevenueRecord(TenantOwnedModel):
             ),
         ]
         constraints = [
-            on_field(
-                "period",
-                models.CheckConstraint(
-                    condition=Q(period__day=1),
-                    name="revenue_period_is_first_of_month",
-                    violation_error_message="The period is a month: give its first day.",
-                ),
+            check(
+                "revenue_period_is_first_of_month",
+                Q(period__day=1),
+                "The period is a month: give its first day.",
+                field="period",
             ),
         ]
 

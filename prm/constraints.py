@@ -1,8 +1,8 @@
 """Database constraints that explain themselves: a message in words, on the field at fault.
 
-Every ``CheckConstraint`` and ``UniqueConstraint`` of the apps carries a ``violation_error_message``
-written for people, and names the field at fault with ``on_field`` when there is one (Django puts
-constraint errors on no field). Both ways a constraint can refuse a row answer the same
+Every ``CheckConstraint`` and ``UniqueConstraint`` of the apps is declared with ``check`` or
+``unique``: a ``violation_error_message`` written for people, and the field at fault when there is
+one (Django puts constraint errors on no field). Both ways a constraint can refuse a row answer the same
 ``{field: [message]}``:
 
 - model validation (``full_clean`` in the services): ``validate_constraints``, which the core's
@@ -36,6 +36,24 @@ def on_field(field: str, constraint: Constraint) -> Constraint:
     says what is wrong)."""
     _ERROR_FIELDS[constraint.name] = field
     return constraint
+
+
+def check(
+    name: str, condition: models.Q, message: str, *, field: str | None = None
+) -> models.CheckConstraint:
+    """A check constraint with its message in words, shown on ``field`` when one is at fault."""
+    constraint = models.CheckConstraint(condition=condition, name=name, violation_error_message=message)
+    return on_field(field, constraint) if field else constraint
+
+
+def unique(
+    name: str, fields: list[str], message: str, *, field: str | None = None, condition: models.Q | None = None
+) -> models.UniqueConstraint:
+    """A unique constraint with its message in words, shown on ``field`` (the value that clashes)."""
+    constraint = models.UniqueConstraint(
+        fields=fields, condition=condition, name=name, violation_error_message=message
+    )
+    return on_field(field, constraint) if field else constraint
 
 
 def error_field(constraint: models.BaseConstraint) -> str:
@@ -94,6 +112,13 @@ def _constraint_of(error: IntegrityError) -> models.BaseConstraint | None:
     return None
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} is not a column: a unique constraint names columns")
+    return field.column
+
+
 @cache
 def _constraints() -> tuple[
     dict[str, models.BaseConstraint], dict[tuple[str, frozenset[str]], models.BaseConstraint]
@@ -106,7 +131,7 @@ def _constraints() -> tuple[
             by_name[constraint.name] = constraint
             fields = getattr(constraint, "fields", ())
             if isinstance(constraint, models.UniqueConstraint) and fields:
-                columns = frozenset(model._meta.get_field(name).column for name in fields)
+                columns = frozenset(_column(model, name) for name in fields)
                 # A partial unique constraint shares its columns with none of the same table here.
                 by_columns.setdefault((model._meta.db_table, columns), constraint)
     return by_name, by_columns

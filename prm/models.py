@@ -24,7 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .constraints import on_field, validate_constraints
+from .constraints import check, unique, validate_constraints
 from .permissions import PARTNER_ROLES, Role
 from .tenancy import get_current_tenant, require_current_tenant
 
@@ -302,22 +302,18 @@ class Membership(GlobalModel):
     class Meta:
         ordering = ["tenant__name", "user__email"]
         constraints = [
-            on_field(
-                "user",
-                models.UniqueConstraint(
-                    fields=["tenant", "user"],
-                    name="membership_one_per_user_and_tenant",
-                    violation_error_message="This person is already a member of this tenant.",
-                ),
+            unique(
+                "membership_one_per_user_and_tenant",
+                ["tenant", "user"],
+                "This person is already a member of this tenant.",
+                field="user",
             ),
-            on_field(
-                "partner",
-                models.CheckConstraint(
-                    condition=(Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=False))
-                    | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=True)),
-                    name="membership_partner_iff_partner_role",
-                    violation_error_message="A partner role names the partner company; a staff role names none.",
-                ),
+            check(
+                "membership_partner_iff_partner_role",
+                (Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=False))
+                | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=True)),
+                "A partner role names the partner company; a staff role names none.",
+                field="partner",
             ),
         ]
 
@@ -407,10 +403,8 @@ class ApiKey(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "key_hash"],
-                name="apikey_hash_unique",
-                violation_error_message="This key exists already: generate a new one.",
+            unique(
+                "apikey_hash_unique", ["tenant", "key_hash"], "This key exists already: generate a new one."
             )
         ]
 
@@ -458,19 +452,17 @@ class Invitation(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "token_hash"],
-                name="invitation_token_unique",
-                violation_error_message="This invitation link exists already: send a new invitation.",
+            unique(
+                "invitation_token_unique",
+                ["tenant", "token_hash"],
+                "This invitation link exists already: send a new invitation.",
             ),
-            on_field(
-                "email",
-                models.UniqueConstraint(
-                    fields=["tenant", "email"],
-                    condition=Q(status="pending"),
-                    name="invitation_one_pending_per_email",
-                    violation_error_message="This address has a pending invitation already.",
-                ),
+            unique(
+                "invitation_one_pending_per_email",
+                ["tenant", "email"],
+                "This address has a pending invitation already.",
+                field="email",
+                condition=Q(status="pending"),
             ),
         ]
 
@@ -514,22 +506,18 @@ class ClosedPeriod(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "-closed_at"]
         constraints = [
-            on_field(
-                "label",
-                models.UniqueConstraint(
-                    fields=["tenant", "label"],
-                    condition=Q(reopened_at__isnull=True),
-                    name="closed_period_one_in_force_per_quarter",
-                    violation_error_message="This quarter is closed already.",
-                ),
+            unique(
+                "closed_period_one_in_force_per_quarter",
+                ["tenant", "label"],
+                "This quarter is closed already.",
+                field="label",
+                condition=Q(reopened_at__isnull=True),
             ),
-            on_field(
-                "ends_on",
-                models.CheckConstraint(
-                    condition=Q(starts_on__lte=models.F("ends_on")),
-                    name="closed_period_bounds",
-                    violation_error_message="The quarter must end on or after the day it starts.",
-                ),
+            check(
+                "closed_period_bounds",
+                Q(starts_on__lte=models.F("ends_on")),
+                "The quarter must end on or after the day it starts.",
+                field="ends_on",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "reopened_at", "starts_on"])]

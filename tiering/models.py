@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Partner, Tier
-from prm.constraints import on_field
+from prm.constraints import unique
 from prm.models import TenantOwnedModel, actor_key_field
 from prm.periods import FiscalPeriod, parse_period
 from prm.tenancy import require_current_tenant
@@ -53,10 +53,10 @@ class TieringSettings(TenantOwnedModel):
         db_table = "partners_tieringsettings"  # created by partners before tiering was an app
         verbose_name_plural = "tiering settings"
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant"],
-                name="tiering_settings_one_per_tenant",
-                violation_error_message="The program has its tiering settings already: change them instead.",
+            unique(
+                "tiering_settings_one_per_tenant",
+                ["tenant"],
+                "The program has its tiering settings already: change them instead.",
             )
         ]
 
@@ -79,22 +79,18 @@ class Scorecard(TenantOwnedModel):
         db_table = "partners_scorecard"  # created by partners before tiering was an app
         ordering = ["-version"]
         constraints = [
-            on_field(
-                "version",
-                models.UniqueConstraint(
-                    fields=["tenant", "version"],
-                    name="scorecard_version_unique",
-                    violation_error_message="This scorecard version exists already.",
-                ),
+            unique(
+                "scorecard_version_unique",
+                ["tenant", "version"],
+                "This scorecard version exists already.",
+                field="version",
             ),
-            on_field(
-                "is_active",
-                models.UniqueConstraint(
-                    fields=["tenant"],
-                    condition=Q(is_active=True),
-                    name="scorecard_one_active",
-                    violation_error_message="Another scorecard version is active: only one is at a time.",
-                ),
+            unique(
+                "scorecard_one_active",
+                ["tenant"],
+                "Another scorecard version is active: only one is at a time.",
+                field="is_active",
+                condition=Q(is_active=True),
             ),
         ]
 
@@ -129,13 +125,11 @@ class Criterion(TenantOwnedModel):
         db_table = "partners_criterion"  # created by partners before tiering was an app
         ordering = ["position", "pk"]
         constraints = [
-            on_field(
-                "key",
-                models.UniqueConstraint(
-                    fields=["tenant", "scorecard", "key"],
-                    name="criterion_key_unique",
-                    violation_error_message="The scorecard has this criterion already.",
-                ),
+            unique(
+                "criterion_key_unique",
+                ["tenant", "scorecard", "key"],
+                "The scorecard has this criterion already.",
+                field="key",
             )
         ]
 
@@ -159,13 +153,11 @@ class ManualRating(TenantOwnedModel):
         db_table = "partners_manualrating"  # created by partners before tiering was an app
         ordering = ["key"]
         constraints = [
-            on_field(
-                "key",
-                models.UniqueConstraint(
-                    fields=["tenant", "partner", "key"],
-                    name="manual_rating_unique",
-                    violation_error_message="The partner has a rating on this criterion already.",
-                ),
+            unique(
+                "manual_rating_unique",
+                ["tenant", "partner", "key"],
+                "The partner has a rating on this criterion already.",
+                field="key",
             )
         ]
 
@@ -201,13 +193,11 @@ class ScoreRun(TenantOwnedModel):
         db_table = "partners_scorerun"  # created by partners before tiering was an app
         ordering = ["-run_on", "-pk"]
         constraints = [
-            on_field(
-                "run_on",
-                models.UniqueConstraint(
-                    fields=["tenant", "run_on"],
-                    name="score_run_one_per_day",
-                    violation_error_message="Scores were calculated for this day already.",
-                ),
+            unique(
+                "score_run_one_per_day",
+                ["tenant", "run_on"],
+                "Scores were calculated for this day already.",
+                field="run_on",
             )
         ]
 
@@ -256,13 +246,11 @@ class ScoreSnapshot(TenantOwnedModel):
         db_table = "partners_scoresnapshot"  # created by partners before tiering was an app
         ordering = ["-run_on"]
         constraints = [
-            on_field(
-                "run_on",
-                models.UniqueConstraint(
-                    fields=["tenant", "partner", "run_on"],
-                    name="score_snapshot_one_per_day",
-                    violation_error_message="The partner was scored on this day already.",
-                ),
+            unique(
+                "score_snapshot_one_per_day",
+                ["tenant", "partner", "run_on"],
+                "The partner was scored on this day already.",
+                field="run_on",
             )
         ]
         indexes = [
@@ -325,14 +313,12 @@ class TierChangeProposal(TenantOwnedModel):
         db_table = "partners_tierchangeproposal"  # created by partners before tiering was an app
         ordering = ["-created_at", "-pk"]
         constraints = [
-            on_field(
-                "partner",
-                models.UniqueConstraint(
-                    fields=["tenant", "partner"],
-                    condition=Q(status="pending"),
-                    name="tier_proposal_one_pending",
-                    violation_error_message="This partner has a tier change waiting for a decision already.",
-                ),
+            unique(
+                "tier_proposal_one_pending",
+                ["tenant", "partner"],
+                "This partner has a tier change waiting for a decision already.",
+                field="partner",
+                condition=Q(status="pending"),
             )
         ]
         indexes = [models.Index(fields=["tenant", "status"])]
@@ -393,14 +379,12 @@ class BalanceAlert(TenantOwnedModel):
         db_table = "partners_balancealert"  # created by partners before tiering was an app
         ordering = ["resolved_on", "-opened_on", "pk"]
         constraints = [
-            on_field(
-                "kind",
-                models.UniqueConstraint(
-                    fields=["tenant", "kind", "partner"],
-                    condition=Q(resolved_on__isnull=True),
-                    name="balance_alert_one_open",
-                    violation_error_message="This alert is open already.",
-                ),
+            unique(
+                "balance_alert_one_open",
+                ["tenant", "kind", "partner"],
+                "This alert is open already.",
+                field="kind",
+                condition=Q(resolved_on__isnull=True),
             )
         ]
 
@@ -432,13 +416,11 @@ class PortfolioReview(TenantOwnedModel):
         db_table = "partners_portfolioreview"  # created by partners before tiering was an app
         ordering = ["-fiscal_year"]
         constraints = [
-            on_field(
-                "fiscal_year",
-                models.UniqueConstraint(
-                    fields=["tenant", "fiscal_year"],
-                    name="portfolio_review_one_per_year",
-                    violation_error_message="The review of this fiscal year exists already.",
-                ),
+            unique(
+                "portfolio_review_one_per_year",
+                ["tenant", "fiscal_year"],
+                "The review of this fiscal year exists already.",
+                field="fiscal_year",
             )
         ]
 
@@ -465,13 +447,11 @@ class ReviewDecision(TenantOwnedModel):
         db_table = "partners_reviewdecision"  # created by partners before tiering was an app
         ordering = ["partner__name"]
         constraints = [
-            on_field(
-                "partner",
-                models.UniqueConstraint(
-                    fields=["tenant", "review", "partner"],
-                    name="review_decision_one_per_partner",
-                    violation_error_message="The review has a decision on this partner already.",
-                ),
+            unique(
+                "review_decision_one_per_partner",
+                ["tenant", "review", "partner"],
+                "The review has a decision on this partner already.",
+                field="partner",
             )
         ]
 
