@@ -90,7 +90,7 @@ def ensure_tenant() -> Tenant:
             tier.save()
         if not active_criteria() or [c.key for c in active_criteria()] != [c["key"] for c in CRITERIA]:
             with transaction.atomic():  # the benchmark's own scorecard, installed as the system
-                create_scorecard_version(criteria=CRITERIA, note="benchmark", created_by=None)
+                create_scorecard_version(criteria=CRITERIA, note="benchmark", actor=None)
         have = Partner.objects.count()
         if have < PARTNERS:
             started = time.perf_counter()

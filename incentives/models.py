@@ -25,7 +25,8 @@ from django.db.models import F, Q
 
 from partners.models import Partner, Tier
 from pipeline.models import DealRegistration
-from prm.models import TenantOwnedModel, currency_validator
+from prm.constraints import check, unique
+from prm.models import TenantOwnedModel, actor_key_field, currency_validator
 
 ZERO = Decimal("0.00")
 
@@ -61,18 +62,42 @@ class Fund(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name", "period"], name="fund_name_period_unique"),
-            models.CheckConstraint(
-                condition=Q(budget__gte=F("allocated")), name="fund_budget_covers_allocated"
+            unique(
+                "fund_name_period_unique",
+                ["tenant", "name", "period"],
+                "A fund with this name exists for this period already.",
+                field="name",
             ),
-            models.CheckConstraint(
-                condition=Q(allocated__gte=F("committed")), name="fund_allocated_covers_committed"
+            check(
+                "fund_budget_covers_allocated",
+                Q(budget__gte=F("allocated")),
+                "The budget cannot be less than what is allocated from it.",
+                field="budget",
             ),
-            models.CheckConstraint(
-                condition=Q(committed__gte=F("claimed")), name="fund_committed_covers_claimed"
+            check(
+                "fund_allocated_covers_committed",
+                Q(allocated__gte=F("committed")),
+                "The fund cannot allocate less than what is committed from it.",
+                field="allocated",
             ),
-            models.CheckConstraint(condition=Q(claimed__gte=F("paid")), name="fund_claimed_covers_paid"),
-            models.CheckConstraint(condition=Q(paid__gte=0), name="fund_paid_not_negative"),
+            check(
+                "fund_committed_covers_claimed",
+                Q(committed__gte=F("claimed")),
+                "The fund cannot commit less than what is claimed from it.",
+                field="committed",
+            ),
+            check(
+                "fund_claimed_covers_paid",
+                Q(claimed__gte=F("paid")),
+                "The fund cannot pay more than what is claimed from it.",
+                field="claimed",
+            ),
+            check(
+                "fund_paid_not_negative",
+                Q(paid__gte=0),
+                "What the fund paid cannot be negative.",
+                field="paid",
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "starts_on"])]
 
@@ -89,7 +114,14 @@ class FundTier(TenantOwnedModel):
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "fund", "tier"], name="fund_tier_unique")]
+        constraints = [
+            unique(
+                "fund_tier_unique",
+                ["tenant", "fund", "tier"],
+                "The fund lists this tier already.",
+                field="tier",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.fund_id}:{self.tier_id}"
@@ -115,19 +147,36 @@ class Allocation(TenantOwnedModel):
     class Meta:
         ordering = ["fund", "partner__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "fund", "partner"], name="allocation_fund_partner_unique"
+            unique(
+                "allocation_fund_partner_unique",
+                ["tenant", "fund", "partner"],
+                "The partner has an allocation from this fund already.",
+                field="partner",
             ),
-            models.CheckConstraint(
-                condition=Q(allocated__gte=F("committed")), name="allocation_covers_committed"
+            check(
+                "allocation_covers_committed",
+                Q(allocated__gte=F("committed")),
+                "The allocation cannot be less than what the partner has committed from it.",
+                field="allocated",
             ),
-            models.CheckConstraint(
-                condition=Q(committed__gte=F("claimed")), name="allocation_committed_covers_claimed"
+            check(
+                "allocation_committed_covers_claimed",
+                Q(committed__gte=F("claimed")),
+                "The allocation cannot commit less than what is claimed from it.",
+                field="committed",
             ),
-            models.CheckConstraint(
-                condition=Q(claimed__gte=F("paid")), name="allocation_claimed_covers_paid"
+            check(
+                "allocation_claimed_covers_paid",
+                Q(claimed__gte=F("paid")),
+                "The allocation cannot pay more than what is claimed from it.",
+                field="claimed",
             ),
-            models.CheckConstraint(condition=Q(paid__gte=0), name="allocation_paid_not_negative"),
+            check(
+                "allocation_paid_not_negative",
+                Q(paid__gte=0),
+                "What the allocation paid cannot be negative.",
+                field="paid",
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "partner"])]
 
@@ -172,12 +221,14 @@ class FundRequest(TenantOwnedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     approved_amount = _money("approved amount")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    requested_by_key = actor_key_field()
     submitted_at = models.DateTimeField()
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
 
@@ -188,8 +239,11 @@ class FundRequest(TenantOwnedModel):
             models.Index(fields=["tenant", "partner", "status"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_on__gte=F("starts_on")), name="fund_request_dates_in_order"
+            check(
+                "fund_request_dates_in_order",
+                Q(ends_on__gte=F("starts_on")),
+                "The activity must end on or after the start date.",
+                field="ends_on",
             ),
         ]
 
@@ -224,12 +278,14 @@ class Claim(TenantOwnedModel):
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    submitted_by_key = actor_key_field()
     submitted_at = models.DateTimeField()
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     approved_amount = _money("approved amount")
     rejection_reason = models.TextField(blank=True)
@@ -242,10 +298,18 @@ class Claim(TenantOwnedModel):
             models.Index(fields=["tenant", "partner"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(approved_amount__gte=F("paid_amount")), name="claim_never_paid_twice"
+            check(
+                "claim_never_paid_twice",
+                Q(approved_amount__gte=F("paid_amount")),
+                "A claim is never paid beyond its approved amount.",
+                field="paid_amount",
             ),
-            models.UniqueConstraint(fields=["tenant", "request"], name="claim_one_per_request"),
+            unique(
+                "claim_one_per_request",
+                ["tenant", "request"],
+                "This request has a claim already.",
+                field="request",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -262,8 +326,11 @@ class ClaimRegistration(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "claim", "registration"], name="claim_registration_unique"
+            unique(
+                "claim_registration_unique",
+                ["tenant", "claim", "registration"],
+                "The claim links this deal registration already.",
+                field="registration",
             )
         ]
 
@@ -284,8 +351,9 @@ class ProofDocument(TenantOwnedModel):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    uploaded_by_key = actor_key_field()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -305,13 +373,19 @@ class Payout(TenantOwnedModel):
     )
     paid_on = models.DateField()
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    recorded_by_key = actor_key_field()
 
     class Meta:
         ordering = ["-paid_on", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "reference"], name="payout_reference_unique")
+            unique(
+                "payout_reference_unique",
+                ["tenant", "reference"],
+                "This payment reference is recorded already.",
+                field="reference",
+            )
         ]
 
     def __str__(self) -> str:
@@ -363,8 +437,11 @@ class RebateProgram(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "name", "period"], name="rebate_program_name_period_unique"
+            unique(
+                "rebate_program_name_period_unique",
+                ["tenant", "name", "period"],
+                "A rebate program with this name exists for this period already.",
+                field="name",
             )
         ]
 
@@ -378,7 +455,12 @@ class RebateProgramTier(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "program", "tier"], name="rebate_tier_unique")
+            unique(
+                "rebate_tier_unique",
+                ["tenant", "program", "tier"],
+                "The program lists this tier already.",
+                field="tier",
+            )
         ]
 
     def __str__(self) -> str:
@@ -395,8 +477,11 @@ class RebateBand(TenantOwnedModel):
     class Meta:
         ordering = ["program", "threshold"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "program", "threshold"], name="rebate_band_threshold_unique"
+            unique(
+                "rebate_band_threshold_unique",
+                ["tenant", "program", "threshold"],
+                "Two bands have this threshold: give each band its own.",
+                field="threshold",
             )
         ]
 
@@ -421,7 +506,12 @@ class RebateAccrual(TenantOwnedModel):
     class Meta:
         ordering = ["program", "partner__name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "program", "partner"], name="rebate_accrual_unique")
+            unique(
+                "rebate_accrual_unique",
+                ["tenant", "program", "partner"],
+                "The partner has an accrual in this program already.",
+                field="partner",
+            )
         ]
 
     def __str__(self) -> str:
@@ -445,6 +535,7 @@ class RebateStatement(TenantOwnedModel):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    approved_by_key = actor_key_field()
     approved_at = models.DateTimeField(null=True, blank=True)
     paid_reference = models.CharField(max_length=100, blank=True)
     paid_on = models.DateField(null=True, blank=True)
@@ -453,9 +544,17 @@ class RebateStatement(TenantOwnedModel):
     class Meta:
         ordering = ["program", "partner__name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "program", "partner"], name="rebate_statement_unique"),
-            models.CheckConstraint(
-                condition=Q(amount__gte=F("paid_amount")), name="rebate_statement_not_overpaid"
+            unique(
+                "rebate_statement_unique",
+                ["tenant", "program", "partner"],
+                "The partner has a statement for this program already.",
+                field="partner",
+            ),
+            check(
+                "rebate_statement_not_overpaid",
+                Q(amount__gte=F("paid_amount")),
+                "A statement is never paid beyond its amount.",
+                field="paid_amount",
             ),
         ]
 

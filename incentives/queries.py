@@ -61,7 +61,9 @@ def allocations(access: TenantAccess) -> QuerySet[Allocation]:
 def fund_requests(access: TenantAccess) -> QuerySet[FundRequest]:
     return _mine(
         access,
-        FundRequest.objects.select_related("partner", "allocation__fund", "requested_by", "decided_by"),
+        FundRequest.objects.select_related(
+            "partner", "allocation__fund", "requested_by", "requested_by_key", "decided_by", "decided_by_key"
+        ),
     )
 
 
@@ -75,7 +77,14 @@ def access_fund_request(access: TenantAccess, request_id: int) -> FundRequest:
 def claims(access: TenantAccess) -> QuerySet[Claim]:
     return _mine(
         access,
-        Claim.objects.select_related("partner", "request__allocation__fund", "submitted_by", "decided_by"),
+        Claim.objects.select_related(
+            "partner",
+            "request__allocation__fund",
+            "submitted_by",
+            "submitted_by_key",
+            "decided_by",
+            "decided_by_key",
+        ),
     )
 
 
@@ -162,7 +171,9 @@ def accruals(access: TenantAccess) -> QuerySet[RebateAccrual]:
 
 
 def statements(access: TenantAccess) -> QuerySet[RebateStatement]:
-    qs = _mine(access, RebateStatement.objects.select_related("program", "partner", "approved_by"))
+    qs = _mine(
+        access, RebateStatement.objects.select_related("program", "partner", "approved_by", "approved_by_key")
+    )
     if access.is_partner:  # the partner sees a statement once finance approved it
         qs = qs.exclude(status=RebateStatement.Status.DRAFT)
     return qs

@@ -14,7 +14,8 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Contact, Partner
-from prm.models import TenantOwnedModel
+from prm.constraints import unique
+from prm.models import TenantOwnedModel, actor_key_field
 
 QUARTER_VALIDATORS = [MinValueValidator(1), MaxValueValidator(4)]
 
@@ -95,6 +96,7 @@ class Plan(TenantOwnedModel):
     shared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    shared_by_key = actor_key_field()
     partner_approved_at = models.DateTimeField(null=True, blank=True)
     partner_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -104,15 +106,18 @@ class Plan(TenantOwnedModel):
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    signed_by_key = actor_key_field()
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-fiscal_year", "partner__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner", "fiscal_year"],
+            unique(
+                "plan_one_open_per_partner_year",
+                ["tenant", "partner", "fiscal_year"],
+                "The partner has an open plan for this fiscal year already.",
+                field="fiscal_year",
                 condition=Q(status__in=["draft", "shared", "partner_approved", "active"]),
-                name="plan_one_open_per_partner_year",
             )
         ]
         indexes = [
@@ -152,9 +157,11 @@ class Target(TenantOwnedModel):
     class Meta:
         ordering = ["kind", "metric_key", "quarter", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "plan", "metric_key", "quarter"],
-                name="target_one_per_metric_quarter",
+            unique(
+                "target_one_per_metric_quarter",
+                ["tenant", "plan", "metric_key", "quarter"],
+                "The plan already has a target on this metric for this quarter.",
+                field="quarter",
             )
         ]
 
@@ -282,7 +289,12 @@ class PlanVersion(TenantOwnedModel):
     class Meta:
         ordering = ["plan", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "plan", "number"], name="plan_version_unique")
+            unique(
+                "plan_version_unique",
+                ["tenant", "plan", "number"],
+                "This plan version exists already.",
+                field="number",
+            )
         ]
 
     def __str__(self) -> str:
@@ -303,6 +315,7 @@ class Review(TenantOwnedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    recorded_by_key = actor_key_field()
 
     class Meta:
         ordering = ["-held_on", "-pk"]

@@ -20,8 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from prm.constraints import check, unique
 from prm.domains import normalize_domain, validate_domain
-from prm.models import TenantOwnedModel
+from prm.models import TenantOwnedModel, actor_key_field
 
 from .vocab import (
     AgreementType,
@@ -93,8 +94,13 @@ class Tier(TenantOwnedModel):
     class Meta:
         ordering = ["rank"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="tier_name_unique"),
-            models.UniqueConstraint(fields=["tenant", "rank"], name="tier_rank_unique"),
+            unique("tier_name_unique", ["tenant", "name"], "Another tier has this name.", field="name"),
+            unique(
+                "tier_rank_unique",
+                ["tenant", "rank"],
+                "Another tier has this rank: give each tier its own.",
+                field="rank",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,19 +174,26 @@ class Partner(TenantOwnedModel):
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    archived_by_key = actor_key_field()
 
     class Meta:
         swappable = "PRM_PARTNER_MODEL"  # the core's memberships, keys and invitations point here
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "domain"], condition=~Q(domain=""), name="partner_domain_unique"
+            unique(
+                "partner_domain_unique",
+                ["tenant", "domain"],
+                "Another partner has this domain.",
+                field="domain",
+                condition=~Q(domain=""),
             ),
-            models.CheckConstraint(
-                condition=Q(agreement_end__isnull=True)
+            check(
+                "partner_agreement_dates_in_order",
+                Q(agreement_end__isnull=True)
                 | Q(agreement_start__isnull=True)
                 | Q(agreement_end__gte=models.F("agreement_start")),
-                name="partner_agreement_dates_in_order",
+                "The agreement must end on or after the day it starts.",
+                field="agreement_end",
             ),
         ]
         indexes = [
@@ -256,8 +269,11 @@ class PartnerAttribute(TenantOwnedModel):
     class Meta:
         ordering = ["kind", "value"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner", "kind", "value"], name="partner_attribute_unique"
+            unique(
+                "partner_attribute_unique",
+                ["tenant", "partner", "kind", "value"],
+                "The partner has this value already.",
+                field="value",
             )
         ]
         indexes = [models.Index(fields=["tenant", "kind", "value", "partner"])]
@@ -281,6 +297,7 @@ class PartnerStatusChange(TenantOwnedModel):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    changed_by_key = actor_key_field()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -310,8 +327,11 @@ class Contact(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner", "email"], name="contact_email_unique_per_partner"
+            unique(
+                "contact_email_unique_per_partner",
+                ["tenant", "partner", "email"],
+                "This partner has a contact with this e-mail address already.",
+                field="email",
             )
         ]
         indexes = [
@@ -357,9 +377,11 @@ class Certification(TenantOwnedModel):
             models.Index(fields=["tenant", "expires_on"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("earned_on")),
-                name="certification_expires_after_earned",
+            check(
+                "certification_expires_after_earned",
+                Q(expires_on__isnull=True) | Q(expires_on__gte=models.F("earned_on")),
+                "A certification expires on or after the day it was earned.",
+                field="expires_on",
             ),
         ]
 
@@ -449,9 +471,11 @@ class ImportJob(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    created_by_key = actor_key_field()
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    applied_by_key = actor_key_field()
     applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
+from prm import actors
 from prm.access import TenantAccess
 from prm.models import AuditEvent, Membership, User
 from prm.permissions import STAFF_ROLES
@@ -161,9 +162,16 @@ def timeline(access: TenantAccess, partner: Partner, *, limit: int = 50) -> list
         {"at": e.created_at, "kind": "event", "actor": e.actor_label, "verb": e.verb, "event": e}
         for e in events.order_by("-created_at", "-id")[:limit]
     ]
-    changes = PartnerStatusChange.objects.filter(partner=partner).select_related("changed_by")[:limit]
+    changes = PartnerStatusChange.objects.filter(partner=partner).select_related(
+        "changed_by", "changed_by_key"
+    )[:limit]
     items += [
-        {"at": c.created_at, "kind": "status", "actor": str(c.changed_by or "system"), "change": c}
+        {
+            "at": c.created_at,
+            "kind": "status",
+            "actor": actors.actor_name(c, "changed_by") or "system",
+            "change": c,
+        }
         for c in changes
     ]
     if access.is_staff:

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess
 from prm.domains import normalize_domain
 from prm.models import Membership
@@ -326,8 +326,9 @@ def partner_change_status(*, access: TenantAccess, partner: Partner, status: str
     if status == Partner.Status.ACTIVE and partner.join_date is None:
         partner.join_date = timezone.localdate()
     partner.save(update_fields=["status", "status_changed_at", "join_date", "updated_at"])
+    by = actors.by(access, "changed_by")
     PartnerStatusChange.objects.create(
-        partner=partner, from_status=before, to_status=status, reason=reason, changed_by=access.user
+        partner=partner, from_status=before, to_status=status, reason=reason, **by
     )
     audit.record(
         access=access,
@@ -347,8 +348,7 @@ def partner_archive(*, access: TenantAccess, partner: Partner) -> Partner:
     if partner.is_archived:
         raise ValidationError("This partner is already archived.")
     partner.archived_at = timezone.now()
-    partner.archived_by = access.user
-    partner.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    partner.save(update_fields=["archived_at", *actors.stamp(partner, "archived_by", access), "updated_at"])
     audit.record(
         access=access,
         verb="partner.archived",
@@ -367,8 +367,7 @@ def partner_restore(*, access: TenantAccess, partner: Partner) -> Partner:
     if not partner.is_archived:
         raise ValidationError("This partner is not archived.")
     partner.archived_at = None
-    partner.archived_by = None
-    partner.save(update_fields=["archived_at", "archived_by", "updated_at"])
+    partner.save(update_fields=["archived_at", *actors.clear(partner, "archived_by"), "updated_at"])
     audit.record(
         access=access,
         verb="partner.restored",
@@ -383,8 +382,9 @@ def partner_restore(*, access: TenantAccess, partner: Partner) -> Partner:
 @transaction.atomic
 def partner_add_note(*, access: TenantAccess, partner: Partner, body: str) -> PartnerNote:
     """An internal note on the partner's timeline (staff only; partners never see notes)."""
-    if not access.can(Perm.VIEW_PROGRAM) or access.user is None:
+    if not access.can(Perm.VIEW_PROGRAM):
         raise PermissionDenied("Only staff members write notes.")
+    actors.require_person(access, "Notes are written by a person, not by an API key: a note is signed.")
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Write something first."})

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partners.models import Partner
-from prm import audit, closing
+from prm import actors, audit, closing
 from prm.access import TenantAccess, require
 from prm.csvfile import MAX_BYTES as MAX_BYTES
 from prm.csvfile import MAX_ROWS as MAX_ROWS
@@ -361,7 +361,7 @@ def revenue_import_preview(*, access: TenantAccess, filename: str, data: bytes) 
         content=text,
         counts=counts,
         row_results=results,
-        created_by=access.user,
+        **actors.by(access, "created_by"),
     )
 
 

@@ -18,8 +18,9 @@ from django_countries.fields import CountryField
 
 from partners.models import Partner
 from partners.vocab import Segment, Vertical
+from prm.constraints import check, unique
 from prm.domains import normalize_domain, validate_domain
-from prm.models import TenantOwnedModel, currency_validator
+from prm.models import TenantOwnedModel, actor_key_field, currency_validator
 
 _LEGAL_SUFFIXES = re.compile(
     r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|srl|bv|nv|plc|corp|corporation|co|company|ab|as|oy)\b"
@@ -50,8 +51,12 @@ class Account(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "domain"], condition=~Q(domain=""), name="account_domain_unique"
+            unique(
+                "account_domain_unique",
+                ["tenant", "domain"],
+                "Another account has this domain.",
+                field="domain",
+                condition=~Q(domain=""),
             )
         ]
         indexes = [
@@ -110,12 +115,14 @@ class DealRegistration(TenantOwnedModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField()
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    submitted_by_key = actor_key_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
     decision_reason = models.TextField(blank=True)
     protected_until = models.DateField(null=True, blank=True, help_text="End of the deal protection period.")
     protection_days = models.PositiveSmallIntegerField(
@@ -194,7 +201,12 @@ class DealConflict(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "registration", "other"], name="deal_conflict_unique")
+            unique(
+                "deal_conflict_unique",
+                ["tenant", "registration", "other"],
+                "This conflict is recorded already.",
+                field="other",
+            )
         ]
 
     def __str__(self) -> str:
@@ -213,6 +225,7 @@ class DealStatusChange(TenantOwnedModel):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    changed_by_key = actor_key_field()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -294,7 +307,12 @@ class RevenueRecord(TenantOwnedModel):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(period__day=1), name="revenue_period_is_first_of_month"),
+            check(
+                "revenue_period_is_first_of_month",
+                Q(period__day=1),
+                "The period is a month: give its first day.",
+                field="period",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -331,6 +349,7 @@ class RevenueImport(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    created_by_key = actor_key_field()
     applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

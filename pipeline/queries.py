@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from partners.models import Partner
+from prm import actors
 from prm.access import TenantAccess
 from prm.models import AuditEvent
 from prm.periods import FiscalPeriod
@@ -141,14 +142,26 @@ def registering_partners(access: TenantAccess) -> QuerySet[Partner]:
 def status_history(access: TenantAccess, registration: DealRegistration) -> list[dict[str, Any]]:
     """What happened to a registration, oldest first: status moves with their reasons, and the
     audit events of extensions, the co-sell rep and SLA escalation."""
-    changes = DealStatusChange.objects.filter(registration=registration).select_related("changed_by")
+    changes = DealStatusChange.objects.filter(registration=registration).select_related(
+        "changed_by", "changed_by_key"
+    )
     items: list[dict[str, Any]] = [
-        {"at": c.created_at, "kind": "status", "actor": c.changed_by, "change": c} for c in changes
+        {"at": c.created_at, "kind": "status", "actor": actors.actor_name(c, "changed_by"), "change": c}
+        for c in changes
     ]
     events = AuditEvent.objects.filter(
         target_type=DealRegistration._meta.label_lower, target_id=str(registration.pk), verb__in=HISTORY_VERBS
     ).select_related("actor")
-    items += [{"at": e.created_at, "kind": "event", "actor": e.actor, "event": e} for e in events]
+    # The person, else the API key the audit trail names ("system" shows as "automatically").
+    items += [
+        {
+            "at": e.created_at,
+            "kind": "event",
+            "actor": e.actor or ("" if e.actor_label == "system" else e.actor_label),
+            "event": e,
+        }
+        for e in events
+    ]
     return sorted(items, key=lambda item: item["at"])
 
 

@@ -79,7 +79,7 @@ def revenue_import_upload(request: TenantRequest, tenant_slug: str) -> HttpRespo
             "columns": imports.COLUMNS,
             "closed_help": closing.date_help(request.tenant),
             "kinds": RevenueRecord.Kind.values,
-            "recent": RevenueImport.objects.select_related("created_by")[:10],
+            "recent": RevenueImport.objects.select_related("created_by", "created_by_key")[:10],
         },
         status=status,
     )
@@ -93,7 +93,11 @@ def revenue_import_template(request: TenantRequest, tenant_slug: str) -> HttpRes
 
 
 def _get_import(revenue_import_id: int) -> RevenueImport:
-    revenue_import = RevenueImport.objects.select_related("created_by").filter(pk=revenue_import_id).first()
+    revenue_import = (
+        RevenueImport.objects.select_related("created_by", "created_by_key")
+        .filter(pk=revenue_import_id)
+        .first()
+    )
     if revenue_import is None:
         raise Http404
     return revenue_import

@@ -50,9 +50,9 @@ def _absolute(path: str) -> str:
 def send_registration_email(*, tenant_id: int, registration_id: int, event: str) -> list[str]:
     """Tell the partner what happened to its registration, with a link to it in the portal."""
     tenant = require_current_tenant()
-    registration = DealRegistration.objects.select_related("account", "partner", "submitted_by").get(
-        pk=registration_id
-    )
+    registration = DealRegistration.objects.select_related(
+        "account", "partner", "submitted_by", "submitted_by_key"
+    ).get(pk=registration_id)
     recipients = set(
         Membership.objects.filter(
             tenant=tenant, partner_id=registration.partner_id, is_active=True, role=Role.PARTNER_ADMIN

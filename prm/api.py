@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Protocol, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -27,13 +28,20 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import queries, services
 from .access import TenantAccess
+from .constraints import constraint_error
 from .models import AuditEvent, Invitation, Membership, Tenant, TenantOwnedModel, User
 from .permissions import Perm, Role
 from .tenancy import get_current_tenant
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Service errors become JSON naming the field: Django's ValidationError → 400."""
+    """Service errors become JSON naming the field: Django's ValidationError → 400, and so does a
+    constraint the database enforced when two requests raced past the service's check."""
+    if isinstance(exc, IntegrityError):
+        explained = constraint_error(exc)
+        if explained is None:
+            return None  # not a rule of ours: a server error, as before
+        exc = explained
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)

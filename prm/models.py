@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .constraints import check, unique, validate_constraints
 from .permissions import PARTNER_ROLES, Role
 from .tenancy import get_current_tenant, require_current_tenant
 
@@ -36,6 +37,9 @@ class GlobalModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        validate_constraints(self, exclude)  # each violation in words, on its field
 
 
 class TenantMismatch(ValidationError):
@@ -119,6 +123,9 @@ class TenantOwnedModel(models.Model):
         check_relations_stay_in_tenant([self])
         super().save(*args, **kwargs)
 
+    def validate_constraints(self, exclude: Any = None) -> None:
+        validate_constraints(self, exclude)  # each violation in words, on its field
+
     def assign_tenant(self) -> None:
         current = get_current_tenant()
         if self.tenant_id is None:
@@ -175,6 +182,19 @@ def check_relations_stay_in_tenant(objs: list[Any]) -> None:
 
 def _raise_cross_tenant(field: models.ForeignKey[Any, Any]) -> None:
     raise TenantMismatch({field.name: f"The selected {field.verbose_name} does not exist in this tenant."})
+
+
+def actor_key_field() -> models.ForeignKey[Any, Any]:
+    """The API-key sibling of a "by" column: set when an API key acted instead of a person
+    (``prm.actors``). Keys are revoked, never deleted, so the record keeps its actor."""
+    return models.ForeignKey(
+        "prm.ApiKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The API key that acted, when no person did.",
+    )
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -277,15 +297,23 @@ class Membership(GlobalModel):
     deactivated_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    deactivated_by_key = actor_key_field()
 
     class Meta:
         ordering = ["tenant__name", "user__email"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "user"], name="membership_one_per_user_and_tenant"),
-            models.CheckConstraint(
-                condition=(Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=False))
+            unique(
+                "membership_one_per_user_and_tenant",
+                ["tenant", "user"],
+                "This person is already a member of this tenant.",
+                field="user",
+            ),
+            check(
+                "membership_partner_iff_partner_role",
+                (Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=False))
                 | (~Q(role__in=sorted(PARTNER_ROLES)) & Q(partner__isnull=True)),
-                name="membership_partner_iff_partner_role",
+                "A partner role names the partner company; a staff role names none.",
+                field="partner",
             ),
         ]
 
@@ -374,7 +402,11 @@ class ApiKey(TenantOwnedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "key_hash"], name="apikey_hash_unique")]
+        constraints = [
+            unique(
+                "apikey_hash_unique", ["tenant", "key_hash"], "This key exists already: generate a new one."
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
@@ -412,6 +444,7 @@ class Invitation(TenantOwnedModel):
     token_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    invited_by_key = actor_key_field()
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -419,11 +452,17 @@ class Invitation(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "token_hash"], name="invitation_token_unique"),
-            models.UniqueConstraint(
-                fields=["tenant", "email"],
+            unique(
+                "invitation_token_unique",
+                ["tenant", "token_hash"],
+                "This invitation link exists already: send a new invitation.",
+            ),
+            unique(
+                "invitation_one_pending_per_email",
+                ["tenant", "email"],
+                "This address has a pending invitation already.",
+                field="email",
                 condition=Q(status="pending"),
-                name="invitation_one_pending_per_email",
             ),
         ]
 
@@ -467,13 +506,18 @@ class ClosedPeriod(TenantOwnedModel):
     class Meta:
         ordering = ["-starts_on", "-closed_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "label"],
+            unique(
+                "closed_period_one_in_force_per_quarter",
+                ["tenant", "label"],
+                "This quarter is closed already.",
+                field="label",
                 condition=Q(reopened_at__isnull=True),
-                name="closed_period_one_in_force_per_quarter",
             ),
-            models.CheckConstraint(
-                condition=Q(starts_on__lte=models.F("ends_on")), name="closed_period_bounds"
+            check(
+                "closed_period_bounds",
+                Q(starts_on__lte=models.F("ends_on")),
+                "The quarter must end on or after the day it starts.",
+                field="ends_on",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "reopened_at", "starts_on"])]

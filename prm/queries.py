@@ -14,7 +14,9 @@ from .models import ApiKey, AuditEvent, Invitation, Membership, User, hash_secre
 
 def members(access: TenantAccess) -> QuerySet[Membership]:
     """Members visible to the caller: all for staff, own company's colleagues for partners."""
-    qs = Membership.objects.filter(tenant=access.tenant).select_related("user", "partner", "deactivated_by")
+    qs = Membership.objects.filter(tenant=access.tenant).select_related(
+        "user", "partner", "deactivated_by", "deactivated_by_key"
+    )
     if access.is_partner:
         qs = qs.filter(partner_id=access.require_partner())
     return qs.order_by("-is_active", "user__email")
@@ -28,7 +30,7 @@ def access_member(access: TenantAccess, member_id: int) -> Membership:
 
 
 def invitations(access: TenantAccess, *, pending_only: bool = False) -> QuerySet[Invitation]:
-    qs = Invitation.objects.select_related("partner", "invited_by")
+    qs = Invitation.objects.select_related("partner", "invited_by", "invited_by_key")
     if access.is_partner:
         qs = qs.filter(partner_id=access.partner_id)
     if pending_only:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from . import audit
+from . import actors, audit
 from .access import TenantAccess, require
 from .models import (
     ApiKey,
@@ -94,7 +94,7 @@ def invitation_create(
         role=role,
         partner_id=partner_id,
         token_hash=hash_secret(token),
-        invited_by=access.user,
+        **actors.by(access, "invited_by"),
         expires_at=Invitation.default_expiry(),
     )
     invitation.full_clean(exclude=["tenant"])
@@ -165,7 +165,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     membership.partner_id = invitation.partner_id
     membership.is_active = True
     membership.deactivated_at = None
-    membership.deactivated_by = None
+    actors.clear(membership, "deactivated_by")
     membership.full_clean()
     membership.save()
     invitation.status = Invitation.Status.ACCEPTED
@@ -275,7 +275,7 @@ def membership_deactivate(*, access: TenantAccess, membership: Membership) -> Me
     _refuse_losing_last_admin(membership)
     membership.is_active = False
     membership.deactivated_at = timezone.now()
-    membership.deactivated_by = access.user
+    actors.stamp(membership, "deactivated_by", access)
     membership.save()
     audit.record(
         access=access,
@@ -297,7 +297,7 @@ def membership_reactivate(*, access: TenantAccess, membership: Membership) -> Me
         raise ValidationError("This member is already active.")
     membership.is_active = True
     membership.deactivated_at = None
-    membership.deactivated_by = None
+    actors.clear(membership, "deactivated_by")
     membership.save()
     audit.record(
         access=access,

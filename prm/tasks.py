@@ -34,7 +34,9 @@ def expire_invitations(*, tenant_id: int) -> int:
 def send_invitation_email(*, tenant_id: int, invitation_id: int, token: str) -> str:
     """E-mail the invitation link. Returns the address it went to."""
     tenant = require_current_tenant()
-    invitation = Invitation.objects.select_related("partner", "invited_by").get(pk=invitation_id)
+    invitation = Invitation.objects.select_related("partner", "invited_by", "invited_by_key").get(
+        pk=invitation_id
+    )
     path = reverse("invitation_accept", kwargs={"tenant_slug": tenant.slug, "token": token})
     context = {
         "tenant": tenant,

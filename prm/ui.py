@@ -9,10 +9,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import IntegrityError
 from django.forms import BaseForm as Form
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from .constraints import constraint_error
 from .permissions import Perm
 
 PageView = Callable[..., HttpResponseBase]
@@ -68,6 +70,12 @@ def run_service(form: Form, service: Callable[[], Any]) -> Any | None:
         return service()
     except ValidationError as error:
         apply_service_errors(form, error)
+        return None
+    except IntegrityError as error:  # a race the database caught: the constraint's own words
+        explained = constraint_error(error)
+        if explained is None:
+            raise
+        apply_service_errors(form, explained)
         return None
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess
 from prm.csvfile import csv_text as safe_csv_text
 from prm.periods import FiscalPeriod
@@ -53,7 +53,9 @@ def export_request(
             raise PermissionDenied
     elif not access.can(Perm.VIEW_REPORTS):
         raise PermissionDenied
-    export = ReportExport(kind=kind, period=period.label, partner_id=partner_id, requested_by=access.user)
+    export = ReportExport(
+        kind=kind, period=period.label, partner_id=partner_id, **actors.by(access, "requested_by")
+    )
     export.full_clean(exclude=["content"])
     export.save()
     audit.record(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from prm.models import TenantOwnedModel
+from prm.models import TenantOwnedModel, actor_key_field
 
 
 class ReportExport(TenantOwnedModel):
@@ -30,8 +30,9 @@ class ReportExport(TenantOwnedModel):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    requested_by_key = actor_key_field()
     content = models.BinaryField(null=True, editable=False)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

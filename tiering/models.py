@@ -16,7 +16,8 @@ from django.db import models
 from django.db.models import Q
 
 from partners.models import Partner, Tier
-from prm.models import TenantOwnedModel
+from prm.constraints import unique
+from prm.models import TenantOwnedModel, actor_key_field
 from prm.periods import FiscalPeriod, parse_period
 from prm.tenancy import require_current_tenant
 
@@ -51,7 +52,13 @@ class TieringSettings(TenantOwnedModel):
     class Meta:
         db_table = "partners_tieringsettings"  # created by partners before tiering was an app
         verbose_name_plural = "tiering settings"
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="tiering_settings_one_per_tenant")]
+        constraints = [
+            unique(
+                "tiering_settings_one_per_tenant",
+                ["tenant"],
+                "The program has its tiering settings already: change them instead.",
+            )
+        ]
 
     def __str__(self) -> str:
         return "Tiering settings"
@@ -66,14 +73,24 @@ class Scorecard(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    created_by_key = actor_key_field()
 
     class Meta:
         db_table = "partners_scorecard"  # created by partners before tiering was an app
         ordering = ["-version"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "version"], name="scorecard_version_unique"),
-            models.UniqueConstraint(
-                fields=["tenant"], condition=Q(is_active=True), name="scorecard_one_active"
+            unique(
+                "scorecard_version_unique",
+                ["tenant", "version"],
+                "This scorecard version exists already.",
+                field="version",
+            ),
+            unique(
+                "scorecard_one_active",
+                ["tenant"],
+                "Another scorecard version is active: only one is at a time.",
+                field="is_active",
+                condition=Q(is_active=True),
             ),
         ]
 
@@ -108,7 +125,12 @@ class Criterion(TenantOwnedModel):
         db_table = "partners_criterion"  # created by partners before tiering was an app
         ordering = ["position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "scorecard", "key"], name="criterion_key_unique")
+            unique(
+                "criterion_key_unique",
+                ["tenant", "scorecard", "key"],
+                "The scorecard has this criterion already.",
+                field="key",
+            )
         ]
 
     def __str__(self) -> str:
@@ -125,12 +147,18 @@ class ManualRating(TenantOwnedModel):
     rated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    rated_by_key = actor_key_field()
 
     class Meta:
         db_table = "partners_manualrating"  # created by partners before tiering was an app
         ordering = ["key"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "partner", "key"], name="manual_rating_unique")
+            unique(
+                "manual_rating_unique",
+                ["tenant", "partner", "key"],
+                "The partner has a rating on this criterion already.",
+                field="key",
+            )
         ]
 
     def __str__(self) -> str:
@@ -158,12 +186,20 @@ class ScoreRun(TenantOwnedModel):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    started_by_key = actor_key_field()
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "partners_scorerun"  # created by partners before tiering was an app
         ordering = ["-run_on", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "run_on"], name="score_run_one_per_day")]
+        constraints = [
+            unique(
+                "score_run_one_per_day",
+                ["tenant", "run_on"],
+                "Scores were calculated for this day already.",
+                field="run_on",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Score run of {self.run_on}"
@@ -210,7 +246,12 @@ class ScoreSnapshot(TenantOwnedModel):
         db_table = "partners_scoresnapshot"  # created by partners before tiering was an app
         ordering = ["-run_on"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "partner", "run_on"], name="score_snapshot_one_per_day")
+            unique(
+                "score_snapshot_one_per_day",
+                ["tenant", "partner", "run_on"],
+                "The partner was scored on this day already.",
+                field="run_on",
+            )
         ]
         indexes = [
             models.Index(fields=["tenant", "run_on"]),
@@ -258,10 +299,12 @@ class TierChangeProposal(TenantOwnedModel):
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    proposed_by_key = actor_key_field()
     reason = models.TextField(blank=True, help_text="Why a manager proposes this move.")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
     cap_override_reason = models.TextField(blank=True)
@@ -270,8 +313,12 @@ class TierChangeProposal(TenantOwnedModel):
         db_table = "partners_tierchangeproposal"  # created by partners before tiering was an app
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "partner"], condition=Q(status="pending"), name="tier_proposal_one_pending"
+            unique(
+                "tier_proposal_one_pending",
+                ["tenant", "partner"],
+                "This partner has a tier change waiting for a decision already.",
+                field="partner",
+                condition=Q(status="pending"),
             )
         ]
         indexes = [models.Index(fields=["tenant", "status"])]
@@ -282,6 +329,11 @@ class TierChangeProposal(TenantOwnedModel):
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def is_manual(self) -> bool:
+        """A manager proposed it (a person or an API key), not the recalculation."""
+        return self.proposed_by_id is not None or self.proposed_by_key_id is not None
 
 
 class TierChange(TenantOwnedModel):
@@ -295,6 +347,7 @@ class TierChange(TenantOwnedModel):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    changed_by_key = actor_key_field()
     proposal = models.ForeignKey(
         TierChangeProposal, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
     )
@@ -326,10 +379,12 @@ class BalanceAlert(TenantOwnedModel):
         db_table = "partners_balancealert"  # created by partners before tiering was an app
         ordering = ["resolved_on", "-opened_on", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "kind", "partner"],
+            unique(
+                "balance_alert_one_open",
+                ["tenant", "kind", "partner"],
+                "This alert is open already.",
+                field="kind",
                 condition=Q(resolved_on__isnull=True),
-                name="balance_alert_one_open",
             )
         ]
 
@@ -349,9 +404,11 @@ class PortfolioReview(TenantOwnedModel):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    opened_by_key = actor_key_field()
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    closed_by_key = actor_key_field()
     closed_at = models.DateTimeField(null=True, blank=True)
     summary = models.TextField(blank=True)
 
@@ -359,7 +416,12 @@ class PortfolioReview(TenantOwnedModel):
         db_table = "partners_portfolioreview"  # created by partners before tiering was an app
         ordering = ["-fiscal_year"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "fiscal_year"], name="portfolio_review_one_per_year")
+            unique(
+                "portfolio_review_one_per_year",
+                ["tenant", "fiscal_year"],
+                "The review of this fiscal year exists already.",
+                field="fiscal_year",
+            )
         ]
 
     def __str__(self) -> str:
@@ -379,13 +441,17 @@ class ReviewDecision(TenantOwnedModel):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_by_key = actor_key_field()
 
     class Meta:
         db_table = "partners_reviewdecision"  # created by partners before tiering was an app
         ordering = ["partner__name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "review", "partner"], name="review_decision_one_per_partner"
+            unique(
+                "review_decision_one_per_partner",
+                ["tenant", "review", "partner"],
+                "The review has a decision on this partner already.",
+                field="partner",
             )
         ]
 

@@ -12,9 +12,8 @@ from django.db import transaction
 
 from partners.models import Partner, Tier
 from partners.vocab import Classification
-from prm import metrics
+from prm import actors, metrics
 from prm.access import TenantAccess
-from prm.models import User
 
 from .models import Criterion, Scorecard, TieringSettings
 from .models import TierChangeProposal as Proposal
@@ -88,11 +87,6 @@ TIER_FIELDS = [
 ]
 
 
-def actor_user(access: TenantAccess) -> User | None:
-    """The person behind ``access`` for "changed by" columns; None for an API key."""
-    return access.user
-
-
 def tiering_settings() -> TieringSettings:
     """The tenant's portfolio settings; the defaults (unsaved) until an admin saves some."""
     found = TieringSettings.objects.first()
@@ -105,7 +99,7 @@ def active_scorecard() -> Scorecard:
     if found is not None:
         return found
     with transaction.atomic():
-        return create_scorecard_version(criteria=DEFAULT_CRITERIA, note="Default scorecard", created_by=None)
+        return create_scorecard_version(criteria=DEFAULT_CRITERIA, note="Default scorecard", actor=None)
 
 
 def active_criteria() -> list[CriterionSpec]:
@@ -168,15 +162,17 @@ def validate_criteria(criteria: list[dict[str, Any]]) -> list[CriterionSpec]:
 
 
 def create_scorecard_version(
-    *, criteria: list[dict[str, Any]], note: str, created_by: User | None
+    *, criteria: list[dict[str, Any]], note: str, actor: TenantAccess | None
 ) -> Scorecard:
     """A new active scorecard version from ``criteria`` (validated), unaudited: the building block
     of ``scorecard_save_version`` (an admin's) and of the default scorecard the program creates
-    for itself on first use (``created_by`` None). Callers hold the transaction."""
+    for itself on first use (``actor`` None). Callers hold the transaction."""
     specs = validate_criteria(criteria)
     latest = Scorecard.objects.order_by("-version").values_list("version", flat=True).first() or 0
     Scorecard.objects.filter(is_active=True).update(is_active=False)
-    card = Scorecard.objects.create(version=latest + 1, is_active=True, note=note, created_by=created_by)
+    card = Scorecard.objects.create(
+        version=latest + 1, is_active=True, note=note, **actors.by(actor, "created_by")
+    )
     Criterion.objects.bulk_create(
         [
             Criterion(

@@ -83,7 +83,7 @@ def tier_movements(access: TenantAccess, period: FiscalPeriod) -> QuerySet[TierC
     partner and both tiers loaded: promotions have a ``to_tier`` of better (lower) rank."""
     return (
         TierChange.objects.filter(changed_at__date__gte=period.start, changed_at__date__lte=period.end)
-        .select_related("partner", "from_tier", "to_tier", "changed_by", "proposal")
+        .select_related("partner", "from_tier", "to_tier", "changed_by", "changed_by_key", "proposal")
         .order_by("changed_at", "pk")
     )
 
@@ -111,7 +111,7 @@ def proposals(
     access: TenantAccess, status: str | None = TierChangeProposal.Status.PENDING
 ) -> QuerySet[TierChangeProposal]:
     qs = TierChangeProposal.objects.select_related(
-        "partner", "from_tier", "to_tier", "proposed_by", "decided_by"
+        "partner", "from_tier", "to_tier", "proposed_by", "proposed_by_key", "decided_by", "decided_by_key"
     )
     return qs.filter(status=status) if status else qs
 
@@ -151,7 +151,9 @@ def snapshots_of(access: TenantAccess, partner: Partner, limit: int = 12) -> lis
 
 
 def tier_history(access: TenantAccess, partner: Partner) -> QuerySet[TierChange]:
-    return TierChange.objects.filter(partner=partner).select_related("from_tier", "to_tier", "changed_by")
+    return TierChange.objects.filter(partner=partner).select_related(
+        "from_tier", "to_tier", "changed_by", "changed_by_key"
+    )
 
 
 def next_tier_gap(
@@ -181,7 +183,10 @@ def next_tier_gap(
 
 
 def ratings_of(access: TenantAccess, partner: Partner) -> dict[str, ManualRating]:
-    return {r.key: r for r in ManualRating.objects.filter(partner=partner).select_related("rated_by")}
+    return {
+        r.key: r
+        for r in ManualRating.objects.filter(partner=partner).select_related("rated_by", "rated_by_key")
+    }
 
 
 def scorecard_summary(access: TenantAccess) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from partners.models import Partner, Tier
 from partners.services import tier_ensure_defaults
 from partners.vocab import Classification
-from prm import audit, metrics
+from prm import actors, audit, metrics
 from prm.access import TenantAccess, require
 from prm.models import AuditEvent
 from prm.periods import TrailingFourQuarters
@@ -32,7 +32,7 @@ from prm.tenancy import require_current_tenant
 from . import engine
 from .models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange
 from .models import TierChangeProposal as Proposal
-from .program import active_scorecard, actor_user, direction, tiering_settings
+from .program import active_scorecard, direction, tiering_settings
 from .scoring import CriterionSpec
 
 logger = logging.getLogger(__name__)
@@ -51,12 +51,8 @@ def score_run_request(*, access: TenantAccess, run_on: date | None = None) -> Sc
     )
     if run.status == ScoreRun.Status.RUNNING:
         return run
-    run.status, run.processed, run.error_message, run.started_by = (
-        ScoreRun.Status.QUEUED,
-        0,
-        "",
-        actor_user(access),
-    )
+    run.status, run.processed, run.error_message = ScoreRun.Status.QUEUED, 0, ""
+    actors.stamp(run, "started_by", access)
     run.save()
     tenant_id = require_current_tenant().pk
     from .tasks import recalculate_scores  # the task calls this module back: import when queuing
@@ -261,7 +257,7 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
         target = r.recommended
         existing = pending.get(r.partner_id)
         if target is None or target.pk == r.tier_id:
-            if existing is not None and existing.proposed_by_id is None:
+            if existing is not None and not existing.is_manual:
                 superseded.append(existing.pk)
             continue
         current = tiers.get(r.tier_id) if r.tier_id else None
@@ -269,7 +265,7 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
             current is None or current.classification == Classification.TACTICAL
         )
         if settings_row.tactical_auto_apply and tactical_move:
-            if existing is not None and existing.proposed_by_id is None:
+            if existing is not None and not existing.is_manual:
                 superseded.append(existing.pk)
             auto.append((r, target))
             continue
@@ -285,7 +281,7 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
                 to_update.append(existing)
             continue
         if existing is not None:
-            if existing.proposed_by_id is not None:
+            if existing.is_manual:
                 continue  # a manager's proposal waits for its decision
             superseded.append(existing.pk)
         to_create.append(

@@ -3,7 +3,7 @@ withdrawn, a certification earned, corrected or removed, a manual rating), the p
 recomputed at once with the engine the nightly run uses, and a proposal of the run whose move is no
 longer the recommendation is closed with the reason; approving one re-checks the same way.
 
-A manager's proposal (``proposed_by`` set) rests on the manager's reason, not on the rules, and
+A manager's proposal (``proposed_by`` or ``proposed_by_key`` set) rests on the manager's reason, not on the rules, and
 waits for its decision as it does in a run. ``partners.signals.partner_standing_changed`` carries the
 events; ``TieringConfig.ready`` connects ``tasks.on_standing_changed`` to it, which queues the
 re-check.
@@ -79,7 +79,7 @@ def judge(proposal: Proposal) -> Verdict | None:
     percentiles) and say whether the proposal's move is still the recommendation.
 
     None when there is nothing to judge: a manager's proposal, or a partner no longer scored."""
-    if proposal.proposed_by_id is not None:
+    if proposal.is_manual:
         return None
     partners = engine.scored_partners()
     if all(pid != proposal.partner_id for pid, _ in partners):
@@ -104,7 +104,12 @@ def tier_proposal_reevaluate(*, partner_id: int, why: str) -> Proposal | None:
     proposal = (
         Proposal.objects.select_for_update(of=("self",))
         .select_related("partner", "to_tier", "from_tier")
-        .filter(partner_id=partner_id, status=Proposal.Status.PENDING, proposed_by__isnull=True)
+        .filter(
+            partner_id=partner_id,
+            status=Proposal.Status.PENDING,
+            proposed_by__isnull=True,
+            proposed_by_key__isnull=True,
+        )
         .first()
     )
     if proposal is None:

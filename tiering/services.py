@@ -17,7 +17,7 @@ from django.utils import timezone
 from partners.models import Partner, Tier
 from partners.signals import standing_changed
 from partners.vocab import Classification
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.periods import parse_period
 from prm.permissions import Perm
@@ -37,7 +37,6 @@ from .program import (
     TIER_FIELDS,
     active_criteria,
     active_scorecard,
-    actor_user,
     create_scorecard_version,
     direction,
     strategic_count,
@@ -105,7 +104,7 @@ def scorecard_save_version(
     """Save new weights as a new scorecard version (admins); older snapshots keep theirs."""
     require(access, Perm.MANAGE_PROGRAM)
     previous = active_scorecard()
-    card = create_scorecard_version(criteria=criteria, note=note, created_by=actor_user(access))
+    card = create_scorecard_version(criteria=criteria, note=note, actor=access)
     audit.record(
         access=access,
         verb="scorecard.version_created",
@@ -134,7 +133,8 @@ def manual_rating_set(
     rating = ManualRating.objects.filter(partner=partner, key=key).first()
     before = audit.snapshot(rating, ["value", "comment"]) if rating else {}
     rating = rating or ManualRating(partner=partner, key=key)
-    rating.value, rating.comment, rating.rated_by = value, comment.strip(), actor_user(access)
+    rating.value, rating.comment = value, comment.strip()
+    actors.stamp(rating, "rated_by", access)
     rating.full_clean()
     rating.save()
     audit.record(
@@ -183,7 +183,7 @@ def _apply_change(
         to_tier=to_tier,
         changed_at=timezone.now(),
         reason=reason,
-        changed_by=actor_user(access),
+        **actors.by(access, "changed_by"),
         proposal=proposal,
     )
     partner.tier = to_tier
@@ -218,7 +218,7 @@ def tier_proposal_create(*, access: TenantAccess, partner: Partner, to_tier: Tie
         direction=direction(partner.tier, to_tier),
         score=latest.score if latest else None,
         snapshot=latest,
-        proposed_by=actor_user(access),
+        **actors.by(access, "proposed_by"),
         reason=reason.strip(),
         explanation={
             "score": str(latest.score) if latest else None,
@@ -300,7 +300,8 @@ def tier_proposal_approve(
                     {"cap_override_reason": "Only a program admin may override the strategic cap."}
                 )
     proposal.status = Proposal.Status.APPROVED
-    proposal.decided_by, proposal.decided_at = actor_user(access), timezone.now()
+    proposal.decided_at = timezone.now()
+    actors.stamp(proposal, "decided_by", access)
     proposal.decision_reason = reason.strip()
     proposal.cap_override_reason = cap_override_reason.strip() if entering_strategic else ""
     proposal.save()
@@ -326,11 +327,8 @@ def tier_proposal_reject(*, access: TenantAccess, proposal: Proposal, reason: st
         raise ValidationError({"reason": "Give the reason for rejecting, so the manager knows."})
     proposal = _pending(proposal)
     proposal.status = Proposal.Status.REJECTED
-    proposal.decided_by, proposal.decided_at, proposal.decision_reason = (
-        actor_user(access),
-        timezone.now(),
-        reason.strip(),
-    )
+    proposal.decided_at, proposal.decision_reason = timezone.now(), reason.strip()
+    actors.stamp(proposal, "decided_by", access)
     proposal.save()
     audit.record(
         access=access,
@@ -357,7 +355,7 @@ def portfolio_review_open(*, access: TenantAccess, fiscal_year: str) -> Portfoli
         raise ValidationError({"fiscal_year": "A portfolio review covers a fiscal year: write FY2027."})
     if PortfolioReview.objects.filter(fiscal_year=period.label).exists():
         raise ValidationError({"fiscal_year": f"The review of {period.label} exists already."})
-    review = PortfolioReview.objects.create(fiscal_year=period.label, opened_by=actor_user(access))
+    review = PortfolioReview.objects.create(fiscal_year=period.label, **actors.by(access, "opened_by"))
     audit.record(access=access, verb="portfolio_review.opened", target=review)
     return review
 
@@ -375,7 +373,7 @@ def portfolio_review_decide(
     row, _ = ReviewDecision.objects.update_or_create(
         review=review,
         partner=partner,
-        defaults={"decision": decision, "note": note.strip(), "decided_by": actor_user(access)},
+        defaults={"decision": decision, "note": note.strip(), **actors.by(access, "decided_by")},
     )
     audit.record(
         access=access,
@@ -406,7 +404,8 @@ def portfolio_review_close(*, access: TenantAccess, review: PortfolioReview, sum
         )
     counts = Counter(review.decisions.values_list("decision", flat=True))
     review.status, review.summary = PortfolioReview.Status.CLOSED, summary.strip()
-    review.closed_by, review.closed_at = actor_user(access), timezone.now()
+    review.closed_at = timezone.now()
+    actors.stamp(review, "closed_by", access)
     review.save()
     audit.record(
         access=access,

@@ -18,7 +18,7 @@ from pypdf.generic import DictionaryObject
 
 from pipeline import queries as pipeline_queries
 from pipeline.models import DealRegistration
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.permissions import Perm
 
@@ -135,7 +135,7 @@ def _store_proof(access: TenantAccess, claim: Claim, proofs: Sequence[_Proof]) -
                 original_name=proof.name[:255],
                 content_type=proof.content_type,
                 size=proof.size,
-                uploaded_by=access.user,
+                **actors.by(access, "uploaded_by"),
             )
             document.assign_tenant()
             document.file.save(proof.name, proof.upload, save=False)
@@ -177,8 +177,10 @@ def claim_submit(
     claim.leads = int(values.get("leads") or 0)
     claim.pipeline_sourced = _money(values.get("pipeline_sourced") or 0, "pipeline_sourced", positive=False)
     claim.notes = str(values.get("notes") or "").strip()
-    claim.status, claim.submitted_by, claim.submitted_at = ClaimStatus.SUBMITTED, access.user, timezone.now()
-    claim.decided_by, claim.decided_at, claim.rejection_reason = None, None, ""
+    claim.status, claim.submitted_at = ClaimStatus.SUBMITTED, timezone.now()
+    actors.stamp(claim, "submitted_by", access)
+    actors.clear(claim, "decided_by")
+    claim.decided_at, claim.rejection_reason = None, ""
     claim.assign_tenant()
     claim.full_clean(exclude=["request"])
     claim.save()
@@ -248,9 +250,10 @@ def _own_registrations(
 
 
 def _four_eyes(access: TenantAccess, claim: Claim) -> None:
-    user = access.user
-    if user is None:
-        raise PermissionDenied("Claims are approved by a person of finance, not by an API key.")
+    user = actors.require_person(
+        access,
+        "Claims are decided by a person of finance, not by an API key: the four-eyes rule compares people.",
+    )
     request = claim.request
     if user.pk in {request.requested_by_id, request.decided_by_id, claim.submitted_by_id}:
         raise PermissionDenied(
@@ -279,8 +282,16 @@ def claim_approve(*, access: TenantAccess, claim: Claim, amount: Any = None) -> 
     fund.claimed += value
     _save_ledgers(fund, allocation)
     claim.status, claim.approved_amount = ClaimStatus.APPROVED, value
-    claim.decided_by, claim.decided_at = access.user, timezone.now()
-    claim.save(update_fields=["status", "approved_amount", "decided_by", "decided_at", "updated_at"])
+    claim.decided_at = timezone.now()
+    claim.save(
+        update_fields=[
+            "status",
+            "approved_amount",
+            *actors.stamp(claim, "decided_by", access),
+            "decided_at",
+            "updated_at",
+        ]
+    )
     request.status = RequestStatus.SETTLED
     request.save(update_fields=["status", "updated_at"])
     audit.record(
@@ -306,8 +317,16 @@ def claim_reject(*, access: TenantAccess, claim: Claim, reason: str) -> Claim:
     if claim.status != ClaimStatus.SUBMITTED:
         raise ValidationError(f"This claim is {claim.get_status_display().lower()} already.")
     claim.status, claim.rejection_reason = ClaimStatus.REJECTED, reason.strip()
-    claim.decided_by, claim.decided_at = access.user, timezone.now()
-    claim.save(update_fields=["status", "rejection_reason", "decided_by", "decided_at", "updated_at"])
+    claim.decided_at = timezone.now()
+    claim.save(
+        update_fields=[
+            "status",
+            "rejection_reason",
+            *actors.stamp(claim, "decided_by", access),
+            "decided_at",
+            "updated_at",
+        ]
+    )
     audit.record(
         access=access,
         verb="mdf.claim_rejected",
@@ -352,7 +371,7 @@ def payout_record(
         amount=value,
         reference=reference,
         paid_on=paid_on,
-        recorded_by=access.user,
+        **actors.by(access, "recorded_by"),
     )
     payout.assign_tenant()
     payout.full_clean(validate_constraints=False)

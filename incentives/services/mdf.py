@@ -14,7 +14,7 @@ from django.utils import timezone
 import prm.metrics
 from partners.models import Partner
 from partners.vocab import Classification
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.models import Tenant
 from prm.permissions import Perm
@@ -323,7 +323,7 @@ def fund_request_submit(
     request = FundRequest(
         allocation=allocation,
         partner_id=allocation.partner_id,
-        requested_by=access.user,
+        **actors.by(access, "requested_by"),
         submitted_at=timezone.now(),
         **values,
     )
@@ -371,16 +371,12 @@ def fund_request_approve(
     fund.committed += value
     _save_ledgers(fund, allocation)
     request.status, request.approved_amount = RequestStatus.APPROVED, value
-    request.decided_by, request.decided_at, request.decision_reason = (
-        access.user,
-        timezone.now(),
-        reason.strip(),
-    )
+    request.decided_at, request.decision_reason = timezone.now(), reason.strip()
     request.save(
         update_fields=[
             "status",
             "approved_amount",
-            "decided_by",
+            *actors.stamp(request, "decided_by", access),
             "decided_at",
             "decision_reason",
             "updated_at",
@@ -406,8 +402,16 @@ def fund_request_reject(*, access: TenantAccess, request: FundRequest, reason: s
     if request.status != RequestStatus.SUBMITTED:
         raise ValidationError(f"This request is {request.get_status_display().lower()} already.")
     request.status, request.decision_reason = RequestStatus.REJECTED, reason.strip()
-    request.decided_by, request.decided_at = access.user, timezone.now()
-    request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "updated_at"])
+    request.decided_at = timezone.now()
+    request.save(
+        update_fields=[
+            "status",
+            *actors.stamp(request, "decided_by", access),
+            "decided_at",
+            "decision_reason",
+            "updated_at",
+        ]
+    )
     audit.record(
         access=access,
         verb="mdf.request_rejected",

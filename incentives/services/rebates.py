@@ -15,7 +15,7 @@ from django.utils import timezone
 import prm.metrics
 from partners.models import Partner
 from pipeline.models import DealRegistration
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.models import Tenant
 from prm.periods import FiscalPeriod
@@ -292,12 +292,10 @@ def rebate_statement_approve(*, access: TenantAccess, statement: RebateStatement
     statement = RebateStatement.objects.select_for_update().get(pk=statement.pk)
     if statement.status != RebateStatement.Status.DRAFT:
         raise ValidationError("This statement is approved already.")
-    statement.status, statement.approved_by, statement.approved_at = (
-        RebateStatement.Status.APPROVED,
-        access.user,
-        timezone.now(),
+    statement.status, statement.approved_at = RebateStatement.Status.APPROVED, timezone.now()
+    statement.save(
+        update_fields=["status", *actors.stamp(statement, "approved_by", access), "approved_at", "updated_at"]
     )
-    statement.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
     audit.record(
         access=access,
         verb="rebate.statement_approved",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from partners.models import Contact, Partner
 from partners.signals import standing_changed
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.permissions import Perm
 
@@ -127,7 +127,13 @@ def plan_share(*, access: TenantAccess, plan: Plan) -> Plan:
     if not plan.targets.filter(kind=Target.Kind.REVENUE).exists():
         raise ValidationError("Add the partner's revenue commitments before sharing the plan.")
     return _transition(
-        access, plan, {Status.DRAFT}, Status.SHARED, "shared", shared_at=timezone.now(), shared_by=access.user
+        access,
+        plan,
+        {Status.DRAFT},
+        Status.SHARED,
+        "shared",
+        shared_at=timezone.now(),
+        **actors.by(access, "shared_by"),
     )
 
 
@@ -177,7 +183,7 @@ def plan_sign_off(*, access: TenantAccess, plan: Plan) -> Plan:
         Status.ACTIVE,
         "signed",
         signed_at=timezone.now(),
-        signed_by=access.user,
+        **actors.by(access, "signed_by"),
     )
     _freeze_version(access, plan, "Signed by both sides.")
     return plan

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.permissions import Perm
 
@@ -56,7 +56,7 @@ def review_record(
     require(access, Perm.MANAGE_PLANS)
     if plan.status not in (Status.ACTIVE, Status.CLOSED):
         raise ValidationError("Reviews are held on signed plans.")
-    review = Review(plan=plan, recorded_by=access.user, snapshot=review_snapshot(plan))
+    review = Review(plan=plan, **actors.by(access, "recorded_by"), snapshot=review_snapshot(plan))
     for name in ("quarter", "held_on", "vendor_attendees", "partner_attendees", "notes", "decisions"):
         if name in fields:
             setattr(review, name, fields[name])

@@ -16,9 +16,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from prm import audit
+from prm import actors, audit
 from prm.access import TenantAccess
-from prm.models import Membership, User
+from prm.models import ApiKey, Membership, User
 from prm.permissions import Perm
 
 from ..models import ImportJob
@@ -95,7 +95,9 @@ def import_jobs(access: TenantAccess) -> QuerySet[ImportJob]:
     """The tenant's imports, newest first (staff who manage partners only)."""
     if not access.can(Perm.MANAGE_PARTNERS):
         raise PermissionDenied
-    return ImportJob.objects.select_related("created_by", "applied_by").order_by("-created_at", "-id")
+    return ImportJob.objects.select_related(
+        "created_by", "created_by_key", "applied_by", "applied_by_key"
+    ).order_by("-created_at", "-id")
 
 
 def access_import_job(access: TenantAccess, import_job_id: int) -> ImportJob:
@@ -122,7 +124,7 @@ def import_start(*, access: TenantAccess, kind: str, filename: str, data: bytes)
         kind=kind,
         original_filename=os.path.basename(filename)[:255] or "upload.csv",
         total_rows=len(parsed.rows),
-        created_by=access.user,
+        **actors.by(access, "created_by"),
     )
     job.assign_tenant()
     job.file.save("upload.csv", ContentFile(data), save=False)
@@ -142,7 +144,10 @@ def import_apply(*, access: TenantAccess, job: ImportJob, mode: str) -> ImportJo
     if mode not in ImportJob.Mode.values:
         raise ValidationError({"mode": "Choose all rows or none, or the valid rows only."})
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED).update(
-        status=ImportJob.Status.APPLYING, mode=mode, applied_by=access.user, updated_at=timezone.now()
+        status=ImportJob.Status.APPLYING,
+        mode=mode,
+        **actors.by(access, "applied_by"),
+        updated_at=timezone.now(),
     )
     if not claimed:
         raise ValidationError("This import is not waiting to be applied (it may have been applied already).")
@@ -159,8 +164,15 @@ class JobFailed(Exception):
     """The job cannot go on; the message is shown on its page."""
 
 
-def _access_of(job: ImportJob, user: User | None) -> TenantAccess:
-    """The access of the person who acts on the job, as it is now (they may have left)."""
+def _access_of(job: ImportJob, field: str) -> TenantAccess:
+    """The access of the person (or API key) recorded in ``field`` of the job, as it is now
+    (they may have left, the key may have been revoked)."""
+    key: ApiKey | None = getattr(job, actors.key_field_name(field))
+    if key is not None:
+        if key.is_active and TenantAccess.from_api_key(key, key.tenant).can(Perm.MANAGE_PARTNERS):
+            return TenantAccess.from_api_key(key, key.tenant)
+        raise JobFailed("The API key that started this import is revoked or may no longer change partners.")
+    user: User | None = getattr(job, field)
     membership = (
         Membership.objects.select_related("tenant", "user")
         .filter(tenant_id=job.tenant_id, user=user, is_active=True)
@@ -199,7 +211,7 @@ def import_validate(*, job_id: int) -> str:
         return "skipped"
     try:
         with transaction.atomic():
-            access = _access_of(job, job.created_by)
+            access = _access_of(job, "created_by")
             outcome = run_pass(job, access, commit=False, progress=Progress(job, ImportJob.Status.VALIDATING))
     except TRANSIENT:
         raise
@@ -219,7 +231,7 @@ def import_run_apply(*, job_id: int) -> str:
         return "skipped"
     try:
         with transaction.atomic():
-            access = _access_of(job, job.applied_by)
+            access = _access_of(job, "applied_by")
             outcome = run_pass(job, access, commit=True, progress=Progress(job, ImportJob.Status.APPLYING))
             counts = outcome.counts
             refused = counts["error"] > 0 and job.mode == ImportJob.Mode.ALL_OR_NOTHING

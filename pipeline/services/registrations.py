@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from prm import audit, closing
+from prm import actors, audit, closing
 from prm.access import TenantAccess, require
 from prm.models import Membership, Tenant
 from prm.money import to_reporting
@@ -46,7 +46,7 @@ def _record_move(
         from_status=before,
         to_status=registration.status,
         reason=reason,
-        changed_by=access.user if access else None,
+        **actors.by(access, "changed_by"),
     )
     audit.record(
         access=access,
@@ -132,12 +132,11 @@ def registration_submit(
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
     account, _created = account_find_or_create(name=account_name, domain=account_domain)
     registration = DealRegistration(partner=partner, account=account, submitted_at=timezone.now(), **fields)
-    registration.submitted_by = access.user
+    actors.stamp(registration, "submitted_by", access)
     registration.currency = (registration.currency or access.tenant.currency).upper()
     registration.assign_tenant()
     registration.amount_reporting = Decimal("0")
-    # submitted_by is the caller, absent for an API key (null, though not "blank" for forms).
-    registration.full_clean(exclude=["amount_reporting", "submitted_by"])
+    registration.full_clean(exclude=["amount_reporting"])
     if registration.expected_close_date < timezone.localdate() - timedelta(days=30):
         raise ValidationError(
             {"expected_close_date": "The expected close date is more than a month in the past."}
@@ -193,7 +192,7 @@ def registration_approve(
             _reject(access, other, reject_conflicting_reason.strip())
     registration.status = Status.APPROVED
     registration.decided_at = timezone.now()
-    registration.decided_by = access.user
+    actors.stamp(registration, "decided_by", access)
     days, source = protection_term(access.tenant, registration.partner)
     registration.protection_days, registration.protection_source = days, source
     registration.protected_until = timezone.localdate() + timedelta(days=days)
@@ -211,7 +210,7 @@ def _reject(access: TenantAccess, registration: DealRegistration, reason: str) -
     before = registration.status
     registration.status = Status.REJECTED
     registration.decided_at = timezone.now()
-    registration.decided_by = access.user
+    actors.stamp(registration, "decided_by", access)
     registration.decision_reason = reason
     registration.save()
     _record_move(access=access, registration=registration, before=before, reason=reason)

@@ -1,5 +1,7 @@
 from django import template
+from django.db.models import Model
 
+from prm.actors import actor_name
 from prm.metrics import display
 
 register = template.Library()
@@ -18,3 +20,10 @@ def page_query(context: template.Context, number: int, param: str = "page") -> s
 def figure(value: object, unit: str) -> str:
     """A figure by its unit as every page prints it (``prm.metrics.display``: half-up)."""
     return display(value, unit)
+
+
+@register.filter
+def actor(obj: Model, field: str) -> str:
+    """Who is recorded in the "by" column ``field`` of ``obj``: the person, or the API key that
+    acted (``{{ claim|actor:"submitted_by"|default:"—" }}``); "" when nobody is."""
+    return actor_name(obj, field)

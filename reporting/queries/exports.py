@@ -17,7 +17,11 @@ def recent_exports(
 ) -> list[ReportExport]:
     """The latest exports of a kind (for a partner's QBR: of that partner), without their files;
     a partner caller sees only its own partner's QBRs."""
-    exports = ReportExport.objects.filter(kind=kind).defer("content").select_related("requested_by")
+    exports = (
+        ReportExport.objects.filter(kind=kind)
+        .defer("content")
+        .select_related("requested_by", "requested_by_key")
+    )
     if kind == Kind.QBR:
         exports = exports.filter(partner_id=partner_id)
     if access.is_partner:
