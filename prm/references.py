@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 
@@ -102,3 +102,20 @@ def _owning_keys(model: type[models.Model]) -> list[models.ForeignKey[Any, Any]]
         and isinstance(field.related_model, type)
         and (issubclass(field.related_model, TenantOwnedModel) or field.related_model is partner_model())
     ]
+
+
+def check_user_references(tenant: Tenant, users: dict[str, Any], *, staff: bool = False) -> None:
+    """Services' own check (under the forms' and serializers'): each named user (an id, a user
+    or ``None``) is an active member of ``tenant`` (a staff member when ``staff``); raises a
+    ``ValidationError`` naming the fields that are not, with one message whatever the reason."""
+    ids = {name: getattr(user, "pk", user) for name, user in users.items() if user is not None}
+    if not ids:
+        return
+    members = Membership.objects.filter(tenant_id=tenant.pk, is_active=True, user_id__in=set(ids.values()))
+    if staff:
+        members = members.exclude(role__in=sorted(PARTNER_ROLES))
+    known = set(members.values_list("user_id", flat=True))
+    who = "an active staff member" if staff else "an active member"
+    errors = {name: f"Choose {who} of this program." for name, pk in ids.items() if pk not in known}
+    if errors:
+        raise ValidationError(errors)
