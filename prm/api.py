@@ -119,8 +119,9 @@ def scope_related_field(
     may reference (``prm.references.referable``)."""
     if isinstance(field, serializers.ManyRelatedField):
         field = field.child_relation
-    if isinstance(field, serializers.RelatedField) and not field.read_only and field.queryset is not None:
-        field.queryset = referable(field.queryset, access=access, staff=staff)
+    queryset: QuerySet[Any] | None = getattr(field, "queryset", None)
+    if isinstance(field, serializers.RelatedField) and not field.read_only and queryset is not None:
+        field.queryset = referable(queryset, access=access, staff=staff)  # type: ignore[arg-type]  # stubs type it as a manager
 
 
 class ScopedReferencesMixin:
@@ -159,7 +160,7 @@ class ReferenceId(serializers.PrimaryKeyRelatedField[Any]):
 
     def get_queryset(self) -> QuerySet[Any]:
         access = self.context.get("access") or current_access()
-        return referable(super().get_queryset(), access=access, staff=self.staff)
+        return referable(cast(QuerySet[Any], super().get_queryset()), access=access, staff=self.staff)
 
     def to_internal_value(self, data: Any) -> Any:
         return super().to_internal_value(data).pk
@@ -208,7 +209,7 @@ class StrictInputMixin(ScopedReferencesMixin):
                 raise serializers.ValidationError(
                     {name: [self.refusals.get(name, "This field cannot be set here.")] for name in refused}
                 )
-        return super().to_internal_value(data)  # type: ignore[misc]
+        return super().to_internal_value(data)
 
 
 class PersonSerializer(serializers.ModelSerializer[Any]):

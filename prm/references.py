@@ -46,11 +46,10 @@ def referable(
     model = queryset.model
     if tenant is None:
         return queryset.none()
-    partner_id = access.partner_id if access is not None and access.is_partner else None
     if issubclass(model, User):
         members = Membership.objects.filter(tenant_id=tenant.pk, is_active=True)
         if access is not None and access.is_partner:
-            members = members.filter(partner_id=partner_id)
+            members = members.filter(partner_id=access.require_partner())
         elif staff:
             members = members.exclude(role__in=sorted(PARTNER_ROLES))
         return queryset.filter(pk__in=members.values("user_id"))
@@ -66,7 +65,7 @@ def referable(
     if access is not None and access.is_partner:
         lookup = partner_lookup(model)
         if lookup is not None:
-            queryset = queryset.filter(**{lookup: partner_id})
+            queryset = queryset.filter(**{lookup: access.require_partner()})
     return queryset
 
 
