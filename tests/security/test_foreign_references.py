@@ -493,9 +493,7 @@ def _build_form(form_class: type, refs: ReferenceWorld, data: QueryDict | None =
     return form_class(data, **kwargs)
 
 
-def _bound(
-    form_class: type, refs: ReferenceWorld, name: str, field: forms.Field, value: int
-) -> forms.BaseForm:
+def _bound(form_class: type, refs: ReferenceWorld, name: str, value: int) -> forms.BaseForm:
     data = QueryDict(mutable=True)
     data.setlist(name, [str(value)])
     return _build_form(form_class, refs, data)
