@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import prm.metrics
 from partners.models import Partner, Tier
+from prm.forms import TenantForm
 
 from .eligibility import MDF, REBATE, Flag, check_listed_tiers, eligible_tiers
 from .models import ActivityType, Allocation, RebateProgram
@@ -48,7 +49,7 @@ def _offer_eligible_tiers(field: forms.Field, tiers: Any, flag: Flag) -> None:
     field.validators.append(lambda chosen: check_listed_tiers(flag, [int(pk) for pk in chosen], field=None))
 
 
-class FundForm(forms.Form):
+class FundForm(TenantForm):
     name = forms.CharField(max_length=120)
     period = forms.CharField(max_length=10, help_text="A fiscal quarter or year, e.g. FY2026-Q3.")
     budget = forms.DecimalField(**MONEY)
@@ -85,7 +86,7 @@ class FundEditForm(forms.Form):
     claim_deadline = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class AllocationForm(forms.Form):
+class AllocationForm(TenantForm):
     partner = forms.ModelChoiceField(queryset=Partner.objects.none())
     amount = forms.DecimalField(**MONEY)
     note = forms.CharField(max_length=200, required=False)
@@ -100,7 +101,7 @@ def _allocation_label(a: Allocation) -> str:
     return f"{fund} — {a.available:,.2f} {fund.currency} available, claim by {fund.claim_deadline:%d %b %Y}"
 
 
-class FundRequestForm(forms.Form):
+class FundRequestForm(TenantForm):
     allocation = forms.ModelChoiceField(queryset=Allocation.objects.none(), label="Fund", empty_label=None)
     activity_type = forms.ChoiceField(choices=ActivityType.choices)
     title = forms.CharField(max_length=200)
@@ -192,7 +193,7 @@ class PayoutForm(forms.Form):
     amount = forms.DecimalField(required=False, help_text="Leave empty to pay what is outstanding.", **MONEY)
 
 
-class RebateProgramForm(forms.Form):
+class RebateProgramForm(TenantForm):
     name = forms.CharField(max_length=120)
     period = forms.CharField(max_length=10, help_text="A fiscal quarter or year, e.g. FY2026-Q3.")
     basis_metric = forms.ChoiceField(label="Basis")

@@ -10,7 +10,7 @@ from django import forms
 
 import prm.metrics
 from partners.models import Contact, Partner
-from prm.forms import DATE_INPUT, ServiceValidatedModelForm
+from prm.forms import DATE_INPUT, ServiceValidatedModelForm, TenantForm
 from prm.models import User
 from prm.permissions import STAFF_ROLES
 
@@ -47,7 +47,7 @@ class AmendmentMixin(forms.Form):
         return self.cleaned_data.get("change_summary", "")
 
 
-class PlanCreateForm(forms.Form):
+class PlanCreateForm(TenantForm):
     partner = forms.ModelChoiceField(queryset=Partner.objects.none(), label="Partner")
     fiscal_year = forms.IntegerField(
         label="Fiscal year", min_value=2000, max_value=2100, help_text="For example 2027 for FY2027."
@@ -61,6 +61,8 @@ class PlanCreateForm(forms.Form):
 
 
 class PlanForm(AmendmentMixin, ServiceValidatedModelForm):
+    staff_references = frozenset({"vendor_owner", "vendor_sponsor"})
+
     class Meta:
         model = Plan
         fields = PLAN_FIELDS

@@ -57,6 +57,8 @@ class ProfileForm(ServiceValidatedModelForm):
 class PartnerForm(ProfileForm):
     """Everything staff set on a partner (status changes go through their own form)."""
 
+    staff_references = frozenset({"partner_manager", "vendor_sponsor"})
+
     website = forms.URLField(required=False, assume_scheme="https")
 
     def clean_domain(self) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from partners.models import Partner
 from prm import closing
 from prm.domains import normalize_domain
-from prm.forms import DATE_INPUT, ServiceValidatedModelForm
+from prm.forms import DATE_INPUT, ServiceValidatedModelForm, TenantForm
 from prm.models import Tenant, User
 from prm.money import accepted_currencies
 
@@ -99,7 +99,7 @@ class PrecheckForm(forms.Form):
         return data
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(TenantForm):
     """The desk's filters, read from the URL."""
 
     status = forms.ChoiceField(choices=STATUS_TABS, required=False)
@@ -127,7 +127,7 @@ class QueueFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
 
 
-class BulkDecisionForm(forms.Form):
+class BulkDecisionForm(TenantForm):
     """Decide several pending registrations at once, with one reason."""
 
     ACTIONS = [("approve", "Approve"), ("reject", "Reject")]
@@ -227,7 +227,8 @@ class CloseForm(forms.Form):
         return data
 
 
-class AssignRepForm(forms.Form):
+class AssignRepForm(TenantForm):
+    staff_references = frozenset({"sales_rep"})
     sales_rep = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="Vendor sales rep", empty_label="— nobody —"
     )
@@ -256,7 +257,7 @@ class AccountSearchForm(forms.Form):
     include_merged = forms.BooleanField(label="Include merged duplicates", required=False)
 
 
-class AccountMergeForm(forms.Form):
+class AccountMergeForm(TenantForm):
     into = forms.ModelChoiceField(
         queryset=Account.objects.none(),
         label="Merge into",
@@ -279,7 +280,7 @@ class RevenueApplyForm(forms.Form):
     mode = forms.ChoiceField(choices=RevenueImport.Mode.choices)
 
 
-class RevenueFilterForm(forms.Form):
+class RevenueFilterForm(TenantForm):
     partner = forms.ModelChoiceField(
         queryset=Partner.objects.none(), required=False, empty_label="All partners"
     )

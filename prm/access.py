@@ -8,6 +8,9 @@ carries them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,6 +79,28 @@ class TenantAccess:
         if self.partner_id is None:
             raise Http404
         return self.partner_id
+
+
+_current_access: ContextVar[TenantAccess | None] = ContextVar("prm_current_access", default=None)
+
+
+def current_access() -> TenantAccess | None:
+    """Who is acting in the request being served (set by the tenant middleware), else ``None``.
+
+    Forms and serializers read it to scope the rows a field may reference (``prm.references``),
+    so a form built without being handed the caller still offers only what the caller may name.
+    """
+    return _current_access.get()
+
+
+@contextmanager
+def acting_as(access: TenantAccess) -> Iterator[TenantAccess]:
+    """Run a block as ``access`` (the tenant middleware does, around every tenant request)."""
+    token = _current_access.set(access)
+    try:
+        yield access
+    finally:
+        _current_access.reset(token)
 
 
 class TenantRequest(HttpRequest):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol, cast
 
+from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -27,10 +29,11 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import queries, services
-from .access import TenantAccess
+from .access import TenantAccess, current_access
 from .constraints import constraint_error
 from .models import AuditEvent, Invitation, Membership, Tenant, TenantOwnedModel, User
 from .permissions import Perm, Role
+from .references import referable
 from .tenancy import get_current_tenant
 
 
@@ -117,14 +120,82 @@ class TenantViewSet(TenantScopedMixin, viewsets.GenericViewSet[Any]):
         return qs
 
 
-class TenantModelSerializer(serializers.ModelSerializer[Any]):
-    """Related fields choose among rows of the current tenant only (scoped managers)."""
+def scope_related_field(
+    field: serializers.Field[Any, Any, Any, Any], *, access: TenantAccess | None, staff: bool
+) -> None:
+    """Narrow a writable related field (or the child of a many-related one) to the rows the caller
+    may reference (``prm.references.referable``)."""
+    if isinstance(field, serializers.ManyRelatedField):
+        field = field.child_relation
+    queryset: QuerySet[Any] | None = getattr(field, "queryset", None)
+    if isinstance(field, serializers.RelatedField) and not field.read_only and queryset is not None:
+        field.queryset = referable(queryset, access=access, staff=staff)  # type: ignore[arg-type]  # stubs type it as a manager
+
+
+class ScopedReferencesMixin:
+    """Every related field of the serializer accepts only rows the caller may reference.
+
+    The querysets are narrowed when input is validated, after ``__init__`` and anything else has
+    set them, so a field declared with a wide queryset (``User.objects.all()``) still refuses a
+    user of another tenant, with the same message as for an id that exists nowhere. Fields listed
+    in ``staff_references`` accept staff members only.
+    """
+
+    staff_references: ClassVar[frozenset[str]] = frozenset()
+
+    def to_internal_value(self, data: Any) -> Any:
+        context = getattr(self, "context", {})
+        access = context.get("access") or current_access()
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            scope_related_field(field, access=access, staff=name in self.staff_references)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def _model(model: type[Model] | str) -> type[Model]:
+    return apps.get_model(model) if isinstance(model, str) else model
+
+
+class ReferenceId(serializers.PrimaryKeyRelatedField[Any]):
+    """The id of a row the caller may reference, validated like a related field and handed on as
+    the id (for serializers whose services take ids). Scoped by itself, in any serializer:
+    ``ReferenceId(Partner)``, ``ReferenceId(User, staff=True)``, ``ReferenceId(Tier, many=True)``;
+    the model may be named by its label (``settings.PRM_PARTNER_MODEL``)."""
+
+    def __init__(self, model: type[Model] | str, *, staff: bool = False, **kwargs: Any) -> None:
+        self.staff = staff
+        kwargs.setdefault("queryset", _model(model)._base_manager.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        access = self.context.get("access") or current_access()
+        return referable(cast(QuerySet[Any], super().get_queryset()), access=access, staff=self.staff)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(data).pk
+
+    def to_representation(self, value: Any) -> Any:
+        return value if isinstance(value, int) else super().to_representation(value)
+
+
+class BatchReferenceId(serializers.IntegerField):
+    """The id of a row, resolved by the view together with the other rows of a batch (one query
+    for all of them, through the tenant's scoped rows and ``prm.references``). It names its
+    ``model`` so the generated test (tests/security/test_foreign_references.py) checks that the
+    view refuses another tenant's row on this field."""
+
+    def __init__(self, model: type[Model] | str, **kwargs: Any) -> None:
+        self.model = _model(model)
+        super().__init__(**kwargs)
+
+
+class TenantModelSerializer(ScopedReferencesMixin, serializers.ModelSerializer[Any]):
+    """Related fields choose among rows the caller may reference only (``ScopedReferencesMixin``)."""
 
     def build_relational_field(self, field_name: str, relation_info: Any) -> tuple[Any, dict[str, Any]]:
         field_class, kwargs = super().build_relational_field(field_name, relation_info)
         model = relation_info.related_model
         if "queryset" in kwargs and issubclass(model, TenantOwnedModel):
-            # Scoped at request time; schema generation (no tenant) only needs the model.
+            # The scoped manager needs a tenant; schema generation (no tenant) only needs the model.
             kwargs["queryset"] = model.objects.all() if get_current_tenant() else model.objects.none()
         return field_class, kwargs
 
@@ -132,8 +203,9 @@ class TenantModelSerializer(serializers.ModelSerializer[Any]):
 # --- core endpoints ----------------------------------------------------------------------------
 
 
-class StrictInputMixin:
-    """Refuse keys the caller may not set here, naming them, instead of silently ignoring them."""
+class StrictInputMixin(ScopedReferencesMixin):
+    """Refuse keys the caller may not set here, naming them, instead of silently ignoring them.
+    (Its related fields are scoped too: every input serializer has this mixin.)"""
 
     refusals: dict[str, str] = {}
 
@@ -145,7 +217,7 @@ class StrictInputMixin:
                 raise serializers.ValidationError(
                     {name: [self.refusals.get(name, "This field cannot be set here.")] for name in refused}
                 )
-        return super().to_internal_value(data)  # type: ignore[misc]
+        return super().to_internal_value(data)
 
 
 class PersonSerializer(serializers.ModelSerializer[Any]):
@@ -281,7 +353,7 @@ class MembershipSerializer(serializers.ModelSerializer[Any]):
 
 class RoleChangeSerializer(serializers.Serializer[Any]):
     role = serializers.ChoiceField(choices=Role.choices)
-    partner_id = serializers.IntegerField(allow_null=True, required=False, default=None)
+    partner_id = ReferenceId(settings.PRM_PARTNER_MODEL, allow_null=True, required=False, default=None)
 
 
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -333,7 +405,7 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
 
 class InvitationSerializer(serializers.ModelSerializer[Any]):
-    partner_id = serializers.IntegerField(allow_null=True, required=False, default=None)
+    partner_id = ReferenceId(settings.PRM_PARTNER_MODEL, allow_null=True, required=False, default=None)
 
     class Meta:
         model = Invitation

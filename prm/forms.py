@@ -1,4 +1,10 @@
-"""Forms of the core pages. Choice fields are filled from the current tenant at request time."""
+"""Forms of the core pages, and the bases of every page form that offers rows to choose from.
+
+``TenantForm`` and ``ServiceValidatedModelForm`` narrow each model choice field to the rows the
+caller may reference (``prm.references``): once the form is built (whatever its ``__init__`` or
+the view set as the queryset) and again before it validates. A user of another tenant, or for a
+partner user another partner's contact, is neither offered nor accepted.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,59 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.forms.forms import DeclarativeFieldsMetaclass
+from django.forms.models import ModelFormMetaclass
 
 from .models import partner_model
 from .permissions import PARTNER_ROLES, Role
+from .references import referable
 from .tenancy import require_current_tenant
 
 # A date field as the browser's own date picker, ISO-formatted both ways.
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ServiceValidatedModelForm(forms.ModelForm):  # type: ignore[type-arg]  # not subscriptable at run time
+def scope_choices(form: forms.BaseForm, staff_references: frozenset[str] = frozenset()) -> None:
+    """Narrow every model choice field of ``form`` to the rows the caller may reference; the
+    fields named in ``staff_references`` to staff members."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+            field.queryset = referable(field.queryset, staff=name in staff_references)
+
+
+class _ScopesChoicesOnceBuilt(type):
+    """Narrows the choices after the whole ``__init__`` chain ran (subclasses set querysets in
+    their own ``__init__``, after the base's)."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        form = super().__call__(*args, **kwargs)
+        scope_choices(form, form.staff_references)
+        return form
+
+
+class _TenantFormMetaclass(_ScopesChoicesOnceBuilt, DeclarativeFieldsMetaclass):
+    pass
+
+
+class _TenantModelFormMetaclass(_TenantFormMetaclass, ModelFormMetaclass):
+    pass
+
+
+class _ScopedChoices:
+    # Model choice fields limited to staff members (a plan's vendor owner), by name.
+    staff_references: frozenset[str] = frozenset()
+
+    def full_clean(self) -> None:
+        # Again before validating: a view may have set a queryset after the form was built.
+        scope_choices(cast(forms.BaseForm, self), self.staff_references)
+        super().full_clean()  # type: ignore[misc]
+
+
+class TenantForm(_ScopedChoices, forms.Form, metaclass=_TenantFormMetaclass):
+    """The base of every page form with a model choice field (see the module docstring)."""
+
+
+class ServiceValidatedModelForm(_ScopedChoices, forms.ModelForm, metaclass=_TenantModelFormMetaclass):  # type: ignore[type-arg]  # not subscriptable at run time
     """A ModelForm that edits a copy of the instance and leaves constraint checks to the service.
 
     The service receives the original row untouched, so its audit event has the true "before";
@@ -56,7 +105,7 @@ def partner_choices(help_text: str) -> forms.ModelChoiceField[Any]:
     )
 
 
-class RoleAndPartnerForm(forms.Form):
+class RoleAndPartnerForm(TenantForm):
     role = forms.ChoiceField(choices=Role.choices)
     partner_help = "Required for partner roles: the company this person works for."
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from .access import TenantAccess
+from .access import TenantAccess, acting_as
 from .errors import page_not_found
 from .models import ApiKey, Membership, Tenant, User, hash_secret
 from .tenancy import tenant_context
@@ -91,7 +91,7 @@ class TenantMiddleware:
     def _run(self, request: HttpRequest, access: TenantAccess) -> HttpResponse:
         request.tenant = access.tenant  # type: ignore[attr-defined]
         request.access = access  # type: ignore[attr-defined]
-        with tenant_context(access.tenant):
+        with tenant_context(access.tenant), acting_as(access):
             response = self.get_response(request)
             if response.status_code >= 500:
                 # Django turned an exception into this response inside our transaction:

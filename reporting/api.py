@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from partners import queries as partner_queries
 from partners.models import Partner
 from prm.access import TenantAccess
-from prm.api import PartnerScopedViewSet, StrictInputMixin, TenantApiRequest, TenantScopedMixin
+from prm.api import PartnerScopedViewSet, ReferenceId, StrictInputMixin, TenantApiRequest, TenantScopedMixin
 from prm.drf import Pagination
 from prm.periods import FiscalPeriod, parse_period
 from prm.permissions import Perm
@@ -191,7 +191,8 @@ class ReportExportCreateSerializer(StrictInputMixin, serializers.Serializer):
     period = serializers.CharField(
         required=False, allow_blank=True, help_text="Default: the last complete quarter."
     )
-    partner = serializers.IntegerField(
+    partner = ReferenceId(
+        Partner,
         required=False,
         allow_null=True,
         help_text="For a QBR: the partner (a partner caller: its own, the default).",
@@ -238,7 +239,7 @@ class ReportExportViewSet(mixins.CreateModelMixin, PartnerScopedViewSet):
             wanted = data.get("partner") or (access.partner_id if access.is_partner else None)
             if wanted is None:
                 raise serializers.ValidationError({"partner": ["Name the partner of the QBR."]})
-            # Another tenant's or (for a partner caller) another partner's: 404, like its QBR.
+            # The field refused other tenants' and partners' ids (400); this read checks again.
             partner_id = partner_queries.access_partner(access, wanted).pk
         export = exports.export_request(
             access=access, kind=data["kind"], period=period, partner_id=partner_id

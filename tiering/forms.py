@@ -8,6 +8,7 @@ from django import forms
 
 from partners.models import Tier
 from prm import metrics
+from prm.forms import TenantForm
 
 from .models import Criterion, ReviewDecision, TieringSettings
 
@@ -30,7 +31,7 @@ class RatingForm(forms.Form):
         ]
 
 
-class ProposeForm(forms.Form):
+class ProposeForm(TenantForm):
     to_tier = forms.ModelChoiceField(label="Move to", queryset=Tier.objects.none())
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), help_text="Why this partner should move."

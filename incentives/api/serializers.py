@@ -8,7 +8,9 @@ from typing import Any
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from prm.api import StrictInputMixin
+from partners.models import Partner, Tier
+from pipeline.models import DealRegistration
+from prm.api import ReferenceId, StrictInputMixin
 
 from ..models import (
     ActivityType,
@@ -58,7 +60,7 @@ class FundCreateSerializer(StrictInputMixin, serializers.Serializer):
     period = serializers.CharField(max_length=10, help_text="FY2026 or FY2026-Q3.")
     budget = serializers.DecimalField(**MONEY)
     claim_deadline = serializers.DateField()
-    eligible_tiers = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    eligible_tiers = ReferenceId(Tier, many=True, required=False, default=list)
     tier_amounts = serializers.DictField(
         child=serializers.DecimalField(**MONEY),
         required=False,
@@ -121,7 +123,7 @@ class FundUpdateSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class AllocateSerializer(StrictInputMixin, serializers.Serializer):
-    partner = serializers.IntegerField()
+    partner = ReferenceId(Partner)
     amount = serializers.DecimalField(**MONEY)
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
@@ -162,7 +164,7 @@ class FundRequestSerializer(serializers.ModelSerializer):
 
 
 class FundRequestCreateSerializer(StrictInputMixin, serializers.Serializer):
-    allocation = serializers.IntegerField(help_text="The allocation (of your partner) to draw on.")
+    allocation = ReferenceId(Allocation, help_text="The allocation (of your partner) to draw on.")
     activity_type = serializers.ChoiceField(choices=ActivityType.choices)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField()
@@ -219,13 +221,13 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 class ClaimCreateSerializer(StrictInputMixin, serializers.Serializer):
-    request = serializers.IntegerField(help_text="The approved fund request being claimed.")
+    request = ReferenceId(FundRequest, help_text="The approved fund request being claimed.")
     actual_cost = serializers.DecimalField(**MONEY)
     amount = serializers.DecimalField(required=False, allow_null=True, default=None, **MONEY)
     leads = serializers.IntegerField(min_value=0, required=False, default=0)
     pipeline_sourced = serializers.DecimalField(required=False, default=Decimal("0"), **MONEY)
     notes = serializers.CharField(required=False, default="", allow_blank=True)
-    registrations = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    registrations = ReferenceId(DealRegistration, many=True, required=False, default=list)
     proof = serializers.ListField(
         child=serializers.FileField(),
         required=False,
@@ -284,7 +286,7 @@ class RebateProgramCreateSerializer(StrictInputMixin, serializers.Serializer):
     basis_metric = serializers.CharField(max_length=60)
     method = serializers.ChoiceField(choices=RebateProgram.Method.choices)
     bands = BandSerializer(many=True)
-    eligible_tiers = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    eligible_tiers = ReferenceId(Tier, many=True, required=False, default=list)
     accelerator_rate = serializers.DecimalField(
         max_digits=6, decimal_places=3, min_value=0, required=False, allow_null=True, default=None
     )

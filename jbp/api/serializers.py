@@ -7,7 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from prm.api import StrictInputMixin, TenantModelSerializer
+from prm.api import ReferenceId, StrictInputMixin, TenantModelSerializer
+from prm.models import User
 
 from .. import queries, services
 from ..models import ActionItem, Activity, Comment, Investment, Plan, PlanExport, Review, Side, Target
@@ -165,6 +166,7 @@ class PlanCreateSerializer(StrictInputMixin, TenantModelSerializer):
 
 
 class PlanUpdateSerializer(StrictInputMixin, TenantModelSerializer):
+    staff_references = frozenset({"vendor_owner", "vendor_sponsor"})
     change_summary = serializers.CharField(required=False, allow_blank=True, default="")
 
     class Meta:
@@ -213,7 +215,13 @@ class NewActionItemSerializer(serializers.Serializer):
     owner_side = serializers.ChoiceField(choices=Side.choices)
     owner_name = serializers.CharField(max_length=120)
     due_on = serializers.DateField()
-    owner_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    owner_id = ReferenceId(
+        User,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Whom to remind: a member of the program (vendor staff or the partner's people).",
+    )
 
 
 class ReviewWriteSerializer(StrictInputMixin, TenantModelSerializer):

@@ -3,7 +3,7 @@ sign-off, close, supersede), its comments and its people."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -16,6 +16,8 @@ from partners.signals import standing_changed
 from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.permissions import Perm
+from prm.references import check_user_references
+from prm.tenancy import require_current_tenant
 
 from .. import queries
 from ..models import Comment, Plan, Side, Target
@@ -25,7 +27,18 @@ from .versions import _begin_change, _end_change, _freeze_version
 # --- the plan ----------------------------------------------------------------------------------
 
 
-def _check_people(plan: Plan) -> None:
+VENDOR_PEOPLE = ("vendor_owner", "vendor_sponsor")
+
+
+def _check_people(plan: Plan, changed: Iterable[str]) -> None:
+    """The vendor's people are active staff of the program (those being set: a member who left
+    stays named on the plans they owned until someone else is chosen); the partner's people are
+    contacts of the plan's partner."""
+    check_user_references(
+        require_current_tenant(),
+        {name: getattr(plan, f"{name}_id") for name in VENDOR_PEOPLE if name in changed},
+        staff=True,
+    )
     for name in ("partner_owner", "partner_sponsor"):
         contact = getattr(plan, name)
         if contact is not None and contact.partner_id != plan.partner_id:
@@ -62,7 +75,7 @@ def plan_create(
         if name not in PLAN_FIELDS:
             raise ValidationError({name: "This field cannot be set here."})
         setattr(plan, name, value)
-    _check_people(plan)
+    _check_people(plan, fields)  # the defaults above come from the partner, checked when set there
     _clean_save(plan)
     _audit(access, "plan.created", plan, after={"status": plan.status, "fiscal_year": fiscal_year})
     return plan
@@ -79,7 +92,7 @@ def plan_update(
         if name not in PLAN_FIELDS:
             raise ValidationError({name: "This field cannot be set here."})
         setattr(plan, name, value)
-    _check_people(plan)
+    _check_people(plan, fields)
     _clean_save(plan)
     _audit(
         access,

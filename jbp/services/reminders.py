@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from prm.models import Membership, Tenant
-from prm.permissions import Role
+from prm.permissions import STAFF_ROLES, Role
 
 from ..models import ActionItem, Plan, Side
 from ._common import Status
@@ -35,12 +35,13 @@ def reminders_due(
     today = today or timezone.localdate()
     upcoming = _upcoming_reviews(today)
     partner_admins = _partner_admin_emails(tenant)
+    members = _Members.of(tenant)
     reminders: list[Reminder] = []
     for plan in upcoming:
-        reminders.extend(_review_reminders(tenant, plan, partner_admins))
+        reminders.extend(_review_reminders(tenant, plan, partner_admins, members))
     overdue = _overdue_items(today)
     for item in overdue:
-        reminder = _overdue_reminder(tenant, item, partner_admins)
+        reminder = _overdue_reminder(tenant, item, partner_admins, members)
         if reminder is not None:
             reminders.append(reminder)
     return reminders, [p.pk for p in upcoming], [i.pk for i in overdue]
@@ -59,6 +60,23 @@ def _upcoming_reviews(today: date) -> list[Plan]:
     )
 
 
+@dataclass(frozen=True)
+class _Members:
+    """The e-mail addresses of the tenant's active members (and of its staff): a user named on a
+    plan or an action item is e-mailed only while they are one, whoever wrote their id there."""
+
+    staff: frozenset[str]
+    everyone: frozenset[str]
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> _Members:
+        rows = Membership.objects.filter(tenant=tenant, is_active=True).values_list("user__email", "role")
+        return cls(
+            staff=frozenset(email for email, role in rows if role in STAFF_ROLES),
+            everyone=frozenset(email for email, _ in rows),
+        )
+
+
 def _partner_admin_emails(tenant: Tenant) -> dict[int, list[str]]:
     """The e-mail addresses of each partner's active admins, by partner id."""
     partner_admins: dict[int, list[str]] = {}
@@ -69,10 +87,12 @@ def _partner_admin_emails(tenant: Tenant) -> dict[int, list[str]]:
     return partner_admins
 
 
-def _review_reminders(tenant: Tenant, plan: Plan, partner_admins: dict[int, list[str]]) -> list[Reminder]:
+def _review_reminders(
+    tenant: Tenant, plan: Plan, partner_admins: dict[int, list[str]], members: _Members
+) -> list[Reminder]:
     """One reminder per side of an upcoming review, each with the link to its own view of the plan
     (staff page or portal); a side with no one to tell gets none."""
-    vendor = sorted({u.email for u in (plan.vendor_owner, plan.vendor_sponsor) if u})
+    vendor = sorted({u.email for u in (plan.vendor_owner, plan.vendor_sponsor) if u} & members.staff)
     partner = sorted(
         set(partner_admins.get(plan.partner_id, []))
         | ({plan.partner_owner.email} if plan.partner_owner else set())
@@ -103,16 +123,20 @@ def _overdue_items(today: date) -> list[ActionItem]:
 
 
 def _overdue_reminder(
-    tenant: Tenant, item: ActionItem, partner_admins: dict[int, list[str]]
+    tenant: Tenant, item: ActionItem, partner_admins: dict[int, list[str]], members: _Members
 ) -> Reminder | None:
     """The reminder of an overdue item to its owner, else its side's plan owner (the partner's
     admins first); ``None`` when there is no one to tell."""
     plan = item.plan
     to: list[str]
-    if item.owner is not None:
+    if item.owner is not None and item.owner.email in members.everyone:
         to = [item.owner.email]
     elif item.owner_side == Side.VENDOR:
-        to = [plan.vendor_owner.email] if plan.vendor_owner else []
+        to = (
+            [plan.vendor_owner.email]
+            if plan.vendor_owner and plan.vendor_owner.email in members.staff
+            else []
+        )
     else:
         to = partner_admins.get(plan.partner_id, []) or (
             [plan.partner_owner.email] if plan.partner_owner else []

@@ -15,6 +15,7 @@ from django.utils import timezone
 from prm import actors, audit
 from prm.access import TenantAccess, require
 from prm.permissions import Perm
+from prm.references import check_user_references
 
 from .. import queries
 from ..models import ActionItem, Plan, Review, Side
@@ -91,6 +92,7 @@ def _add_months(day: date, months: int) -> date:
 @transaction.atomic
 def action_item_add(*, access: TenantAccess, review: Review, item: NewActionItem) -> ActionItem:
     require(access, Perm.MANAGE_PLANS)
+    check_user_references(access.tenant, {"owner": item.owner_id})
     action = ActionItem(
         plan=review.plan,
         review=review,

@@ -19,8 +19,9 @@ from rest_framework import serializers
 from partners import queries as partner_queries
 from partners.models import Partner
 from prm.access import TenantAccess
-from prm.api import PersonSerializer, StrictInputMixin, TenantModelSerializer
+from prm.api import BatchReferenceId, PersonSerializer, ReferenceId, StrictInputMixin, TenantModelSerializer
 from prm.metrics import Metric, Unit
+from prm.models import User
 
 from ..models import Account, DealRegistration, RevenueRecord, VendorOpportunity
 from ..services import REGISTRATION_FIELDS, desk_settings
@@ -219,7 +220,8 @@ class RevenueRecordSerializer(TenantModelSerializer):
 class RegistrationCreateSerializer(StrictInputMixin, TenantModelSerializer):
     """A new registration. Staff name the partner; a partner caller registers for its own company."""
 
-    partner = serializers.IntegerField(
+    partner = ReferenceId(
+        Partner,
         required=False,
         help_text="Staff only: the partner the deal is registered for (partners leave it out).",
     )
@@ -314,8 +316,8 @@ class CloseSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class AssignRepSerializer(StrictInputMixin, serializers.Serializer):
-    user_id = serializers.IntegerField(
-        allow_null=True, help_text="An active staff member; null removes the rep."
+    user_id = ReferenceId(
+        User, staff=True, allow_null=True, help_text="An active staff member; null removes the rep."
     )
 
 
@@ -323,7 +325,7 @@ class AssignRepSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class MergeSerializer(StrictInputMixin, serializers.Serializer):
-    into = serializers.IntegerField(help_text="The account that stays.")
+    into = ReferenceId(Account, help_text="The account that stays.")
 
 
 class VendorOpportunityUpdateSerializer(StrictInputMixin, serializers.Serializer):
@@ -332,7 +334,9 @@ class VendorOpportunityUpdateSerializer(StrictInputMixin, serializers.Serializer
         max_length=100, required=False, allow_blank=True, help_text="The CRM's id."
     )
     is_open = serializers.BooleanField(required=False)
-    owner = serializers.IntegerField(required=False, allow_null=True, help_text="A staff member's user id.")
+    owner = ReferenceId(
+        User, staff=True, required=False, allow_null=True, help_text="A staff member's user id."
+    )
 
     refusals = {
         "account": "An opportunity stays with its account; merge accounts with …/accounts/{id}/merge/."
@@ -358,16 +362,16 @@ class VendorOpportunityCreateSerializer(VendorOpportunityUpdateSerializer):
 class RevenueRowSerializer(StrictInputMixin, serializers.Serializer):
     """One month of revenue of one account (ids are resolved for the whole batch at once)."""
 
-    account = serializers.IntegerField(help_text="Account id.")
-    partner = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="Null for direct."
+    account = BatchReferenceId(Account, help_text="Account id.")
+    partner = BatchReferenceId(
+        Partner, required=False, allow_null=True, default=None, help_text="Null for direct."
     )
     period = serializers.DateField(help_text="Any day of the month; stored as its first day.")
     kind = serializers.ChoiceField(choices=RevenueRecord.Kind.choices)
     recurring = serializers.BooleanField(required=False, default=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
-    registration = serializers.IntegerField(required=False, allow_null=True, default=None)
+    registration = BatchReferenceId(DealRegistration, required=False, allow_null=True, default=None)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     adjustment_reason = serializers.CharField(
         required=False,

@@ -137,7 +137,8 @@ def test_api_role_change_names_the_partner_field_when_the_partner_is_missing_or_
     assert missing.status_code == 400
     assert "partner" in missing.json()
     assert foreign.status_code == 400
-    assert foreign.json() == {"partner": ["Choose a partner of this tenant."]}
+    # Named like the field sent; the same answer as for an id that exists in no tenant.
+    assert foreign.json() == {"partner_id": [f'Invalid pk "{world_b.partner.pk}" - object does not exist.']}
     assert bogus_role.status_code == 400
     assert "role" in bogus_role.json()
     member.refresh_from_db()

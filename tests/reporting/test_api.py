@@ -142,12 +142,12 @@ def test_exports_requested_polled_and_downloaded(world, client_for, django_captu
         partner.post(f"{API}/exports/", {"kind": "dashboard"}, content_type="application/json").status_code
         == 403
     )
-    assert (
-        partner.post(
-            f"{API}/exports/", {"kind": "qbr", "partner": p2.pk}, content_type="application/json"
-        ).status_code
-        == 404
+    # Another partner is not one a partner caller may name: the answer of an id that exists nowhere.
+    other = partner.post(
+        f"{API}/exports/", {"kind": "qbr", "partner": p2.pk}, content_type="application/json"
     )
+    assert other.status_code == 400
+    assert other.json() == {"partner": [f'Invalid pk "{p2.pk}" - object does not exist.']}
     with django_capture_on_commit_callbacks(execute=True):
         mine = partner.post(f"{API}/exports/", {"kind": "qbr"}, content_type="application/json")
     assert mine.status_code == 202

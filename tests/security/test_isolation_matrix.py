@@ -246,8 +246,9 @@ def _tiering_objects(world: TenantWorld, partner) -> dict[type, int]:
             TierChangeProposal: proposal.pk, TierChange: change.pk, PortfolioReview: review.pk}  # fmt: skip
 
 
-@pytest.fixture
-def iso(db) -> IsolationWorld:
+def isolation_world() -> IsolationWorld:
+    """ALPHA and BRAVO, each with one of every object for its first partner ("own", "foreign"),
+    ALPHA's second partner's too ("other_partner"), and an admin and a partner API key of ALPHA."""
     a, b = build_world("alpha", "ALPHA"), build_world("bravo", "BRAVO")
     objects = {
         "own": _world_objects(a, a.partner),
@@ -260,6 +261,11 @@ def iso(db) -> IsolationWorld:
             name="alpha partner", role=Role.PARTNER_ADMIN, partner_id=a.partner.pk
         )
     return IsolationWorld(a=a, b=b, objects=objects, keys={"admin": admin_key, "partner": partner_key})
+
+
+@pytest.fixture
+def iso(db) -> IsolationWorld:
+    return isolation_world()
 
 
 def _client(user) -> Client:
