@@ -1,5 +1,7 @@
 """Error pages: JSON under /api/, the site's own pages elsewhere."""
 
+from typing import Any
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -35,6 +37,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
+
+
+def api_not_found(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """A path under the API that names no endpoint: the JSON 404, with DEBUG on too (whose
+    not-found page is HTML, which the schema does not promise)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

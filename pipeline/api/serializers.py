@@ -453,9 +453,7 @@ class BulkRevenueResultSerializer(serializers.Serializer):
 class MetricDefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # the field, not Field.label
-    unit = serializers.ChoiceField(
-        choices=[(Unit.MONEY, "money"), (Unit.COUNT, "count"), (Unit.RATIO, "ratio")]
-    )
+    unit = serializers.ChoiceField(choices=[(unit.value, unit.value) for unit in Unit])
     definition = serializers.CharField()
 
 
