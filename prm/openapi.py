@@ -8,6 +8,7 @@ class adds what it cannot see:
 - ``""`` for read-only text fields over a model field that may be blank (DRF drops ``allow_blank``
   from read-only fields, so an empty ``website`` contradicted ``format: uri`` and an empty
   ``company_size`` its enum);
+- that a serializer's ``staff_only_fields`` are absent from partner callers' answers;
 - ``null`` for read-only fields whose source may be missing: a nullable model field at the end of
   the source (``signed_by`` of an unsigned plan) or an explicit ``default=None`` (``tier.name`` of
   a partner without a tier).
@@ -143,6 +144,16 @@ class AutoSchema(openapi.AutoSchema):
         if action is not None and action != "list":
             return None
         return super()._get_paginator()
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> Any:
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A serializer's ``staff_only_fields`` are left out of partner callers' answers: optional.
+        staff_only = set(getattr(serializer, "staff_only_fields", ()))
+        if direction == "response" and staff_only and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in staff_only]
+            for name in staff_only & set(schema["properties"]):
+                schema["properties"][name]["description"] = "Staff callers only (absent for partners)."
+        return schema
 
     def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> Any:
         if direction != "response" or not getattr(field, "read_only", False):

@@ -115,12 +115,16 @@ class RegistrationSerializer(TenantModelSerializer):
         ]
         read_only_fields = fields
 
+    # Left out of partner callers' answers (the schema marks them optional): the vendor's view of
+    # conflicts and its finance note.
+    staff_only_fields = ("conflicting_registration_ids", "adjustment_reason")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         access = _access(self)
         if access is not None and access.is_partner:
-            del self.fields["conflicting_registration_ids"]
-            del self.fields["adjustment_reason"]  # the vendor's finance note
+            for name in self.staff_only_fields:
+                del self.fields[name]
 
     def _now(self) -> datetime:
         return self.context.get("now") or timezone.now()
@@ -206,11 +210,14 @@ class RevenueRecordSerializer(TenantModelSerializer):
         ]
         read_only_fields = fields
 
+    staff_only_fields = ("adjustment_reason",)  # the vendor's finance note, not in partners' answers
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         access = _access(self)
         if access is not None and access.is_partner:
-            del self.fields["adjustment_reason"]  # the vendor's finance note
+            for name in self.staff_only_fields:
+                del self.fields[name]
 
 
 # --- writing: registrations --------------------------------------------------------------------
