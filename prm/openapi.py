@@ -135,7 +135,7 @@ class AutoSchema(openapi.AutoSchema):
             name=name, type=ResolvedComponent.RESPONSE, object=name, schema=response
         )
         self.registry.register_on_missing(component)
-        return component.ref  # type: ignore[no-any-return]
+        return component.ref
 
     def _get_paginator(self) -> Any:
         # DRF paginates a viewset's ``list`` only: another action answering ``many=True`` (a plan's
