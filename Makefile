@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?= -n 2
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint fuzz bench clean
 
 # DEBUG is off unless asked for; the development commands ask for it (an exported DEBUG wins).
 run lint bench: export DEBUG ?= true
@@ -38,6 +38,10 @@ lint: install
 	$(PY) -m mypy prm partners tiering pipeline jbp incentives reporting
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
+
+## fuzz: schemathesis over every API operation against a live server on a throwaway demo database
+fuzz: install
+	.ci/schemathesis.sh
 
 clean:
 	rm -rf $(VENV) var staticfiles

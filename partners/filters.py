@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from prm.filters import IdsFilter
 from prm.models import User
 
 from .models import Certification, Partner, PartnerAttribute, Tier
@@ -51,9 +52,7 @@ class PartnerFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Partner.Status.choices, widget=CHECKBOXES, distinct=False
     )
-    tier = django_filters.ModelMultipleChoiceFilter(
-        queryset=Tier.objects.none(), widget=CHECKBOXES, distinct=False
-    )
+    tier = IdsFilter(queryset=Tier.objects.none(), widget=CHECKBOXES, distinct=False)
     classification = django_filters.ChoiceFilter(
         choices=[*Classification.choices, ("untiered", "No tier yet")],
         method="by_classification",

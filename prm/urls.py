@@ -7,11 +7,11 @@ mounts them under the tenant prefixes, where the tenant middleware guards every 
 from importlib import import_module
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import api, closing_api, closing_views, views
+from . import api, closing_api, closing_views, errors, views
 
 core_router = SimpleRouter()
 core_router.register("members", api.MembershipViewSet, basename="member")
@@ -52,7 +52,12 @@ core_api = [path("me/", api.MeView.as_view(), name="api-me"), *core_router.urls]
 app_urls = [import_module(f"{app}.urls") for app in settings.PRM_APPS]
 tenant_pages = core_pages + [p for m in app_urls for p in m.urlpatterns]
 portal_pages = core_portal + [p for m in app_urls for p in m.portal_urlpatterns]
-api_routes = core_api + [p for m in app_urls for p in m.api_urlpatterns]
+api_routes = [
+    *core_api,
+    *(p for m in app_urls for p in m.api_urlpatterns),
+    # Last: any other path (ending in a slash, so APPEND_SLASH still redirects) is the API's 404.
+    re_path(r"^.*/$", errors.api_not_found),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),

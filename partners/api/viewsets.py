@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from prm.api import PartnerScopedViewSet, StableOrderingFilter
+from prm.filters import IdFilter
 from prm.permissions import Perm
 
 from .. import queries, services
@@ -55,7 +56,7 @@ class PartnerFilterBackend(DjangoFilterBackend):
 
 
 class _ArchivableFilter(django_filters.FilterSet):
-    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id")
+    partner = IdFilter(field_name="partner_id", label="Partner id")
     archived = django_filters.ChoiceFilter(
         choices=ARCHIVED_CHOICES,
         method="archive_state",
@@ -83,7 +84,7 @@ class ContactFilter(_ArchivableFilter):
 
 
 class CertificationFilter(_ArchivableFilter):
-    contact = django_filters.NumberFilter(field_name="contact_id", label="Contact id")
+    contact = IdFilter(field_name="contact_id", label="Contact id")
     expired = django_filters.BooleanFilter(
         method="expired_state", label="Expired (true) or still valid (false)"
     )

@@ -116,12 +116,16 @@ class RegistrationSerializer(TenantModelSerializer):
         ]
         read_only_fields = fields
 
+    # Left out of partner callers' answers (the schema marks them optional): the vendor's view of
+    # conflicts and its finance note.
+    staff_only_fields = ("conflicting_registration_ids", "adjustment_reason")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         access = _access(self)
         if access is not None and access.is_partner:
-            del self.fields["conflicting_registration_ids"]
-            del self.fields["adjustment_reason"]  # the vendor's finance note
+            for name in self.staff_only_fields:
+                del self.fields[name]
 
     def _now(self) -> datetime:
         return self.context.get("now") or timezone.now()
@@ -207,11 +211,14 @@ class RevenueRecordSerializer(TenantModelSerializer):
         ]
         read_only_fields = fields
 
+    staff_only_fields = ("adjustment_reason",)  # the vendor's finance note, not in partners' answers
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         access = _access(self)
         if access is not None and access.is_partner:
-            del self.fields["adjustment_reason"]  # the vendor's finance note
+            for name in self.staff_only_fields:
+                del self.fields[name]
 
 
 # --- writing: registrations --------------------------------------------------------------------
@@ -457,9 +464,7 @@ class BulkRevenueResultSerializer(serializers.Serializer):
 class MetricDefinitionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # the field, not Field.label
-    unit = serializers.ChoiceField(
-        choices=[(Unit.MONEY, "money"), (Unit.COUNT, "count"), (Unit.RATIO, "ratio")]
-    )
+    unit = serializers.ChoiceField(choices=[(unit.value, unit.value) for unit in Unit])
     definition = serializers.CharField()
 
 

@@ -27,6 +27,7 @@ import prm.metrics
 from partners import queries as partner_queries
 from prm.access import TenantAccess
 from prm.api import PartnerScopedViewSet, StableOrderingFilter, TenantScopedMixin
+from prm.filters import IdFilter
 from prm.periods import FiscalPeriod, fiscal_quarter_of, parse_period
 from prm.permissions import Perm
 
@@ -66,8 +67,8 @@ MERGED_CHOICES = [("no", "Current only"), ("yes", "Merged duplicates only"), ("a
 
 class RegistrationFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label="Status (repeatable)")
-    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id")
-    account = django_filters.NumberFilter(field_name="account_id", label="Account id")
+    partner = IdFilter(field_name="partner_id", label="Partner id")
+    account = IdFilter(field_name="account_id", label="Account id")
     partner_role = django_filters.ChoiceFilter(choices=DealRegistration.Role.choices)
     has_conflict = django_filters.BooleanFilter()
     overdue = django_filters.BooleanFilter(
@@ -79,7 +80,7 @@ class RegistrationFilter(django_filters.FilterSet):
         exclude=True,
         label="An extension is requested",
     )
-    sales_rep = django_filters.NumberFilter(field_name="sales_rep_id", label="Sales rep (user id)")
+    sales_rep = IdFilter(field_name="sales_rep_id", label="Sales rep (user id)")
     submitted_after = django_filters.DateFilter(
         field_name="submitted_at", lookup_expr="date__gte", label="Submitted on or after (YYYY-MM-DD)"
     )
@@ -123,7 +124,7 @@ class AccountFilter(django_filters.FilterSet):
 
 
 class VendorOpportunityFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id", label="Account id")
+    account = IdFilter(field_name="account_id", label="Account id")
 
     class Meta:
         model = VendorOpportunity
@@ -131,9 +132,9 @@ class VendorOpportunityFilter(django_filters.FilterSet):
 
 
 class RevenueRecordFilter(django_filters.FilterSet):
-    partner = django_filters.NumberFilter(field_name="partner_id", label="Partner id")
+    partner = IdFilter(field_name="partner_id", label="Partner id")
     direct = django_filters.BooleanFilter(field_name="partner", lookup_expr="isnull", label="Not attributed")
-    account = django_filters.NumberFilter(field_name="account_id", label="Account id")
+    account = IdFilter(field_name="account_id", label="Account id")
     period_from = django_filters.DateFilter(method="from_month", label="From this month on (any day of it)")
     period_to = django_filters.DateFilter(field_name="period", lookup_expr="lte", label="Up to this month")
     kind = django_filters.MultipleChoiceFilter(choices=RevenueRecord.Kind.choices, label="Kind (repeatable)")

@@ -4,6 +4,7 @@ history consistent with the status, protection dates, reporting-currency amounts
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -118,7 +119,9 @@ def _registration(
     product = rng.choice(world.products)
     person = rng.choice(content.PEOPLE)
     on_behalf = profile.submitter is None and rng.random() < content.ON_BEHALF_SHARE
-    first, last = person.split()[0].lower(), person.split()[-1].lower()
+    # The address as the app would accept it: Django's e-mail validator takes ASCII local parts only.
+    ascii_person = unicodedata.normalize("NFKD", person).encode("ascii", "ignore").decode()
+    first, last = ascii_person.split()[0].lower(), ascii_person.split()[-1].lower()
     return DealRegistration(
         partner=profile.partner,
         account=account,
