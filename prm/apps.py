@@ -6,6 +6,7 @@ class PrmConfig(AppConfig):
     verbose_name = "PRM core"
 
     def ready(self) -> None:
-        from . import menus, signals  # noqa: F401  (signals: registers the cross-tenant M2M guard)
+        # checks: registers the deployment checks; signals: the cross-tenant M2M guard.
+        from . import checks, menus, signals  # noqa: F401
 
         menus.register_core_items()

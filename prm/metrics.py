@@ -29,9 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.db import connection
-
 from .periods import FiscalPeriod
+from .replica import read_connection
 
 Value = Decimal | int | None
 Computation = Callable[[Any, list[int], FiscalPeriod], dict[int, Value]]
@@ -165,7 +164,7 @@ class Parts:
         """The value of every partner with rows (of ``partner_ids``, or of the whole tenant)."""
         sql, params = _as_sql(self.query(tenant, partner_ids, period))
         columns = ", ".join(f"parts.{name}" for name in self.names)
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute(f"SELECT parts.partner_id, {columns} FROM ({sql}) parts", params)  # noqa: S608 (Django's SQL, parameters bound)
             rows = cursor.fetchall()
         return {row[0]: self.combine(self.read(row[1:])) for row in rows}
@@ -358,7 +357,7 @@ def grouped_parts(
         f"grouped AS (SELECT parts.*{', ' + extra if extra else ''} FROM parts "
         f"JOIN ({partners_sql}) p ON p.id = parts.partner_id) " + " UNION ALL ".join(selects)
     )
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     return {
@@ -376,7 +375,7 @@ def _grouped_from_values(
         )
     sql, params = _as_sql(partners)
     names = [g for g in groupings if g not in {TOTAL, PARTNER}]
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(f"SELECT p.id{''.join(', p.' + n for n in names)} FROM ({sql}) p", params)  # noqa: S608
         members = cursor.fetchall()
     ids = [row[0] for row in members]

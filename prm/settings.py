@@ -129,6 +129,19 @@ PRM_DATABASE_OWNER = (
     else None
 )
 PRM_DATABASE_RUNTIME_USER = DATABASES["default"].get("USER", "")
+# A PostgreSQL streaming replica (hot standby) for the reports' heavy reads; see prm.replica. It is
+# read with the runtime role, so row-level security holds there as on the primary. Unset: none.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+# Longest wait for the replica to replay the primary's last commit before a report reads there;
+# past it the report reads from the primary.
+DATABASE_REPLICA_MAX_WAIT = env.float("DATABASE_REPLICA_MAX_WAIT", default=1.0)
+DATABASE_ROUTERS = ["prm.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "prm.User"

@@ -16,6 +16,7 @@ from prm.access import TenantAccess
 from prm.metrics import Unit
 from prm.models import Tenant
 from prm.periods import FiscalPeriod
+from prm.replica import replica_reads
 
 from .. import cache, queries
 from .charts import cached_chart
@@ -320,9 +321,10 @@ def dashboard_page(access: TenantAccess, period: FiscalPeriod, *, fresh: bool = 
     tenant = access.tenant
 
     def compute() -> DashboardPage:
-        return DashboardPage(
-            dashboard_context(tenant, queries.compute_dashboard(access, period)), timezone.now()
-        )
+        with replica_reads():  # the heavy aggregates: from the replica when one is configured
+            return DashboardPage(
+                dashboard_context(tenant, queries.compute_dashboard(access, period)), timezone.now()
+            )
 
     page = cache.cached(tenant, f"dashboard-page-v2:{period.label}", compute, fresh=fresh)
     page.context["dashboard"].cached = page.cached

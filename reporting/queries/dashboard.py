@@ -7,7 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 import prm.metrics as catalog
@@ -18,6 +17,7 @@ from partners.vocab import Classification
 from prm.access import TenantAccess
 from prm.metrics import PARTNER, TOTAL, Metric, Unit
 from prm.periods import FiscalPeriod
+from prm.replica import read_connection
 from tiering import queries as tiering_queries
 
 from .common import (
@@ -250,6 +250,7 @@ def concentration(access: TenantAccess, period: FiscalPeriod) -> dict[str, Any]:
 def _aggregation_memory() -> None:
     """Give this transaction's aggregates room to hash in memory (PostgreSQL's default of 4 MB
     makes the per-account NRR grouping sort on disk at a few hundred thousand records)."""
+    connection = read_connection()
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")

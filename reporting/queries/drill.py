@@ -13,6 +13,7 @@ from partners import queries as partner_queries
 from prm.access import TenantAccess
 from prm.metrics import PARTNER, TOTAL, Metric
 from prm.periods import FiscalPeriod
+from prm.replica import replica_reads
 
 from .common import CLASS, CLASS_LABELS, HEADLINE, TIER, UNTIERED, partners_grouping
 from .dashboard import TierRow, tier_rows
@@ -61,6 +62,7 @@ def metric_or_404(key: str | None) -> Metric:
     return catalog.get(key)
 
 
+@replica_reads()  # the heavy aggregates: from the replica when one is configured
 def drill(access: TenantAccess, metric: Metric, period: FiscalPeriod, group: str | None) -> Drill:
     """The rows behind one figure: each partner of the group with the metric's parts and value,
     and the group's value computed from the summed parts (the figure on the dashboard). Groups

@@ -15,6 +15,7 @@ from pipeline import queries as pipeline_queries
 from prm.access import TenantAccess
 from prm.metrics import TOTAL
 from prm.periods import FiscalPeriod, TrailingFourQuarters
+from prm.replica import replica_reads
 
 from .common import change, partners_grouping, trend_quarters
 from .dashboard import tier_movements
@@ -69,6 +70,7 @@ def _year_ago(period: FiscalPeriod) -> FiscalPeriod:
     return back
 
 
+@replica_reads()  # the heavy aggregates: from the replica when one is configured
 def qbr(access: TenantAccess, partner: Partner, period: FiscalPeriod) -> Qbr:
     """One partner's QBR for a period: each catalog metric this period, the previous one and a
     year before (one statement per metric), the 8-quarter trend of the headline figures, and the
