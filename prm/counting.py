@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Paginator
 from django.db import connection
@@ -39,7 +39,8 @@ def bounded_counts(querysets: dict[str, QuerySet[Any]], *, cap: int | None = Non
     cap = CAP if cap is None else cap
     if not querysets:
         return {}
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for qs in querysets.values():
         sql, qs_params = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
         # The queryset's own compiled SQL, its values as parameters: nothing from outside is spliced.
@@ -55,7 +56,7 @@ def bounded_count(queryset: QuerySet[Any], *, cap: int | None = None) -> Bounded
     return bounded_counts({"n": queryset}, cap=cap)["n"]
 
 
-class BoundedPaginator(Paginator):
+class BoundedPaginator(Paginator):  # type: ignore[type-arg]  # as prm.ui's Paginator use
     """A paginator that counts at most ``cap`` rows: past it, the last reachable page is the cap's
     and ``bounded_count`` says "10,000+" (narrow the list with its filters to see further)."""
 
@@ -65,8 +66,8 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def bounded_count(self) -> BoundedCount:
-        return bounded_count(self.object_list, cap=self.cap)
+        return bounded_count(cast(QuerySet[Any], self.object_list), cap=self.cap)
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return self.bounded_count.n

@@ -3,7 +3,7 @@ each caller may send."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
@@ -54,7 +54,7 @@ class PartnerListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data: Any) -> list[dict[str, Any]]:
         partners = list(data.all() if hasattr(data, "all") else data)
-        fields = self.child.fields
+        fields = cast(serializers.Serializer, self.child).fields
         created, changed, joined = fields["created_at"], fields["status_changed_at"], fields["join_date"]
         start, end, archived_at, logo = (
             fields["agreement_start"],
