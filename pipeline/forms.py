@@ -99,14 +99,35 @@ class PrecheckForm(forms.Form):
         return data
 
 
+class PartnerByNameField(forms.ModelChoiceField):
+    """A partner picked by typing its name (or given by id, as links do), from a text input: a
+    tenant with thousands of partners cannot send them all as ``<option>``s. The page suggests
+    names as one types (``data-suggest``); without JavaScript the exact name works."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> Partner | None:
+        value = (value or "").strip() if isinstance(value, str) else value
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) or str(value).isdigit():
+            return cast(Partner | None, super().to_python(value))
+        matches = list(self.queryset.filter(name__iexact=value)[:2])  # type: ignore[union-attr]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise forms.ValidationError(
+                f"Several partners are named “{value}”: pick one from the suggestions.", code="ambiguous"
+            )
+        raise forms.ValidationError(f"No partner is named “{value}”.", code="invalid_choice")
+
+
 class QueueFilterForm(TenantForm):
     """The desk's filters, read from the URL."""
 
     status = forms.ChoiceField(choices=STATUS_TABS, required=False)
     q = forms.CharField(label="Search", required=False, max_length=100)
-    partner = forms.ModelChoiceField(
-        queryset=Partner.objects.none(), required=False, empty_label="Any partner"
-    )
+    partner = PartnerByNameField(queryset=Partner.objects.none(), required=False)
     role = forms.ChoiceField(
         label="Partner role",
         choices=[("", "Sourced or influenced"), *((v, v.capitalize()) for v in DealRegistration.Role.values)],
@@ -125,6 +146,13 @@ class QueueFilterForm(TenantForm):
             return {}
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+
+    def partner_label(self) -> str:
+        """What the partner box shows: the chosen partner's name, else what was typed."""
+        partner = self.filters().get("partner")
+        if partner is not None:
+            return str(partner.name)
+        return str(self["partner"].value() or "")
 
 
 class BulkDecisionForm(TenantForm):

@@ -160,7 +160,13 @@ class DealRegistration(TenantOwnedModel):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [
-            models.Index(fields=["tenant", "status", "submitted_at"]),
+            # The desk's queue: a status tab in its order is one index range read in order, no
+            # sort (pending: conflicts first, oldest first; other statuses: newest first, read
+            # backwards), whatever the number of deals.
+            models.Index(
+                fields=["tenant", "status", "-has_conflict", "submitted_at", "id"], name="deal_queue_pending"
+            ),
+            models.Index(fields=["tenant", "status", "submitted_at", "id"], name="deal_queue_by_status"),
             models.Index(fields=["tenant", "partner", "status"]),
             models.Index(fields=["tenant", "account", "status"]),
             models.Index(fields=["tenant", "status", "protected_until"]),

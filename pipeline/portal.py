@@ -32,7 +32,7 @@ def portal_registration_list(request: TenantRequest, tenant_slug: str) -> HttpRe
     status = request.GET.get("status") or "all"
     if status not in dict(STATUS_TABS):
         status = "all"
-    page = paginate(request, queries.queue(access, {"status": status}), per_page=25)
+    page = paginate(request, queries.queue(access, {"status": status}), per_page=25, bounded=True)
     counts = queries.status_counts(access)
     tabs = [
         {"value": value, "label": label, "count": counts[value], "current": value == status}

@@ -19,6 +19,7 @@ from django.utils import timezone
 from partners.models import Partner
 from prm import actors
 from prm.access import TenantAccess
+from prm.counting import BoundedCount, bounded_count, bounded_counts
 from prm.models import AuditEvent
 from prm.periods import FiscalPeriod
 
@@ -113,17 +114,21 @@ def queue(
     return qs.order_by("-submitted_at", "-pk")
 
 
-def status_counts(access: TenantAccess) -> dict[str, int]:
-    """Number of visible registrations per status (zeros included) and ``all``, in one query."""
-    rows = dict(registrations(access).order_by().values_list("status").annotate(n=Count("pk")))
-    counts = {value: rows.get(value, 0) for value in Status.values}
-    counts["all"] = sum(counts.values())
+def status_counts(access: TenantAccess) -> dict[str, BoundedCount]:
+    """Visible registrations per status (zeros included) and ``all``, in one statement. Each is
+    counted up to ``prm.counting.CAP`` on the ``(tenant, status, …)`` index, so a tenant with a
+    million closed deals costs what one with ten thousand does ("10,000+")."""
+    visible = registrations(access)
+    counts = bounded_counts({value: visible.filter(status=value) for value in Status.values})
+    counts["all"] = sum(counts.values(), BoundedCount(0))
     return counts
 
 
-def overdue_count(access: TenantAccess) -> int:
-    """Submitted registrations waiting past the SLA."""
-    return registrations(access).filter(status=Status.SUBMITTED, submitted_at__lte=sla_cutoff(access)).count()
+def overdue_count(access: TenantAccess) -> BoundedCount:
+    """Submitted registrations waiting past the SLA (up to the cap)."""
+    return bounded_count(
+        registrations(access).filter(status=Status.SUBMITTED, submitted_at__lte=sla_cutoff(access))
+    )
 
 
 def partner_choices(access: TenantAccess) -> QuerySet[Partner]:
@@ -132,6 +137,20 @@ def partner_choices(access: TenantAccess) -> QuerySet[Partner]:
     if access.is_partner:
         qs = qs.filter(pk=access.require_partner())
     return qs
+
+
+def partner_suggestions(access: TenantAccess, typed: str, *, limit: int = 20) -> list[str]:
+    """Names of current partners containing ``typed`` (those starting with it first), for the
+    partner picker of the lists: a few names, never the whole directory."""
+    typed = typed.strip()
+    if not typed:
+        return []
+    qs = partner_choices(access).filter(name__icontains=typed).order_by()
+    starting = list(
+        qs.filter(name__istartswith=typed).order_by("name").values_list("name", flat=True)[:limit]
+    )
+    rest = qs.exclude(name__istartswith=typed).order_by("name").values_list("name", flat=True)
+    return starting + list(rest[: limit - len(starting)]) if len(starting) < limit else starting
 
 
 def registering_partners(access: TenantAccess) -> QuerySet[Partner]:

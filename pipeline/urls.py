@@ -5,6 +5,11 @@ from . import api, portal, revenue_views, views
 
 urlpatterns = [
     path("deals/", views.registration_queue, name="registration_queue"),
+    path(
+        "deals/partner-suggestions/",
+        views.registration_partner_suggestions,
+        name="registration_partner_suggestions",
+    ),
     path("deals/bulk/", views.registration_bulk, name="registration_bulk"),
     path("deals/new/", views.registration_create, name="registration_create"),
     path("deals/<int:registration_id>/", views.registration_detail, name="registration_detail"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -44,6 +44,12 @@ def registration_queue(request: TenantRequest, tenant_slug: str) -> HttpResponse
     return _render_queue(request)
 
 
+@require_perm(Perm.VIEW_PROGRAM)
+def registration_partner_suggestions(request: TenantRequest, tenant_slug: str) -> JsonResponse:
+    """The partner picker's suggestions: ``{"partners": [name, …]}`` for what was typed (``q``)."""
+    return JsonResponse({"partners": queries.partner_suggestions(request.access, request.GET.get("q", ""))})
+
+
 def _render_queue(
     request: TenantRequest,
     *,
@@ -55,7 +61,7 @@ def _render_queue(
     filter_form = QueueFilterForm(request.GET or None, partners=queries.partner_choices(access))
     filters = filter_form.filters()
     current = filters.get("status") or Status.SUBMITTED
-    page = paginate(request, queries.queue(access, filters), per_page=25)
+    page = paginate(request, queries.queue(access, filters), per_page=25, bounded=True)
     counts = queries.status_counts(access)
     kept = request.GET.copy()
     for name in ("status", "page"):
@@ -77,6 +83,7 @@ def _render_queue(
     ticked = set(request.POST.getlist("registrations")) if bulk_form is not None else set()
     context: dict[str, Any] = {
         "filter_form": filter_form,
+        "partner_label": filter_form.partner_label(),
         "active_filters": sum(1 for name, value in filters.items() if name not in {"status", "q"} and value),
         "current_status": current,
         "tabs": tabs,

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from .constraints import constraint_error
+from .counting import BoundedPaginator
 from .permissions import Perm
 
 PageView = Callable[..., HttpResponseBase]
@@ -50,9 +51,13 @@ def any_member(view: PageView) -> PageView:
     return view
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int = 25, *, param: str = "page") -> Page[Any]:
-    """One page of ``queryset``; an out-of-range or junk page number gives the nearest page."""
-    return Paginator(queryset, per_page).get_page(request.GET.get(param))
+def paginate(
+    request: HttpRequest, queryset: Any, per_page: int = 25, *, param: str = "page", bounded: bool = False
+) -> Page[Any]:
+    """One page of ``queryset``; an out-of-range or junk page number gives the nearest page.
+    ``bounded`` counts at most ``prm.counting.CAP`` rows (lists that can hold millions)."""
+    paginator = BoundedPaginator(queryset, per_page) if bounded else Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get(param))
 
 
 def apply_service_errors(form: Form, error: ValidationError) -> None:

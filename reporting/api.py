@@ -181,8 +181,10 @@ class ReportExportSerializer(serializers.ModelSerializer):
     def get_download_url(self, export: ReportExport) -> str | None:
         if export.status != ReportExport.Status.DONE:
             return None
+        # The caller's tenant (every export listed is of it), not ``export.tenant``: one query per row.
+        access: TenantAccess = self.context["access"]
         return reverse(
-            "api:report-export-download", kwargs={"tenant_slug": export.tenant.slug, "pk": export.pk}
+            "api:report-export-download", kwargs={"tenant_slug": access.tenant.slug, "pk": export.pk}
         )
 
 

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
-from prm.models import Tenant
+from prm.models import AuditEvent, Tenant
 
 T = TypeVar("T")
 DEFAULT_SECONDS = 15 * 60
@@ -69,14 +69,22 @@ def _changed(sender: type, instance: Any, created: bool = False, **kwargs: Any) 
             invalidate(instance.pk)
         return
     tenant_id = getattr(instance, "tenant_id", None)
-    if tenant_id is None or sender._meta.app_label == "reporting":  # type: ignore[attr-defined]
+    if tenant_id is None or _about_reporting(sender, instance):
         return
     invalidate(tenant_id)
     transaction.on_commit(lambda: invalidate(tenant_id))
 
 
+def _about_reporting(sender: Any, instance: Any) -> bool:
+    """Reporting's own rows (exports) and the audit events about them change no figure: asking for
+    a PDF must not throw away the figures the PDF is about to be drawn from."""
+    if sender._meta.app_label == "reporting":
+        return True
+    return sender is AuditEvent and str(instance.target_type).startswith("reporting.")
+
+
 def connect() -> None:
     """Listen to saves and deletes of every model: tenant-owned rows (except reporting's own
-    exports, which change no figure) and new tenants."""
+    exports and their audit events, which change no figure) and new tenants."""
     post_save.connect(_changed, dispatch_uid="reporting-cache-save", weak=False)
     post_delete.connect(_changed, dispatch_uid="reporting-cache-delete", weak=False)

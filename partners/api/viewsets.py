@@ -149,12 +149,11 @@ class PartnerViewSet(PartnerScopedViewSet):
     }
 
     def base_queryset(self) -> QuerySet:
-        return (
-            queries.partners(self.access)
-            .select_related("tier", "partner_manager", "vendor_sponsor")
-            .prefetch_related(
-                Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value"))
-            )
+        qs = queries.partners(self.access).select_related("tier", "partner_manager", "vendor_sponsor")
+        if self.action == "list":  # the list serializer reads the attributes as plain values
+            return qs
+        return qs.prefetch_related(
+            Prefetch("attributes", queryset=PartnerAttribute.objects.order_by("kind", "value"))
         )
 
     @extend_schema(request=PartnerCreateSerializer, responses={201: PartnerSerializer})

@@ -2,7 +2,9 @@
    - <details data-fold-below="640" data-keep-open-if=".badge">: starts folded on narrow screens
      (unless it contains a match of data-keep-open-if, e.g. filters in use).
    - <input type="checkbox" data-check-all="CSS selector">: ticks or unticks every match.
-   - <button data-copy="element id" hidden>: copies that element's text, where the clipboard works. */
+   - <button data-copy="element id" hidden>: copies that element's text, where the clipboard works.
+   - <input list="datalist id" data-suggest="URL">: as one types, fills the datalist with the names
+     the URL returns for ?q=… ({"partners": [...]}); without JavaScript the typed name is sent. */
 (function () {
   "use strict";
 
@@ -35,7 +37,37 @@
     });
   }
 
+  function suggestions() {
+    document.querySelectorAll("input[data-suggest][list]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("list"));
+      var timer = null;
+      var asked = "";
+      if (!list || !window.fetch) return;
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          var typed = input.value.trim();
+          if (typed.length < 2 || typed === asked) return;
+          asked = typed;
+          var url = input.dataset.suggest + "?q=" + encodeURIComponent(typed);
+          fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+            .then(function (response) { return response.ok ? response.json() : { partners: [] }; })
+            .then(function (data) {
+              if (asked !== typed) return; // a later keystroke asked again
+              list.replaceChildren.apply(list, (data.partners || []).map(function (name) {
+                var option = document.createElement("option");
+                option.value = name;
+                return option;
+              }));
+            })
+            .catch(function () {});
+        }, 150);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    suggestions();
     foldNarrow();
     checkAll();
     copyButtons();

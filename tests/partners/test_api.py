@@ -783,3 +783,70 @@ def test_a_partner_admin_records_certifications_for_its_own_company_only(world_a
     assert ids(send(partner_admin, "get", "certifications/")) == {created.json()["id"]}
     with tenant_context(world_a.tenant):
         assert Certification.objects.filter(partner=world_a.other_partner).count() == 1
+
+
+def test_the_partner_list_gives_exactly_the_serializers_json_for_every_row(
+    world_a, admin, settings, tmp_path
+):
+    """The list's fast path (``PartnerListSerializer``) against ``PartnerSerializer`` row by row, on
+    partners with and without tier, people, sponsor, logo, attributes, dates and archiving."""
+    from django.core.files.base import ContentFile
+    from rest_framework.test import APIRequestFactory
+
+    from partners.api.serializers import PartnerSerializer
+    from partners.models import PartnerAttribute
+    from tests.partners.factories import PartnerFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    gold = TierFactory(tenant=world_a.tenant, name="Gold", rank=1, classification="strategic")
+    manager = world_a.user(Role.MANAGER)
+    full = PartnerFactory(
+        tenant=world_a.tenant,
+        name="Full Partner",
+        legal_name="Full Partner GmbH",
+        website="https://full.example",
+        domain="full.example",
+        country="DE",
+        description="Everything set",
+        tier=gold,
+        partner_manager=manager,
+        vendor_sponsor=world_a.user(Role.ADMIN),
+        join_date=timezone.localdate() - timedelta(days=400),
+        agreement_start=timezone.localdate() - timedelta(days=300),
+        agreement_end=timezone.localdate() + timedelta(days=65),
+    )
+    with tenant_context(world_a.tenant):
+        sponsor = ContactFactory(partner=full)
+        full.partner_sponsor = sponsor
+        full.logo.save("logo.png", ContentFile(b"\x89PNG fake"), save=False)
+        full.archived_at = timezone.now()
+        full.save()
+        for kind, value in [
+            ("motion", "resell"),
+            ("motion", "co_sell"),
+            ("region", "dach"),
+            ("segment", "smb"),
+        ]:
+            PartnerAttribute.objects.create(partner=full, kind=kind, value=value)
+    PartnerFactory(tenant=world_a.tenant, name="Bare Partner")
+
+    response = admin.get(f"{API}/partners/?archived=all&page_size=50")
+    assert response.status_code == 200, response.content
+    listed = response.json()["results"]
+    request = APIRequestFactory().get(f"{API}/partners/")
+    with tenant_context(world_a.tenant):
+        one_by_one = [
+            json.loads(json.dumps(PartnerSerializer(partner, context={"request": request}).data))
+            for partner in Partner.objects.filter(pk__in=[row["id"] for row in listed]).prefetch_related(
+                "attributes"
+            )
+        ]
+    by_id = {row["id"]: row for row in one_by_one}
+    assert len(listed) >= 4
+    for row in listed:
+        assert row == by_id[row["id"]]
+    assert {row["name"] for row in listed} >= {"Full Partner", "Bare Partner"}
+    full_row = next(row for row in listed if row["name"] == "Full Partner")
+    assert full_row["motions"] == ["co_sell", "resell"]
+    assert full_row["tier"]["name"] == "Gold"
+    assert full_row["logo"] is not None

@@ -683,3 +683,69 @@ def test_the_registration_page_runs_the_same_number_of_queries_however_many_conf
     status_large, large = _count(manager, f"{BASE}/deals/{registration.pk}/")
     assert status == status_large == 200
     assert large == small
+
+
+def test_the_partner_filter_is_a_text_box_with_suggestions_not_every_partner_as_an_option(world_a, manager):
+    for n in range(30):
+        PartnerFactory(tenant=world_a.tenant, name=f"Bulk Partner {n:02d}")
+    body = manager.get(f"{BASE}/deals/").content.decode()
+    assert "Bulk Partner" not in body  # no <option> per partner: the page stays small at 5,000
+    assert 'name="partner"' in body
+    assert 'list="partner-suggestions"' in body
+    suggested = manager.get(f"{BASE}/deals/partner-suggestions/?q=partner 0").json()["partners"]
+    assert suggested == [f"Bulk Partner 0{n}" for n in range(10)]
+    assert manager.get(f"{BASE}/deals/partner-suggestions/?q=").json() == {"partners": []}
+
+
+def test_the_partner_filter_works_without_javascript_by_typing_the_name(world_a, manager):
+    theirs = submit(world_a, OTHER, customer="Beta Co", domain="beta-co.example")
+    submit(world_a, customer="Alpha Co", domain="alpha-co.example")
+    name = world_a.other_partner.name
+    response = manager.get(f"{BASE}/deals/", {"partner": f"  {name.upper()} "})
+    assert row_ids(response) == [theirs.pk]
+    assert f'value="{html.escape(name)}"' in response.content.decode()  # the box keeps the name
+    # An id (links from other pages) shows the partner's name in the box.
+    by_id = manager.get(f"{BASE}/deals/?partner={world_a.other_partner.pk}")
+    assert row_ids(by_id) == [theirs.pk]
+    assert f'value="{html.escape(name)}"' in by_id.content.decode()
+    unknown = manager.get(f"{BASE}/deals/", {"partner": "Nobody Ltd"})
+    assert "No partner is named “Nobody Ltd”." in words(unknown)
+
+
+def test_partner_suggestions_name_only_the_tenants_partners_and_are_for_staff(
+    world_a, world_b, manager, client_for
+):
+    PartnerFactory(tenant=world_b.tenant, name="Bravo Only Partner")
+    assert manager.get(f"{BASE}/deals/partner-suggestions/?q=Bravo Only").json() == {"partners": []}
+    partner_user = client_for(world_a.user(Role.PARTNER_ADMIN))
+    assert partner_user.get(f"{BASE}/deals/partner-suggestions/?q=a").status_code == 403
+
+
+def test_status_counts_stop_at_the_cap_and_say_so(world_a, manager, monkeypatch):
+    from prm import counting
+
+    for n in range(3):
+        submit(world_a, customer=f"Capped {n}", domain=f"capped{n}.example")
+    monkeypatch.setattr(counting, "CAP", 2)
+    body = manager.get(f"{BASE}/deals/").content.decode()
+    assert re.search(r'Pending <span class="tab-count">2\+</span>', body)
+    assert re.search(r'All <span class="tab-count">2\+</span>', body)
+    assert re.search(r"of 2\+", body)
+
+
+def test_bounded_counts_are_exact_below_the_cap_in_one_statement(world_a):
+    from prm.counting import BoundedCount, bounded_counts
+
+    for n in range(3):
+        submit(world_a, customer=f"Counted {n}", domain=f"counted{n}.example")
+    with tenant_context(world_a.tenant), CaptureQueriesContext(connection) as captured:
+        counts = bounded_counts(
+            {
+                "pending": DealRegistration.objects.filter(status=Status.SUBMITTED),
+                "won": DealRegistration.objects.filter(status=Status.WON),
+            },
+            cap=2,
+        )
+    assert len(captured) == 1
+    assert counts == {"pending": BoundedCount(2, capped=True), "won": BoundedCount(0)}
+    assert [str(c) for c in counts.values()] == ["2+", "0"]

@@ -252,3 +252,40 @@ def test_a_formula_typed_as_an_opportunity_name_reaches_the_qbr_csv_as_text(worl
 
     assert '\'=HYPERLINK("http://evil.example","Invoice")' in cells
     assert not any(cell.startswith("=") for cell in cells)
+
+
+# What computing the dashboard reads: the catalog's metric statements, the partners and their tiers.
+METRIC_TABLES = ('FROM "pipeline_', 'FROM "partners_partner"', 'FROM "partners_tier"', 'FROM "tiering_')
+
+
+def test_a_dashboard_pdf_renders_from_the_cached_figures_without_a_metric_statement(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.executive)
+    assert "Computed just now" in client.get("/t/qbr/reports/?period=FY2026-Q2").content.decode()
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/t/qbr/reports/pdf/", {"period": "FY2026-Q2"}).status_code == 302
+    with tenant_context(world.tenant):
+        export = ReportExport.objects.get()
+    assert export.status == ReportExport.Status.DONE
+    metric = [q["sql"] for q in captured.captured_queries if any(t in q["sql"] for t in METRIC_TABLES)]
+    assert metric == []
+    # The request and its audit event changed no figure: the page is still served from the cache.
+    assert "Cached figures" in client.get("/t/qbr/reports/?period=FY2026-Q2").content.decode()
+
+
+def test_a_dashboard_pdf_computes_the_figures_when_the_cache_is_cold(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.executive)
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        client.post("/t/qbr/reports/pdf/", {"period": "FY2026-Q2"})
+    assert any('FROM "pipeline_dealregistration"' in q["sql"] for q in captured.captured_queries)
+    # …and leaves them in the cache for the page.
+    assert "Cached figures" in client.get("/t/qbr/reports/?period=FY2026-Q2").content.decode()
