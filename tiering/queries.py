@@ -73,6 +73,22 @@ def tier_at(day: date) -> Expression | F:
     )
 
 
+def latest_snapshots(
+    partners: QuerySet[Partner], *, before: date, inclusive: bool = False
+) -> QuerySet[ScoreSnapshot]:
+    """The latest snapshot of each of ``partners`` dated before ``before`` (on it too when
+    ``inclusive``); partners never scored by then have none.
+
+    Driven by the partners: one probe of the (tenant, partner, run_on) index per partner for its
+    latest snapshot's id, then those rows by primary key, in one statement. Its cost does not
+    grow with the nights of history kept (a filter on ``run_on = (latest of that partner)`` over
+    the snapshots would evaluate the subquery once per stored snapshot)."""
+    dated = {"run_on__lte" if inclusive else "run_on__lt": before}
+    latest = ScoreSnapshot.objects.filter(partner_id=OuterRef("pk"), **dated).order_by("-run_on")
+    ids = partners.order_by().annotate(latest_id=Subquery(latest.values("pk")[:1])).values("latest_id")
+    return ScoreSnapshot.objects.filter(pk__in=ids)
+
+
 def classification_of(tier_id_column: str) -> Subquery:
     """The classification of the tier a queryset's ``tier_id_column`` names (None without a tier)."""
     return Subquery(Tier.objects.filter(pk=OuterRef(tier_id_column)).values("classification")[:1])

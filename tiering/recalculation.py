@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from partners.models import Partner, Tier
@@ -24,6 +23,7 @@ from partners.services import tier_ensure_defaults
 from partners.vocab import Classification
 from prm import actors, audit, metrics
 from prm.access import TenantAccess, require
+from prm.bulk import update_rows
 from prm.models import AuditEvent
 from prm.periods import TrailingFourQuarters
 from prm.permissions import Perm
@@ -33,6 +33,7 @@ from . import engine
 from .models import BalanceAlert, ScoreRun, ScoreSnapshot, TierChange
 from .models import TierChangeProposal as Proposal
 from .program import active_scorecard, direction, tiering_settings
+from .queries import latest_snapshots
 from .scoring import CriterionSpec
 
 logger = logging.getLogger(__name__)
@@ -71,14 +72,10 @@ class Previous:
     breakdown: list[dict[str, Any]]
 
 
-def _previous_snapshots(run_on: date, ids: list[int]) -> dict[int, Previous]:
-    """Each partner's latest snapshot before ``run_on`` (one query)."""
-    latest = (
-        ScoreSnapshot.objects.filter(partner_id=OuterRef("partner_id"), run_on__lt=run_on)
-        .order_by("-run_on")
-        .values("run_on")[:1]
-    )
-    rows = ScoreSnapshot.objects.filter(run_on__lt=run_on, run_on=Subquery(latest)).values_list(
+def _previous_snapshots(run_on: date) -> dict[int, Previous]:
+    """Each scored partner's latest snapshot before ``run_on`` (one query, one index probe per
+    partner whatever the history kept)."""
+    rows = latest_snapshots(engine.scored_partner_rows(), before=run_on).values_list(
         "partner_id", "score", "tier_at_run_id", "breakdown"
     )
     return {pid: Previous(score, tier_id, breakdown) for pid, score, tier_id, breakdown in rows}
@@ -188,8 +185,7 @@ def score_run_execute(*, run_on: date | None = None) -> ScoreRun:
 
     result = engine.compute(run_on=run_on, criteria=criteria, partners=partners)
     tiers = {t.pk: t for t in result.tiers}
-    ids = [pid for pid, _ in partners]
-    previous = _previous_snapshots(run_on, ids)
+    previous = _previous_snapshots(run_on)
 
     _upsert_snapshots(tenant.pk, run.pk, card.pk, run_on, result)
     snapshot_ids = dict(ScoreSnapshot.objects.filter(run_on=run_on).values_list("partner_id", "pk"))
@@ -307,30 +303,14 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
 
 
 def _refresh_pending(proposals: list[Proposal]) -> None:
-    """Refresh pending proposals' score, explanation and snapshot: one prepared UPDATE run for
-    all rows (``executemany``), since Django's ``bulk_update`` builds a CASE per row and field."""
-    if not proposals:
-        return
-    tenant_id = require_current_tenant().pk
+    """Refresh pending proposals' score, explanation and snapshot: one set-based UPDATE per
+    thousand rows (``update_rows``), not one statement per proposal."""
     now = timezone.now()
-    field = Proposal._meta.get_field("explanation")
-    table = Proposal._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f'UPDATE "{table}" SET score = %s, explanation = %s, snapshot_id = %s, updated_at = %s '  # noqa: S608 (table name from the model)
-            "WHERE id = %s AND tenant_id = %s",
-            [
-                (
-                    p.score,
-                    field.get_db_prep_value(p.explanation, connection),
-                    p.snapshot_id,
-                    now,
-                    p.pk,
-                    tenant_id,
-                )
-                for p in proposals
-            ],
-        )
+    update_rows(
+        Proposal,
+        ["score", "explanation", "snapshot", "updated_at"],
+        [(p.pk, p.score, p.explanation, p.snapshot_id, now) for p in proposals],
+    )
 
 
 def _apply_many(moves, tiers, run_on) -> None:
@@ -442,9 +422,5 @@ def _refresh_alerts(result, tiers, previous, settings_row, run_on) -> None:
                 BalanceAlert(kind=kind, partner_id=pid, opened_on=run_on, message=message, share=share)
             )
     BalanceAlert.objects.bulk_create(new)
-    if changed:  # still open with new figures: one prepared UPDATE for all of them
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f'UPDATE "{BalanceAlert._meta.db_table}" SET message = %s, share = %s WHERE id = %s',  # noqa: S608
-                [(a.message, a.share, a.pk) for a in changed],
-            )
+    # Still open with new figures: one set-based UPDATE for all of them.
+    update_rows(BalanceAlert, ["message", "share"], [(a.pk, a.message, a.share) for a in changed])
