@@ -13,9 +13,7 @@ from .queries import latest_snapshots
 
 def _partner_score(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
     partners = Partner.objects.filter(pk__in=partner_ids)
-    return dict(
-        latest_snapshots(partners, before=period.end, inclusive=True).values_list("partner_id", "score")
-    )
+    return dict(latest_snapshots(partners, before=period.end, inclusive=True, fields=["score"]))
 
 
 METRICS = [

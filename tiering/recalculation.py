@@ -75,8 +75,8 @@ class Previous:
 def _previous_snapshots(run_on: date) -> dict[int, Previous]:
     """Each scored partner's latest snapshot before ``run_on`` (one query, one index probe per
     partner whatever the history kept)."""
-    rows = latest_snapshots(engine.scored_partner_rows(), before=run_on).values_list(
-        "partner_id", "score", "tier_at_run_id", "breakdown"
+    rows = latest_snapshots(
+        engine.scored_partner_rows(), before=run_on, fields=["score", "tier_at_run_id", "breakdown"]
     )
     return {pid: Previous(score, tier_id, breakdown) for pid, score, tier_id, breakdown in rows}
 
