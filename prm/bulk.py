@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from prm.tenancy import require_current_tenant
 
@@ -31,29 +31,28 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         return 0
     meta = model._meta
     assert meta.pk is not None
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    columns: list[models.Field[Any, Any]] = [meta.pk, *(_concrete(meta.get_field(name)) for name in fields)]
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
         one = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns) + ")"
     else:
         one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    names = ", ".join(quote(field.column) for field in columns)
+    names = ", ".join(quote(_column(field)) for field in columns)
     table = quote(meta.db_table)
-    pk = quote(meta.pk.column)
-    sets = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
+    pk = quote(_column(meta.pk))
+    sets = ", ".join(f"{quote(_column(field))} = v.{quote(_column(field))}" for field in columns[1:])
     limit = connection.features.max_query_params or 30000
     batch = max(1, min(_MAX_ROWS, (limit - 1) // len(columns)))
     tenant_id = require_current_tenant().pk
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: the proxy costs per attribute read
+    preps = [field.get_db_prep_save for field in columns]
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             params: list[Any] = []
             for row in chunk:
-                params.extend(
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(columns, row, strict=True)
-                )
+                params.extend(prep(value, db) for prep, value in zip(preps, row, strict=True))
             params.append(tenant_id)
             cursor.execute(
                 f"WITH v ({names}) AS (VALUES {', '.join([one] * len(chunk))}) "  # noqa: S608 (names from the model)
@@ -62,3 +61,14 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
             )
             updated += cursor.rowcount
     return updated
+
+
+def _concrete(field: Any) -> models.Field[Any, Any]:
+    if not isinstance(field, models.Field) or not field.concrete:
+        raise ValueError(f"{field} is not a column of its table.")
+    return field
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    assert field.column is not None  # concrete fields have a column
+    return field.column

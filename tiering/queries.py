@@ -10,10 +10,22 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Field,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.expressions import Expression
 from django.utils import timezone
 
@@ -92,7 +104,7 @@ def latest_snapshots(
         ids = partners.order_by().annotate(latest_id=Subquery(latest.values("pk")[:1])).values("latest_id")
         return list(ScoreSnapshot.objects.filter(pk__in=ids).values_list("partner_id", *fields))
     meta = ScoreSnapshot._meta
-    columns = [meta.get_field(name) for name in fields]
+    columns = [cast("Field[Any, Any]", meta.get_field(name)) for name in fields]
     quote = connection.ops.quote_name
     partners_sql, partners_params = (
         partners.order_by().annotate(ref=F("pk")).values("ref").query.sql_with_params()
@@ -104,7 +116,7 @@ def latest_snapshots(
         .values(*fields)[:1]
         .query.sql_with_params()
     )
-    selected = ", ".join(f"s.{quote(field.column)}" for field in columns)
+    selected = ", ".join(f"s.{quote(field.column or field.name)}" for field in columns)
     sql = f"SELECT p.ref, {selected} FROM ({partners_sql}) p CROSS JOIN LATERAL ({probe_sql}) s"  # noqa: S608 (Django's SQL, parameters bound)
     with connection.cursor() as cursor:
         cursor.execute(sql, (*partners_params, *probe_params))

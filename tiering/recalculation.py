@@ -243,10 +243,41 @@ def _explanation(r: engine.PartnerResult, prev: Previous | None) -> dict[str, An
     }
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What a run needs of a pending proposal (read as plain rows, not 7,500 model instances)."""
+
+    pk: int
+    to_tier_id: int
+    is_manual: bool
+    score: Decimal | None
+    explanation: dict[str, Any]
+    snapshot_id: int | None
+
+
+def _pending_proposals() -> dict[int, Pending]:
+    rows = Proposal.objects.filter(status=Proposal.Status.PENDING).values_list(
+        "pk",
+        "partner_id",
+        "to_tier_id",
+        "proposed_by_id",
+        "proposed_by_key_id",
+        "score",
+        "explanation",
+        "snapshot_id",
+    )
+    return {
+        partner_id: Pending(
+            pk, to_tier_id, by is not None or key is not None, score, explanation, snapshot_id
+        )
+        for pk, partner_id, to_tier_id, by, key, score, explanation, snapshot_id in rows
+    }
+
+
 def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_on) -> tuple[int, int]:
-    pending = {p.partner_id: p for p in Proposal.objects.filter(status=Proposal.Status.PENDING)}
+    pending = _pending_proposals()
     to_create: list[Proposal] = []
-    to_update: list[Proposal] = []
+    to_update: list[tuple[int, Decimal, dict[str, Any], int | None]] = []
     superseded: list[int] = []
     auto: list[tuple[engine.PartnerResult, Tier]] = []
     for r in result.results.values():
@@ -273,8 +304,7 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
                 explanation,
                 snapshot_id,
             ):
-                existing.score, existing.explanation, existing.snapshot_id = r.score, explanation, snapshot_id
-                to_update.append(existing)
+                to_update.append((existing.pk, r.score, explanation, snapshot_id))
             continue
         if existing is not None:
             if existing.is_manual:
@@ -302,14 +332,15 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
     return len(to_create), len(auto)
 
 
-def _refresh_pending(proposals: list[Proposal]) -> None:
-    """Refresh pending proposals' score, explanation and snapshot: one set-based UPDATE per
-    thousand rows (``update_rows``), not one statement per proposal."""
+def _refresh_pending(proposals: list[tuple[int, Decimal, dict[str, Any], int | None]]) -> None:
+    """Refresh pending proposals' score, explanation and snapshot (``(pk, score, explanation,
+    snapshot_id)`` each): one set-based UPDATE per thousand rows (``update_rows``), not one
+    statement per proposal."""
     now = timezone.now()
     update_rows(
         Proposal,
         ["score", "explanation", "snapshot", "updated_at"],
-        [(p.pk, p.score, p.explanation, p.snapshot_id, now) for p in proposals],
+        [(pk, score, explanation, snapshot_id, now) for pk, score, explanation, snapshot_id in proposals],
     )
 
 
@@ -371,12 +402,13 @@ def sourced_revenue_ttm(result: engine.Computation) -> dict[int, Decimal]:
 
 
 def _refresh_alerts(result, tiers, previous, settings_row, run_on) -> None:
-    strategic_ids = set(
-        Partner.objects.filter(
-            pk__in=list(result.results), tier__classification=Classification.STRATEGIC
-        ).values_list("pk", flat=True)
+    # The scored partners (those of the result) in a strategic tier, without sending their ids.
+    current_tier = dict(
+        engine.scored_partner_rows()
+        .filter(tier__classification=Classification.STRATEGIC)
+        .values_list("pk", "tier_id")
     )
-    current_tier = dict(Partner.objects.filter(pk__in=strategic_ids).values_list("pk", "tier_id"))
+    strategic_ids = [pid for pid in current_tier if pid in result.results]
     sourced = sourced_revenue_ttm(result)
     total = sum(sourced.values(), Decimal(0))
     found: dict[tuple[str, int], tuple[str, Decimal | None]] = {}
