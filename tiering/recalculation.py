@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from partners.models import Partner, Tier
@@ -127,6 +128,9 @@ def _upsert_snapshots(tenant_id: int, run_id: int, scorecard_id: int, run_on: da
     ]
     if not rows:
         return
+    if connection.vendor == "postgresql":
+        _upsert_snapshots_unnest(rows)
+        return
     width = len(SNAPSHOT_COLUMNS)
     limit = connection.features.max_query_params or 30000
     batch = max(1, min(1000, limit // width))
@@ -142,6 +146,22 @@ def _upsert_snapshots(tenant_id: int, run_id: int, scorecard_id: int, run_on: da
                 f'ON CONFLICT ("tenant_id", "partner_id", "run_on") DO UPDATE SET {updates}'
             )
             cursor.execute(sql, [value for row in chunk for value in row])
+
+
+def _upsert_snapshots_unnest(rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: the same upsert as one statement with a parameter per column (an array of
+    10,000 values, ``unnest``-ed), which the server parses far faster than 10,000 row literals."""
+    meta = ScoreSnapshot._meta
+    types = [cast("Field[Any, Any]", meta.get_field(name)).db_type(connection) for name in SNAPSHOT_COLUMNS]
+    arrays = ", ".join(f"CAST(%s AS {db_type}[])" for db_type in types)
+    columns = ", ".join(f'"{c}"' for c in SNAPSHOT_COLUMNS)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in SNAPSHOT_UPDATED)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{meta.db_table}" ({columns}) SELECT * FROM unnest({arrays}) '  # noqa: S608 (names from the model)
+            f'ON CONFLICT ("tenant_id", "partner_id", "run_on") DO UPDATE SET {updates}',
+            [list(column) for column in zip(*rows, strict=True)],
+        )
 
 
 def _moved(current: list[dict[str, Any]], previous: Previous | None) -> list[dict[str, Any]]:
