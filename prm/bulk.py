@@ -8,6 +8,7 @@ FROM v`` per thousand rows on SQLite (≥ 3.33).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     table = quote(meta.db_table)
     pk = quote(_column(meta.pk))
     sets = ", ".join(f"{quote(_column(field))} = v.{quote(_column(field))}" for field in columns[1:])
-    limit = connection.features.max_query_params or 30000
+    limit = max_query_params()
     batch = max(1, min(_MAX_ROWS, (limit - 1) // len(columns)))
     tenant_id = require_current_tenant().pk
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: the proxy costs per attribute read
@@ -74,6 +75,18 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
             )
             updated += cursor.rowcount
     return updated
+
+
+def max_query_params() -> int:
+    """How many parameters one statement may have on this connection. SQLite's real limit
+    (32,766 since 3.32) rather than the 999 Django assumes for every SQLite build: statements of
+    thousands of rows instead of a hundred statements of 76."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        raw = connection.connection
+        if raw is not None and hasattr(raw, "getlimit"):  # Python 3.11+
+            return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return connection.features.max_query_params or 30000
 
 
 def _concrete(field: Any) -> models.Field[Any, Any]:

@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Field
+from django.db.models import Field, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from partners.models import Partner, Tier
@@ -24,7 +25,7 @@ from partners.services import tier_ensure_defaults
 from partners.vocab import Classification
 from prm import actors, audit, metrics
 from prm.access import TenantAccess, require
-from prm.bulk import update_rows
+from prm.bulk import max_query_params, update_rows
 from prm.models import AuditEvent
 from prm.periods import TrailingFourQuarters
 from prm.permissions import Perm
@@ -132,8 +133,7 @@ def _upsert_snapshots(tenant_id: int, run_id: int, scorecard_id: int, run_on: da
         _upsert_snapshots_unnest(rows)
         return
     width = len(SNAPSHOT_COLUMNS)
-    limit = connection.features.max_query_params or 30000
-    batch = max(1, min(1000, limit // width))
+    batch = max(1, min(1000, max_query_params() // width))
     table = ScoreSnapshot._meta.db_table
     columns = ", ".join(f'"{c}"' for c in SNAPSHOT_COLUMNS)
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in SNAPSHOT_UPDATED)
@@ -271,8 +271,13 @@ class Pending:
     to_tier_id: int
     is_manual: bool
     score: Decimal | None
-    explanation: dict[str, Any]
+    explanation_json: str  # decoded only when score and snapshot are unchanged (a re-run)
     snapshot_id: int | None
+
+    def unchanged(self, score: Decimal, explanation: dict[str, Any], snapshot_id: int | None) -> bool:
+        return (self.score, self.snapshot_id) == (score, snapshot_id) and json.loads(
+            self.explanation_json
+        ) == explanation
 
 
 def _pending_proposals() -> dict[int, Pending]:
@@ -283,7 +288,7 @@ def _pending_proposals() -> dict[int, Pending]:
         "proposed_by_id",
         "proposed_by_key_id",
         "score",
-        "explanation",
+        Cast("explanation", TextField()),
         "snapshot_id",
     )
     return {
@@ -319,11 +324,7 @@ def _refresh_proposals(result, tiers, previous, snapshot_ids, settings_row, run_
         explanation = _explanation(r, previous.get(r.partner_id))
         if existing is not None and existing.to_tier_id == target.pk:
             snapshot_id = snapshot_ids.get(r.partner_id)
-            if (existing.score, existing.explanation, existing.snapshot_id) != (
-                r.score,
-                explanation,
-                snapshot_id,
-            ):
+            if not existing.unchanged(r.score, explanation, snapshot_id):
                 to_update.append((existing.pk, r.score, explanation, snapshot_id))
             continue
         if existing is not None:
