@@ -387,6 +387,9 @@ def main() -> int:
     print(f"  compute + explanations    {explain * 1000:8.0f} ms   {explain / sql:.2f}×   (information)")
     print(f"  raw SQL writes            {writes * 1000:8.0f} ms   1.00×   ({refreshed} proposals refreshed)")
     print(f"  recalculation (full run)  {recalc * 1000:8.0f} ms   {recalc / writes:.2f}× the raw SQL writes")
+    print(
+        f"  rounds: raw writes {' '.join(f'{t * 1000:.0f}' for t in writes_t)} ms; recalculation {' '.join(f'{t * 1000:.0f}' for t in recalc_t)} ms"
+    )
     print(f"  scores that differ from the SQL by more than a cent: {len(differ)} of {len(mine)}")
     ok = recalc < 3 and recalc <= 2 * writes and compute <= 2 * sql and not differ
     print(
