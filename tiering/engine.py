@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from partners.models import Partner, Tier
 from prm import metrics
@@ -155,12 +156,13 @@ def period_for(run_on: date) -> FiscalPeriod:
     return fiscal_quarter_of(run_on, require_current_tenant().fiscal_year_start_month).previous()
 
 
+def scored_partner_rows() -> QuerySet[Partner]:
+    """The partners a run scores: in the program, not prospects, leavers or archived."""
+    return Partner.objects.filter(archived_at__isnull=True, status__in=SCORED_STATUSES)
+
+
 def scored_partners() -> list[tuple[int, int | None]]:
-    return _rows(
-        Partner.objects.filter(archived_at__isnull=True, status__in=SCORED_STATUSES)
-        .order_by("pk")
-        .values_list("pk", "tier_id")
-    )
+    return _rows(scored_partner_rows().order_by("pk").values_list("pk", "tier_id"))
 
 
 def _rows(queryset: Any) -> list[tuple]:

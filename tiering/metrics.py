@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
-
+from partners.models import Partner
 from prm.metrics import Metric, Unit, register
 from prm.periods import FiscalPeriod
 
-from .models import ScoreSnapshot
+from .queries import latest_snapshots
 
 
 def _partner_score(tenant: Any, partner_ids: list[int], period: FiscalPeriod) -> dict[int, Any]:
-    latest = (
-        ScoreSnapshot.objects.filter(partner_id=OuterRef("partner_id"), run_on__lte=period.end)
-        .order_by("-run_on")
-        .values("run_on")[:1]
-    )
-    rows = ScoreSnapshot.objects.filter(partner_id__in=partner_ids, run_on=Subquery(latest)).values_list(
-        "partner_id", "score"
-    )
-    return dict(rows)
+    partners = Partner.objects.filter(pk__in=partner_ids)
+    return dict(latest_snapshots(partners, before=period.end, inclusive=True, fields=["score"]))
 
 
 METRICS = [

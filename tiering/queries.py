@@ -7,11 +7,25 @@ partner, never a partner id from the request.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import BigIntegerField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Field,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.expressions import Expression
 from django.utils import timezone
 
@@ -71,6 +85,56 @@ def tier_at(day: date) -> Expression | F:
         default=F("tier_id"),
         output_field=BigIntegerField(),
     )
+
+
+def latest_snapshots(
+    partners: QuerySet[Partner], *, before: date, fields: Sequence[str], inclusive: bool = False
+) -> list[tuple[Any, ...]]:
+    """``(partner_id, *fields)`` of the latest snapshot of each of ``partners`` dated before
+    ``before`` (on it too when ``inclusive``); partners never scored by then have no row.
+
+    One statement driven by the partners: one probe of the (tenant, partner, run_on) index per
+    partner, so its cost does not grow with the nights of history kept (a filter on ``run_on =
+    (latest of that partner)`` over the snapshots evaluates the subquery once per stored
+    snapshot). PostgreSQL gets a ``LATERAL`` join (its planner may otherwise hash-join the
+    partners' latest ids against every snapshot of the tenant); SQLite looks the ids up by rowid."""
+    dated = {"run_on__lte" if inclusive else "run_on__lt": before}
+    latest = ScoreSnapshot.objects.filter(partner_id=OuterRef("pk"), **dated).order_by("-run_on")
+    if connection.vendor != "postgresql":
+        ids = partners.order_by().annotate(latest_id=Subquery(latest.values("pk")[:1])).values("latest_id")
+        return list(ScoreSnapshot.objects.filter(pk__in=ids).values_list("partner_id", *fields))
+    meta = ScoreSnapshot._meta
+    columns = [cast("Field[Any, Any]", meta.get_field(name)) for name in fields]
+    quote = connection.ops.quote_name
+    partners_sql, partners_params = (
+        partners.order_by().annotate(ref=F("pk")).values("ref").query.sql_with_params()
+    )
+    probe_sql, probe_params = (
+        ScoreSnapshot.objects.filter(**dated)
+        .extra(where=[f"{quote(meta.db_table)}.partner_id = p.ref"])  # noqa: S610 (a column, no input)
+        .order_by("-run_on")
+        .values(*fields)[:1]
+        .query.sql_with_params()
+    )
+    selected = ", ".join(f"s.{quote(field.column or field.name)}" for field in columns)
+    sql = f"SELECT p.ref, {selected} FROM ({partners_sql}) p CROSS JOIN LATERAL ({probe_sql}) s"  # noqa: S608 (Django's SQL, parameters bound)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*partners_params, *probe_params))
+        rows = cursor.fetchall()
+    converters = [
+        (i, field.from_db_value)
+        for i, field in enumerate(columns, start=1)
+        if hasattr(field, "from_db_value")
+    ]
+    if not converters:
+        return rows
+    found = []
+    for row in rows:
+        values = list(row)
+        for i, convert in converters:
+            values[i] = convert(values[i], None, connection)
+        found.append(tuple(values))
+    return found
 
 
 def classification_of(tier_id_column: str) -> Subquery:
