@@ -92,8 +92,12 @@ def test_every_group_and_period_from_the_rollup_equals_the_base_tables(worlds, d
             from_rollup = catalog.compute_grouped(metric, **arguments)
         with rollup.base_tables_only(), CaptureQueriesContext(connection) as scanned:
             from_base = catalog.compute_grouped(metric, **arguments)
-            per_partner_base = {p.label: metric.compute_all(tenant=world.tenant, period=p, exact=True) for p in periods}
-        per_partner_rollup = {p.label: metric.compute_all(tenant=world.tenant, period=p, exact=True) for p in periods}
+            per_partner_base = {
+                p.label: metric.compute_all(tenant=world.tenant, period=p, exact=True) for p in periods
+            }
+        per_partner_rollup = {
+            p.label: metric.compute_all(tenant=world.tenant, period=p, exact=True) for p in periods
+        }
     assert "pipelinequartertotal" in read.captured_queries[-1]["sql"]
     assert all("pipelinequartertotal" not in q["sql"] for q in scanned.captured_queries)
     assert from_rollup == from_base
