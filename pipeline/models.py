@@ -32,11 +32,11 @@ _LEGAL_SUFFIXES = re.compile(
 
 class RolledUpQuerySet(TenantQuerySet):
     """Bulk writes of registrations and revenue records keep ``PipelineQuarterTotal`` current,
-    in the same transaction (``pipeline.rollup``; imported when called: it imports this module)."""
+    in the same transaction (through ``ROLLUP_HOOKS``, which ``pipeline.rollup`` fills at start-up,
+    so this module does not import it)."""
 
     def update(self, **kwargs: Any) -> int:
-        from . import rollup
-
+        rollup = ROLLUP_HOOKS
         if not rollup.touches_totals(self.model, kwargs):
             return super().update(**kwargs)
         rows = list(self.values_list("pk", *rollup.FACTS[self.model]))
@@ -47,8 +47,7 @@ class RolledUpQuerySet(TenantQuerySet):
         return count
 
     def bulk_update(self, objs: Iterable[Any], fields: Any, batch_size: int | None = None) -> int:
-        from . import rollup
-
+        rollup = ROLLUP_HOOKS
         objs = list(objs)
         if not rollup.touches_totals(self.model, fields):
             return super().bulk_update(objs, fields, batch_size=batch_size)
@@ -58,8 +57,7 @@ class RolledUpQuerySet(TenantQuerySet):
         return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        from . import rollup
-
+        rollup = ROLLUP_HOOKS
         before = list(self.values_list(*rollup.FACTS[self.model]))
         result = super().delete()
         _refresh_current(self.model, before)
@@ -67,17 +65,24 @@ class RolledUpQuerySet(TenantQuerySet):
 
 
 def _refresh_current(model: type, facts: list[Any]) -> None:
-    from . import rollup
+    ROLLUP_HOOKS.refresh(require_current_tenant().pk, model, facts)
 
-    rollup.refresh(require_current_tenant().pk, model, facts)
+
+class _Hooks:
+    """What the rollup module provides to the managers (set by ``pipeline.rollup.connect``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("pipeline.rollup is not connected (PipelineConfig.ready connects it).")
+
+
+ROLLUP_HOOKS: Any = _Hooks()
 
 
 class RolledUpManager(TenantManager.from_queryset(RolledUpQuerySet)):  # type: ignore[misc]
     """The scoped manager of registrations and revenue records (see ``RolledUpQuerySet``)."""
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
-        from . import rollup
-
+        rollup = ROLLUP_HOOKS
         created = super().bulk_create(objs, *args, **kwargs)
         _refresh_current(self.model, rollup.facts_of(self.model, created))
         return created
@@ -214,8 +219,8 @@ class DealRegistration(TenantOwnedModel):
     sla_escalated_at = models.DateTimeField(null=True, blank=True)
 
     # Redeclared together so ``all_tenants`` stays the default manager (Django's internals).
-    all_tenants = models.Manager()
-    objects = RolledUpManager()  # keeps PipelineQuarterTotal current on bulk writes
+    all_tenants = models.Manager()  # type: ignore[misc]
+    objects = RolledUpManager()  # type: ignore[misc]  # keeps PipelineQuarterTotal current on bulk writes
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -356,8 +361,8 @@ class RevenueRecord(TenantOwnedModel):
     )
 
     # Redeclared together so ``all_tenants`` stays the default manager (Django's internals).
-    all_tenants = models.Manager()
-    objects = RolledUpManager()  # keeps PipelineQuarterTotal current on bulk writes
+    all_tenants = models.Manager()  # type: ignore[misc]
+    objects = RolledUpManager()  # type: ignore[misc]  # keeps PipelineQuarterTotal current on bulk writes
 
     class Meta:
         ordering = ["-period", "account__name"]

@@ -381,7 +381,7 @@ def facts_of(model: type, objs: Iterable[Any]) -> list[tuple[Any, ...]]:
     return [tuple(getattr(obj, name) for name in FACTS[model]) for obj in objs]
 
 
-def stored_facts(model: type, pks: Iterable[Any]) -> list[tuple[Any, ...]]:
+def stored_facts(model: Any, pks: Iterable[Any]) -> list[tuple[Any, ...]]:
     pks = [pk for pk in pks if pk is not None]
     if not pks:
         return []
@@ -427,7 +427,13 @@ def _tenant_saved(
 def connect() -> None:
     """Keep the rollup with every save and delete (the scoped manager's bulk writes call
     ``refresh`` themselves), and start new tenants with a current, empty rollup."""
+    import sys
+
     from django.db.models.signals import post_delete, post_save, pre_save
+
+    from . import models
+
+    models.ROLLUP_HOOKS = sys.modules[__name__]
 
     pre_save.connect(_before_save, dispatch_uid="pipeline-rollup-before", weak=False)
     post_save.connect(_after_save, dispatch_uid="pipeline-rollup-after", weak=False)
