@@ -156,13 +156,13 @@ def _generate_postgres(tid: int, now, tiers: list[int]) -> None:
             opportunity_name, products, amount, currency, amount_reporting, expected_close_date, stage,
             customer_contact_name, customer_contact_email, partner_role, notes, status, submitted_at,
             decision_reason, extension_reason, extensions, has_conflict, closed_on, closed_amount,
-            closed_amount_reporting)
+            closed_amount_reporting, adjustment_reason, protection_source)
         SELECT %(t)s, %(now)s, %(now)s, y.partner_id, %(account)s + mod(s.g, {ACCOUNTS}), 'Deal ' || s.g, 'Suite',
             x.amount, 'USD', x.amount, CAST(x.submitted AS date) + 60, 'qualification', '', '',
             CASE WHEN {r3} < 0.7 THEN 'sourced' ELSE 'influenced' END, '', x.status, x.submitted, '', '', 0, false,
             CASE WHEN x.status IN ('won', 'lost') AND x.closed <= %(today)s THEN x.closed END,
             CASE WHEN x.status = 'won' THEN round(x.amount * 0.95, 2) END,
-            CASE WHEN x.status = 'won' THEN round(x.amount * 0.95, 2) END
+            CASE WHEN x.status = 'won' THEN round(x.amount * 0.95, 2) END, '', ''
         FROM {RANDOM_ROWS.format(n=DEALS - 1)}
         CROSS JOIN LATERAL (SELECT {partner} AS partner_id) y0
         CROSS JOIN LATERAL (SELECT y0.partner_id, y0.partner_id - %(first)s < {STRATEGIC} AS strategic) y
@@ -180,9 +180,9 @@ def _generate_postgres(tid: int, now, tiers: list[int]) -> None:
     _sql(
         f"""
         INSERT INTO pipeline_revenuerecord (tenant_id, created_at, updated_at, account_id, partner_id, period,
-            kind, recurring, amount, currency, amount_reporting, reference)
+            kind, recurring, amount, currency, amount_reporting, reference, adjustment_reason)
         SELECT %(t)s, %(now)s, %(now)s, %(account)s + mod(y.partner_id * 4 + mod(s.g, 4), {ACCOUNTS}), y.partner_id,
-            CAST(date_trunc('month', {submitted}) AS date), {kinds}, {r3} < 0.85, x.amount, 'USD', x.amount, ''
+            CAST(date_trunc('month', {submitted}) AS date), {kinds}, {r3} < 0.85, x.amount, 'USD', x.amount, '', ''
         FROM {RANDOM_ROWS.format(n=REVENUE - 1)}
         CROSS JOIN LATERAL (SELECT {partner} AS partner_id) y0
         CROSS JOIN LATERAL (SELECT y0.partner_id, y0.partner_id - %(first)s < {STRATEGIC} AS strategic) y
