@@ -351,6 +351,29 @@ def grouped_parts(
     partners_sql, partners_params = _as_sql(partners)
     params.extend(partners_params)
     sums = ", ".join(f"SUM(g.{name})" for name in parts.names)
+    selects = _group_selects(groupings, sums, only, params)
+    extra = ", ".join(f"p.{grouping}" for grouping in groupings if grouping not in {TOTAL, PARTNER})
+    statement = (
+        f"WITH parts AS ({' UNION ALL '.join(sql_parts)}), "  # noqa: S608 (Django's SQL, parameters bound)
+        f"grouped AS (SELECT parts.*{', ' + extra if extra else ''} FROM parts "
+        f"JOIN ({partners_sql}) p ON p.id = parts.partner_id) " + " UNION ALL ".join(selects)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    return {
+        (label, grouping, "" if key is None else str(key)): parts.read(values)
+        for label, grouping, key, *values in rows
+    }
+
+
+def _group_selects(
+    groupings: Sequence[str],
+    sums: str,
+    only: Mapping[str, Sequence[FiscalPeriod]] | None,
+    params: list[Any],
+) -> list[str]:
+    """One SELECT per grouping over the ``grouped`` rows (appending its parameters to ``params``)."""
     selects = []
     for grouping in groupings:
         where = ""
@@ -372,19 +395,7 @@ def grouped_parts(
                 f"SELECT g.period_label, '{grouping}', CAST(g.{column} AS TEXT), {sums} "  # noqa: S608
                 f"FROM grouped g{where} GROUP BY g.period_label, g.{column}"
             )
-    extra = ", ".join(f"p.{grouping}" for grouping in groupings if grouping not in {TOTAL, PARTNER})
-    statement = (
-        f"WITH parts AS ({' UNION ALL '.join(sql_parts)}), "  # noqa: S608 (Django's SQL, parameters bound)
-        f"grouped AS (SELECT parts.*{', ' + extra if extra else ''} FROM parts "
-        f"JOIN ({partners_sql}) p ON p.id = parts.partner_id) " + " UNION ALL ".join(selects)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    return {
-        (label, grouping, "" if key is None else str(key)): parts.read(values)
-        for label, grouping, key, *values in rows
-    }
+    return selects
 
 
 def _grouped_from_values(
