@@ -14,3 +14,6 @@ class PipelineConfig(AppConfig):
         from . import metrics, tasks  # noqa: F401  (tasks: registered for fan_out by name)
 
         metrics.register_all()
+        from . import rollup
+
+        rollup.connect()

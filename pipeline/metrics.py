@@ -6,20 +6,21 @@ fiscal period from ``prm.periods``; "in the period" means the date falls within 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils import timezone
 
 from prm.metrics import Metric, Parts, Unit, ratio, register
 from prm.periods import FiscalPeriod
 
+from . import rollup
 from .models import DealRegistration, RevenueRecord
 
 Status = DealRegistration.Status
+DECIDED = F("won_count") + F("lost_count")
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
@@ -34,18 +35,21 @@ def _registrations(partner_ids: list[int] | None):
     return DealRegistration.objects.filter(partner_id__in=partner_ids)
 
 
-def _in(period: FiscalPeriod, field: str) -> Q:
-    return Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
+_in = rollup.dated_in
+_submitted_in = rollup.submitted_in
 
 
-def _submitted_in(period: FiscalPeriod) -> Q:
-    # submitted_at is a datetime: the period runs from its first day's midnight to the midnight
-    # after its last day, in the current time zone (as a date comparison would), so the last day
-    # counts entirely. A range on the column itself lets the database use an index on it.
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(period.start, time.min, tzinfo=zone)
-    end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=zone)
-    return Q(submitted_at__gte=start, submitted_at__lt=end)
+def _rolled_up(base, columns: dict[str, Any], counted: Any):
+    """A parts query that reads the rollup (``pipeline.rollup``) when it serves the period, else
+    ``base``: the same parts, from per-quarter sums instead of every row."""
+    from_rollup = rollup.parts_query(columns, counted)
+
+    def query(tenant, partner_ids: list[int] | None, period: FiscalPeriod):
+        if rollup.serves(tenant, period):
+            return from_rollup(tenant, partner_ids, period)
+        return base(tenant, partner_ids, period)
+
+    return query
 
 
 def _money(value: Any) -> Decimal:
@@ -68,7 +72,8 @@ def _pipeline(role: str):
             value=Sum("amount_reporting"),
         )
 
-    return _sum_parts(("value",), query)
+    name = str(role)  # the columns are named after the role: sourced_amount, influenced_count
+    return _sum_parts(("value",), _rolled_up(query, {"value": f"{name}_amount"}, f"{name}_count"))
 
 
 def _won(tenant, partner_ids, period):
@@ -249,7 +254,7 @@ METRICS = [
         Unit.COUNT,
         None,
         "Number of registrations marked won with a close date in the period.",
-        parts=_sum_parts(("n",), _won_count, money=False),
+        parts=_sum_parts(("n",), _rolled_up(_won_count, {"n": "won_count"}, "won_count"), money=False),
     ),
     Metric(
         "deals_won_amount",
@@ -257,7 +262,7 @@ METRICS = [
         Unit.MONEY,
         None,
         "Sum of the won amounts of registrations won with a close date in the period.",
-        parts=_sum_parts(("amount",), _won_amount),
+        parts=_sum_parts(("amount",), _rolled_up(_won_amount, {"amount": "won_amount"}, "won_count")),
     ),
     Metric(
         "win_rate",
@@ -266,7 +271,10 @@ METRICS = [
         None,
         "Won ÷ (won + lost), counting registrations closed in the period; empty when none closed.",
         parts=Parts(
-            ("won", "decided"), _decided, lambda p: ratio(p["won"], p["decided"]), counts=("won", "decided")
+            ("won", "decided"),
+            _rolled_up(_decided, {"won": "won_count", "decided": DECIDED}, DECIDED),
+            lambda p: ratio(p["won"], p["decided"]),
+            counts=("won", "decided"),
         ),
     ),
     Metric(
@@ -275,7 +283,12 @@ METRICS = [
         Unit.MONEY,
         None,
         "Won amount ÷ number of deals won, for deals won in the period; empty when none.",
-        parts=Parts(("total", "n"), _won_total_and_count, _average, counts=("n",)),
+        parts=Parts(
+            ("total", "n"),
+            _rolled_up(_won_total_and_count, {"total": "won_amount", "n": "won_count"}, "won_count"),
+            _average,
+            counts=("n",),
+        ),
     ),
     Metric(
         "revenue",
@@ -284,7 +297,7 @@ METRICS = [
         None,
         "Sum of revenue records attributed to the partner with a month in the period and kind new, "
         "expansion or renewal (recurring and one-time).",
-        parts=_sum_parts(("value",), _revenue),
+        parts=_sum_parts(("value",), _rolled_up(_revenue, {"value": "revenue_amount"}, "revenue_count")),
     ),
     Metric(
         "revenue_sourced",

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -20,11 +22,70 @@ from partners.models import Partner
 from partners.vocab import Segment, Vertical
 from prm.constraints import check, unique
 from prm.domains import normalize_domain, validate_domain
-from prm.models import TenantOwnedModel, actor_key_field, currency_validator
+from prm.models import TenantManager, TenantOwnedModel, TenantQuerySet, actor_key_field, currency_validator
+from prm.tenancy import require_current_tenant
 
 _LEGAL_SUFFIXES = re.compile(
     r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|srl|bv|nv|plc|corp|corporation|co|company|ab|as|oy)\b"
 )
+
+
+class RolledUpQuerySet(TenantQuerySet):
+    """Bulk writes of registrations and revenue records keep ``PipelineQuarterTotal`` current,
+    in the same transaction (through ``ROLLUP_HOOKS``, which ``pipeline.rollup`` fills at start-up,
+    so this module does not import it)."""
+
+    def update(self, **kwargs: Any) -> int:
+        rollup = ROLLUP_HOOKS
+        if not rollup.touches_totals(self.model, kwargs):
+            return super().update(**kwargs)
+        rows = list(self.values_list("pk", *rollup.FACTS[self.model]))
+        count = super().update(**kwargs)
+        pks = [row[0] for row in rows]
+        after = rollup.stored_facts(self.model, pks)
+        _refresh_current(self.model, [row[1:] for row in rows] + after)
+        return count
+
+    def bulk_update(self, objs: Iterable[Any], fields: Any, batch_size: int | None = None) -> int:
+        rollup = ROLLUP_HOOKS
+        objs = list(objs)
+        if not rollup.touches_totals(self.model, fields):
+            return super().bulk_update(objs, fields, batch_size=batch_size)
+        before = rollup.stored_facts(self.model, [obj.pk for obj in objs])
+        count = super().bulk_update(objs, fields, batch_size=batch_size)
+        _refresh_current(self.model, before + rollup.facts_of(self.model, objs))
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        rollup = ROLLUP_HOOKS
+        before = list(self.values_list(*rollup.FACTS[self.model]))
+        result = super().delete()
+        _refresh_current(self.model, before)
+        return result
+
+
+def _refresh_current(model: type, facts: list[Any]) -> None:
+    ROLLUP_HOOKS.refresh(require_current_tenant().pk, model, facts)
+
+
+class _Hooks:
+    """What the rollup module provides to the managers (set by ``pipeline.rollup.connect``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("pipeline.rollup is not connected (PipelineConfig.ready connects it).")
+
+
+ROLLUP_HOOKS: Any = _Hooks()
+
+
+class RolledUpManager(TenantManager.from_queryset(RolledUpQuerySet)):  # type: ignore[misc]
+    """The scoped manager of registrations and revenue records (see ``RolledUpQuerySet``)."""
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        rollup = ROLLUP_HOOKS
+        created = super().bulk_create(objs, *args, **kwargs)
+        _refresh_current(self.model, rollup.facts_of(self.model, created))
+        return created
 
 
 def normalize_name(name: str) -> str:
@@ -156,6 +217,10 @@ class DealRegistration(TenantOwnedModel):
     )
     has_conflict = models.BooleanField(default=False)
     sla_escalated_at = models.DateTimeField(null=True, blank=True)
+
+    # Redeclared together so ``all_tenants`` stays the default manager (Django's internals).
+    all_tenants = models.Manager()  # type: ignore[misc]
+    objects = RolledUpManager()  # type: ignore[misc]  # keeps PipelineQuarterTotal current on bulk writes
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -301,6 +366,10 @@ class RevenueRecord(TenantOwnedModel):
         blank=True, help_text="Why a record dated in a closed quarter came late (adjustments only)."
     )
 
+    # Redeclared together so ``all_tenants`` stays the default manager (Django's internals).
+    all_tenants = models.Manager()  # type: ignore[misc]
+    objects = RolledUpManager()  # type: ignore[misc]  # keeps PipelineQuarterTotal current on bulk writes
+
     class Meta:
         ordering = ["-period", "account__name"]
         indexes = [
@@ -363,3 +432,56 @@ class RevenueImport(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class PipelineQuarterTotal(TenantOwnedModel):
+    """Per partner and fiscal quarter of the tenant, the sums and counts the additive pipeline
+    and revenue metrics are made of (``pipeline.rollup``): the catalog reads thousands of these
+    instead of millions of registrations and records. Maintained in the transaction of every
+    write to a registration or a revenue record, rebuilt by ``manage.py rebuild_rollups``.
+
+    ``quarter_start`` is the first day of the tenant's fiscal quarter (its fiscal year start
+    month, as recorded in ``PipelineRollupState``); submissions count by their date in the time
+    zone recorded there, closes by ``closed_on``, revenue by its month.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    quarter_start = models.DateField()
+    sourced_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    sourced_count = models.IntegerField(default=0)
+    influenced_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    influenced_count = models.IntegerField(default=0)
+    won_count = models.IntegerField(default=0)
+    won_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    lost_count = models.IntegerField(default=0)
+    revenue_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    revenue_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            unique(
+                "pipeline_quarter_total_unique",
+                ["tenant", "partner", "quarter_start"],
+                "This partner's quarter is rolled up already.",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "quarter_start"], name="quarter_total_by_quarter")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.quarter_start}"
+
+
+class PipelineRollupState(TenantOwnedModel):
+    """What the tenant's ``PipelineQuarterTotal`` rows were built for. The rollup serves reads
+    only while the tenant's fiscal year start month and the time zone are the recorded ones;
+    otherwise metrics read the base tables until it is rebuilt."""
+
+    fiscal_year_start_month = models.PositiveSmallIntegerField()
+    time_zone = models.CharField(max_length=64)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [unique("pipeline_rollup_state_unique", ["tenant"], "The tenant has a rollup state.")]
+
+    def __str__(self) -> str:
+        return f"rollup of tenant {self.tenant_id} ({self.fiscal_year_start_month}, {self.time_zone})"

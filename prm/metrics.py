@@ -286,6 +286,7 @@ def compute_grouped(
     groupings: Sequence[str],
     periods: Sequence[FiscalPeriod],
     exact: bool = False,
+    only: Mapping[str, Sequence[FiscalPeriod]] | None = None,
 ) -> dict[tuple[str, str, str], Value]:
     """The metric for groups of partners, for several periods, in one database statement.
 
@@ -296,15 +297,26 @@ def compute_grouped(
     absent (its value is the metric's empty value). A metric without parts that is a sum (money,
     count) is summed from its per-partner values; a ratio without parts cannot be grouped.
     Values are rounded by the catalog's rule unless ``exact``. A period given twice (the previous
-    fiscal year is also the year before) is computed, and counted, once.
+    fiscal year is also the year before) is computed, and counted, once. ``only`` narrows a
+    grouping to some of the periods (``{PARTNER: [period]}``: each partner for one period, the
+    totals for all), so a page that needs a trend and a period's detail reads each period once.
     """
     periods = list(dict.fromkeys(periods))
     if metric.parts is None:
         values = _grouped_from_values(
             metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods
         )
+        if only:
+            wanted = {(grouping, p.label) for grouping, chosen in only.items() for p in chosen}
+            values = {
+                slot: value
+                for slot, value in values.items()
+                if slot[1] not in only or (slot[1], slot[0]) in wanted
+            }
     else:
-        summed = grouped_parts(metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods)
+        summed = grouped_parts(
+            metric, tenant=tenant, partners=partners, groupings=groupings, periods=periods, only=only
+        )
         values = {slot: metric.parts.combine(parts) for slot, parts in summed.items()}
     return values if exact else {slot: metric.rounded(value) for slot, value in values.items()}
 
@@ -316,6 +328,7 @@ def grouped_parts(
     partners: Any,
     groupings: Sequence[str],
     periods: Sequence[FiscalPeriod],
+    only: Mapping[str, Sequence[FiscalPeriod]] | None = None,
 ) -> dict[tuple[str, str, str], dict[str, Any]]:
     """As ``compute_grouped``, the summed parts instead of the value (to show the workings)."""
     if metric.parts is None:
@@ -337,20 +350,7 @@ def grouped_parts(
     partners_sql, partners_params = _as_sql(partners)
     params.extend(partners_params)
     sums = ", ".join(f"SUM(g.{name})" for name in parts.names)
-    selects = []
-    for grouping in groupings:
-        if grouping == TOTAL:
-            selects.append(
-                f"SELECT g.period_label, '{TOTAL}', '', {sums} FROM grouped g GROUP BY g.period_label"  # noqa: S608
-            )
-        else:
-            column = "partner_id" if grouping == PARTNER else grouping
-            if not column.isidentifier():
-                raise ValueError(f"Grouping {grouping!r} is not a column name.")
-            selects.append(
-                f"SELECT g.period_label, '{grouping}', CAST(g.{column} AS TEXT), {sums} "  # noqa: S608
-                f"FROM grouped g GROUP BY g.period_label, g.{column}"
-            )
+    selects = _group_selects(groupings, sums, only, params)
     extra = ", ".join(f"p.{grouping}" for grouping in groupings if grouping not in {TOTAL, PARTNER})
     statement = (
         f"WITH parts AS ({' UNION ALL '.join(sql_parts)}), "  # noqa: S608 (Django's SQL, parameters bound)
@@ -364,6 +364,37 @@ def grouped_parts(
         (label, grouping, "" if key is None else str(key)): parts.read(values)
         for label, grouping, key, *values in rows
     }
+
+
+def _group_selects(
+    groupings: Sequence[str],
+    sums: str,
+    only: Mapping[str, Sequence[FiscalPeriod]] | None,
+    params: list[Any],
+) -> list[str]:
+    """One SELECT per grouping over the ``grouped`` rows (appending its parameters to ``params``)."""
+    selects = []
+    for grouping in groupings:
+        where = ""
+        if only and grouping in only:
+            labels = [p.label for p in only[grouping]]
+            where = (
+                f" WHERE g.period_label IN ({', '.join(['%s'] * len(labels))})" if labels else " WHERE 1 = 0"
+            )
+            params.extend(labels)
+        if grouping == TOTAL:
+            selects.append(
+                f"SELECT g.period_label, '{TOTAL}', '', {sums} FROM grouped g{where} GROUP BY g.period_label"  # noqa: S608
+            )
+        else:
+            column = "partner_id" if grouping == PARTNER else grouping
+            if not column.isidentifier():
+                raise ValueError(f"Grouping {grouping!r} is not a column name.")
+            selects.append(
+                f"SELECT g.period_label, '{grouping}', CAST(g.{column} AS TEXT), {sums} "  # noqa: S608
+                f"FROM grouped g{where} GROUP BY g.period_label, g.{column}"
+            )
+    return selects
 
 
 def _grouped_from_values(

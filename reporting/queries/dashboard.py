@@ -140,9 +140,12 @@ def compute_figure(
     period: FiscalPeriod,
     tiers: list[TierRow],
     partner_ids: list[int] | None = None,
+    quarters: list[FiscalPeriod] | None = None,
 ) -> Figure:
     """One headline metric: total, by classification, by tier (tiers as at the period's end), per
-    partner (for top and bottom), this period and the previous one, in one statement."""
+    partner (for top and bottom), this period and the previous one, in one statement; with
+    ``quarters``, the trend too, in the same statement, each period computed once (the trend's
+    quarters contain the period and the previous one when they are quarters)."""
     tenant = access.tenant
     previous = period.previous()
     grouping = partners_grouping(access, period.end)
@@ -151,8 +154,9 @@ def compute_figure(
         tenant=tenant,
         partners=grouping,
         groupings=[PARTNER, TIER, CLASS, TOTAL],
-        periods=[period, previous],
+        periods=[period, previous, *(quarters or [])],
         exact=True,
+        only={PARTNER: [period], TIER: [period, previous]},
     )
     per_partner = {
         int(key): value
@@ -166,7 +170,7 @@ def compute_figure(
         row.key: _cell(metric, values, period, previous, TIER, "" if row.key is None else str(row.key))
         for row in tiers
     }
-    return Figure(
+    figure = Figure(
         key=metric.key,
         label=metric.label,
         unit=metric.unit,
@@ -178,6 +182,13 @@ def compute_figure(
         bottom=bottom,
         active_partners=sum(1 for value in per_partner.values() if value is not None),
     )
+    if quarters:
+        # The trend's classes are as at the last quarter's end, which is the period's end.
+        assert quarters[-1].end == period.end
+        figure.trend = _trend_series(
+            metric, {slot: metric.rounded(v) for slot, v in values.items()}, quarters
+        )
+    return figure
 
 
 def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPeriod]) -> dict[str, list[Any]]:
@@ -190,6 +201,10 @@ def compute_trend(access: TenantAccess, metric: Metric, quarters: list[FiscalPer
         groupings=[CLASS, TOTAL],
         periods=quarters,
     )
+    return _trend_series(metric, values, quarters)
+
+
+def _trend_series(metric: Metric, values: dict, quarters: list[FiscalPeriod]) -> dict[str, list[Any]]:
     series = {
         "Strategic": [
             values.get((q.label, CLASS, Classification.STRATEGIC.value), metric.empty_value) for q in quarters
@@ -266,9 +281,7 @@ def compute_dashboard(access: TenantAccess, period: FiscalPeriod) -> Dashboard:
     figures = []
     for key in HEADLINE:
         metric = catalog.get(key)
-        figure = compute_figure(access, metric, period, tiers, partner_ids)
-        figure.trend = compute_trend(access, metric, quarters)
-        figures.append(figure)
+        figures.append(compute_figure(access, metric, period, tiers, partner_ids, quarters))
     shares = concentration(access, period)
     ids = {pid for f in figures for pid, _ in (*f.top, *f.bottom)} | {shares["top1_partner"]} - {None}
     names = partner_queries.partner_names(access, ids)
