@@ -11,7 +11,7 @@ from prm.db import EnableRowLevelSecurity
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pipeline', '0008_constraint_messages'),
+        ('pipeline', '0009_queue_indexes'),
         ('prm', '0005_constraint_messages'),
         migrations.swappable_dependency(settings.PRM_PARTNER_MODEL),
     ]
