@@ -118,7 +118,7 @@ def test_reports_read_from_a_streaming_replica_with_the_primarys_figures_and_iso
         ):
             on_replica = client.get(f"{API}&fresh=1").json()
         assert _figures(on_replica) == _figures(on_primary)
-        assert _metric_statements(replica_queries) >= 2 * 7  # a figure and a trend per headline metric
+        assert _metric_statements(replica_queries) >= 7  # at least one statement per headline metric
         assert _metric_statements(primary_queries) == 0
         # The replica's transaction carried the caller's tenant for row-level security.
         assert [q["sql"] for q in replica_queries.captured_queries if "set_config" in q["sql"]]
